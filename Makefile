@@ -1,0 +1,57 @@
+# Ławka — the two commands a newcomer needs are `make run` and `make test`.
+# Both work on a fresh Debian machine: scripts/services.sh installs PostgreSQL and Redis
+# when missing and starts private instances under .data/ (or uses LAWKA_DATABASE_URL /
+# LAWKA_REDIS_URL, or servers already listening on localhost).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+GO ?= go
+BIN := bin/lawka
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X lawka/internal/version.Version=$(VERSION)
+ENV := .data/env.sh
+
+.PHONY: run build test vet fmt services stop e2e screenshots clean help
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+build: ## build bin/lawka
+	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/lawka
+
+services: ## make sure PostgreSQL and Redis run (writes .data/env.sh)
+	scripts/services.sh ensure
+
+run: build services ## migrate, seed an empty database and serve on http://localhost:8080
+	source $(ENV); \
+	$(BIN) migrate up --seed-if-empty; \
+	exec $(BIN) serve
+
+vet: ## go vet and gofmt
+	$(GO) vet ./...
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+
+test: services vet ## vet, then every test (race detector, real PostgreSQL, Redis and Chromium)
+	source $(ENV); \
+	export LAWKA_CHROMIUM="$$(scripts/chromium.sh)"; \
+	$(GO) test -race -count=1 ./...
+
+e2e: services ## only the browser tests
+	source $(ENV); \
+	export LAWKA_CHROMIUM="$$(scripts/chromium.sh)"; \
+	$(GO) test -count=1 -v ./e2e/...
+
+screenshots: services ## refresh the README's screenshots (docs/screenshots)
+	source $(ENV); \
+	export LAWKA_CHROMIUM="$$(scripts/chromium.sh)"; \
+	LAWKA_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run TestScreenshots ./e2e/...
+
+stop: ## stop the private PostgreSQL and Redis under .data/
+	scripts/services.sh stop
+
+fmt: ## format the code
+	gofmt -w $$(git ls-files '*.go')
+
+clean: ## remove build output (keeps .data/)
+	rm -rf bin

@@ -1,0 +1,87 @@
+package neighbourhood
+
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"lawka/internal/platform/httpx"
+	"lawka/internal/platform/render"
+)
+
+// Handlers serves the home page, district pages and the districts API.
+type Handlers struct {
+	store  *Store
+	render *render.Renderer
+}
+
+// NewHandlers builds the handlers.
+func NewHandlers(store *Store, r *render.Renderer) *Handlers {
+	return &Handlers{store: store, render: r}
+}
+
+// HomeData is the home page's content.
+type HomeData struct {
+	Districts []Neighbourhood
+	Topics    []Topic
+}
+
+// Home lists Kraków's districts.
+func (h *Handlers) Home(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	ds, err := h.store.List(ctx)
+	if err != nil {
+		return err
+	}
+	ts, err := h.store.Topics(ctx)
+	if err != nil {
+		return err
+	}
+	return h.render.HTML(c, fiber.StatusOK, "home/index", render.View{
+		Title:   httpx.L(c).T("home.title"),
+		Section: "nav.home",
+		Data:    HomeData{Districts: ds, Topics: ts},
+	})
+}
+
+// ShowData is a district page's content.
+type ShowData struct {
+	District Neighbourhood
+	Topics   []Topic
+}
+
+// Show is one district's page.
+func (h *Handlers) Show(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	n, err := h.store.BySlug(ctx, c.Params("slug"))
+	if err != nil {
+		return err
+	}
+	ts, err := h.store.Topics(ctx)
+	if err != nil {
+		return err
+	}
+	return h.render.HTML(c, fiber.StatusOK, "neighbourhood/show", render.View{
+		Title:   n.Name,
+		Section: "nav.home",
+		Data:    ShowData{District: n, Topics: ts},
+	})
+}
+
+// apiNeighbourhood is the API's shape: {id, slug, name}.
+type apiNeighbourhood struct {
+	ID   int64  `json:"id"`
+	Slug string `json:"slug"`
+	Name string `json:"name"`
+}
+
+// APIList answers GET /api/v1/neighbourhoods.
+func (h *Handlers) APIList(c *fiber.Ctx) error {
+	ds, err := h.store.List(c.UserContext())
+	if err != nil {
+		return err
+	}
+	items := make([]apiNeighbourhood, len(ds))
+	for i, d := range ds {
+		items[i] = apiNeighbourhood{ID: d.ID, Slug: d.Slug, Name: d.Name}
+	}
+	return c.JSON(fiber.Map{"items": items})
+}

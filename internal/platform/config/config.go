@@ -1,0 +1,192 @@
+// Package config reads the LAWKA_* environment variables. Every setting has a safe
+// local default; a bad value is an error that names the variable, so start-up can
+// stop with a message a person can act on.
+package config
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
+)
+
+// Config is the whole runtime configuration of the binary.
+type Config struct {
+	Addr           string
+	DatabaseURL    string
+	RedisURL       string
+	PublicURL      *url.URL
+	Env            string // "dev" or "prod"
+	TrustedProxies []netip.Prefix
+	SMTPURL        string
+	LogLevel       slog.Level
+	RequestTimeout time.Duration
+}
+
+// Dev reports whether developer conveniences (demo logins, the mail page) are on.
+func (c Config) Dev() bool { return c.Env == "dev" }
+
+// Secure reports whether the public origin is https, which turns on Secure cookies and HSTS.
+func (c Config) Secure() bool { return c.PublicURL.Scheme == "https" }
+
+// Origin is the public origin ("https://lawka.example.org"), used as the websocket Origin allowlist.
+func (c Config) Origin() string { return c.PublicURL.Scheme + "://" + c.PublicURL.Host }
+
+// Defaults used when a variable is unset.
+const (
+	DefaultAddr        = ":8080"
+	DefaultDatabaseURL = "postgres://postgres@127.0.0.1:5432/lawka?sslmode=disable"
+	DefaultRedisURL    = "redis://127.0.0.1:6379/0"
+	DefaultPublicURL   = "http://localhost:8080"
+)
+
+// Error names the variable whose value is unusable.
+type Error struct {
+	Var, Value, Why string
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("configuration: %s=%q: %s", e.Var, e.Value, e.Why)
+}
+
+// Load reads the configuration through getenv (os.Getenv in production, a map in tests).
+func Load(getenv func(string) string) (Config, error) {
+	get := func(name, def string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		return def
+	}
+	var c Config
+
+	c.Addr = get("LAWKA_ADDR", DefaultAddr)
+	if err := checkAddr(c.Addr); err != nil {
+		return c, &Error{"LAWKA_ADDR", c.Addr, err.Error()}
+	}
+
+	c.DatabaseURL = get("LAWKA_DATABASE_URL", DefaultDatabaseURL)
+	if _, err := pgxpool.ParseConfig(c.DatabaseURL); err != nil {
+		return c, &Error{"LAWKA_DATABASE_URL", redact(c.DatabaseURL), "not a PostgreSQL URL: " + firstLine(err)}
+	}
+
+	c.RedisURL = get("LAWKA_REDIS_URL", DefaultRedisURL)
+	if _, err := redis.ParseURL(c.RedisURL); err != nil {
+		return c, &Error{"LAWKA_REDIS_URL", redact(c.RedisURL), "not a Redis URL: " + firstLine(err)}
+	}
+
+	raw := get("LAWKA_PUBLIC_URL", DefaultPublicURL)
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return c, &Error{"LAWKA_PUBLIC_URL", raw, "must be an absolute http:// or https:// URL such as https://lawka.example.org"}
+	}
+	if u.Path != "" && u.Path != "/" {
+		return c, &Error{"LAWKA_PUBLIC_URL", raw, "must be an origin without a path"}
+	}
+	u.Path = ""
+	c.PublicURL = u
+
+	c.Env = get("LAWKA_ENV", "dev")
+	if c.Env != "dev" && c.Env != "prod" {
+		return c, &Error{"LAWKA_ENV", c.Env, `must be "dev" or "prod"`}
+	}
+
+	if raw := get("LAWKA_TRUSTED_PROXIES", ""); raw != "" {
+		for _, part := range strings.Split(raw, ",") {
+			part = strings.TrimSpace(part)
+			if part == "" {
+				continue
+			}
+			p, err := netip.ParsePrefix(part)
+			if err != nil {
+				a, aerr := netip.ParseAddr(part)
+				if aerr != nil {
+					return c, &Error{"LAWKA_TRUSTED_PROXIES", raw, fmt.Sprintf("%q is not a CIDR such as 10.0.0.0/8", part)}
+				}
+				p = netip.PrefixFrom(a, a.BitLen())
+			}
+			c.TrustedProxies = append(c.TrustedProxies, p.Masked())
+		}
+	}
+
+	c.SMTPURL = get("LAWKA_SMTP_URL", "")
+	if c.SMTPURL != "" {
+		u, err := url.Parse(c.SMTPURL)
+		if err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Hostname() == "" {
+			return c, &Error{"LAWKA_SMTP_URL", redact(c.SMTPURL), "must look like smtp://user:pass@host:587"}
+		}
+	}
+
+	lvl := get("LAWKA_LOG_LEVEL", "info")
+	switch strings.ToLower(lvl) {
+	case "debug":
+		c.LogLevel = slog.LevelDebug
+	case "info":
+		c.LogLevel = slog.LevelInfo
+	case "warn", "warning":
+		c.LogLevel = slog.LevelWarn
+	case "error":
+		c.LogLevel = slog.LevelError
+	default:
+		return c, &Error{"LAWKA_LOG_LEVEL", lvl, "must be one of debug, info, warn, error"}
+	}
+
+	c.RequestTimeout = 15 * time.Second
+	return c, nil
+}
+
+func checkAddr(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("must be host:port or :port, e.g. :8080")
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("port %q is not a number from 0 to 65535", port)
+	}
+	if host != "" && net.ParseIP(strings.Trim(host, "[]")) == nil && !validHostname(host) {
+		return fmt.Errorf("host %q is neither an IP address nor a host name", host)
+	}
+	return nil
+}
+
+func validHostname(h string) bool {
+	if len(h) > 253 {
+		return false
+	}
+	for _, r := range h {
+		if !(r == '-' || r == '.' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+// redact hides a password in a URL so that error messages and logs never carry it.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
+
+// Redact is redact for callers that log URLs.
+func Redact(raw string) string { return redact(raw) }
+
+func firstLine(err error) string {
+	s := err.Error()
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}

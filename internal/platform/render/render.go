@@ -1,0 +1,152 @@
+// Package render turns server-side templates into pages. Templates are parsed once at
+// start (a missing one stops start-up); each page is its own set: the layout, the
+// shared partials and the page.
+package render
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"path"
+	"strings"
+	"sync"
+
+	"github.com/gofiber/fiber/v2"
+
+	"lawka/internal/platform/i18n"
+)
+
+// View is what every page template receives. Handlers fill Title and Data; Decorate
+// (set by the server) fills the rest from the request.
+type View struct {
+	Title     string // translated page title, without the site name
+	Error     bool   // the page shows a form error: the title starts with "Błąd:"
+	Data      any
+	L         *i18n.Localizer
+	Lang      string
+	Path      string // the current path, for the language links
+	RequestID string
+	CSRF      string
+	User      *User
+	Nav       []NavItem
+	Langs     []LangLink
+	Section   string // the navigation entry of this page, marked aria-current
+	Dev       bool
+}
+
+// User is the signed-in person as the layout shows them.
+type User struct {
+	ID          int64
+	DisplayName string
+	Roles       []string
+}
+
+// NavItem is one entry of the main navigation.
+type NavItem struct {
+	Key     string // translation key of the label, also its identity for Section
+	Href    string
+	Current bool
+}
+
+// LangLink switches the page to another language.
+type LangLink struct {
+	Lang, Label, Href string
+	Current           bool
+}
+
+// Renderer executes the parsed page sets.
+type Renderer struct {
+	pages    map[string]*template.Template
+	Decorate func(c *fiber.Ctx, v *View)
+	bufs     sync.Pool
+}
+
+// New parses templates/layouts/*.html, templates/partials/*.html and every other
+// templates/<feature>/<page>.html into a set named "<feature>/<page>".
+func New(fsys fs.FS, assets *Assets) (*Renderer, error) {
+	funcs := template.FuncMap{
+		"asset": assets.URL,
+		"add":   func(a, b int) int { return a + b },
+		"upper": strings.ToUpper,
+		"dict": func(kv ...any) (map[string]any, error) {
+			if len(kv)%2 != 0 {
+				return nil, fmt.Errorf("dict: odd number of arguments")
+			}
+			m := make(map[string]any, len(kv)/2)
+			for i := 0; i < len(kv); i += 2 {
+				k, ok := kv[i].(string)
+				if !ok {
+					return nil, fmt.Errorf("dict: key %v is not a string", kv[i])
+				}
+				m[k] = kv[i+1]
+			}
+			return m, nil
+		},
+	}
+	shared, err := fs.Glob(fsys, "templates/layouts/*.html")
+	if err != nil {
+		return nil, err
+	}
+	partials, err := fs.Glob(fsys, "templates/partials/*.html")
+	if err != nil {
+		return nil, err
+	}
+	shared = append(shared, partials...)
+	if len(shared) == 0 {
+		return nil, fmt.Errorf("templates: no layout found")
+	}
+	base, err := template.New("").Funcs(funcs).ParseFS(fsys, shared...)
+	if err != nil {
+		return nil, err
+	}
+	r := &Renderer{pages: map[string]*template.Template{}}
+	r.bufs.New = func() any { return new(bytes.Buffer) }
+	err = fs.WalkDir(fsys, "templates", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".html") {
+			return err
+		}
+		dir := path.Dir(p)
+		if dir == "templates/layouts" || dir == "templates/partials" {
+			return nil
+		}
+		name := strings.TrimSuffix(strings.TrimPrefix(p, "templates/"), ".html")
+		set, err := template.Must(base.Clone()).ParseFS(fsys, p)
+		if err != nil {
+			return fmt.Errorf("template %s: %w", name, err)
+		}
+		if set.Lookup("content") == nil {
+			return fmt.Errorf("template %s defines no \"content\"", name)
+		}
+		r.pages[name] = set
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Has reports whether a page exists (the server checks its routes' pages at start).
+func (r *Renderer) Has(name string) bool { _, ok := r.pages[name]; return ok }
+
+// HTML renders page with status. The page is built in a buffer first, so a template
+// error becomes a clean error page instead of half a page.
+func (r *Renderer) HTML(c *fiber.Ctx, status int, page string, v View) error {
+	set, ok := r.pages[page]
+	if !ok {
+		return fmt.Errorf("render: no page %q", page)
+	}
+	if r.Decorate != nil {
+		r.Decorate(c, &v)
+	}
+	buf := r.bufs.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer r.bufs.Put(buf)
+	if err := set.ExecuteTemplate(buf, "base", v); err != nil {
+		return fmt.Errorf("render %s: %w", page, err)
+	}
+	c.Status(status)
+	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+	return c.Send(buf.Bytes()) // fasthttp copies the body
+}

@@ -1,0 +1,172 @@
+// Package server is the one place that knows every feature: it builds the services,
+// orders the middleware and mounts the routes (listed in routes.go).
+package server
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"sync/atomic"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/compress"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"lawka/internal/coalition"
+	"lawka/internal/neighbourhood"
+	"lawka/internal/platform/config"
+	"lawka/internal/platform/httpx"
+	"lawka/internal/platform/i18n"
+	"lawka/internal/platform/metrics"
+	"lawka/internal/platform/redisx"
+	"lawka/internal/platform/render"
+	"lawka/web"
+)
+
+// Deps are the connections the server runs on.
+type Deps struct {
+	Pool  *pgxpool.Pool
+	Redis *redisx.Client
+	Log   *slog.Logger
+}
+
+// Server is the HTTP application and its readiness.
+type Server struct {
+	App     *fiber.App
+	cfg     config.Config
+	deps    Deps
+	ready   atomic.Bool
+	metrics *metrics.Registry
+	render  *render.Renderer
+	i18n    *i18n.Bundle
+	assets  *render.Assets
+
+	neighbourhoods *neighbourhood.Handlers
+	coalition      *coalition.Handlers
+}
+
+// BodyLimit is the largest request body (uploads included; JSON routes stay far below).
+const BodyLimit = 12 << 20
+
+// New builds the application. It parses every template and locale now, so a broken one
+// stops start-up rather than a request.
+func New(cfg config.Config, d Deps) (*Server, error) {
+	bundle, err := i18n.Load(web.FS, "locales")
+	if err != nil {
+		return nil, err
+	}
+	assets, err := render.LoadAssets(web.FS, "static")
+	if err != nil {
+		return nil, err
+	}
+	r, err := render.New(web.FS, assets)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, deps: d, render: r, i18n: bundle, assets: assets,
+		metrics: metrics.New(d.Pool, d.Redis.Client)}
+	r.Decorate = s.decorate
+
+	s.App = fiber.New(fiber.Config{
+		AppName:               "lawka",
+		BodyLimit:             BodyLimit,
+		ReadTimeout:           30 * time.Second,
+		WriteTimeout:          30 * time.Second,
+		IdleTimeout:           120 * time.Second,
+		ReadBufferSize:        16 << 10,
+		DisableStartupMessage: true,
+		ErrorHandler:          httpx.ErrorHandler(r, d.Log),
+		StrictRouting:         false,
+		CaseSensitive:         true,
+	})
+
+	s.neighbourhoods = neighbourhood.NewHandlers(neighbourhood.NewStore(d.Pool), r)
+	s.coalition = coalition.NewHandlers(coalition.NewStore(d.Pool), r)
+
+	s.routes()
+	return s, nil
+}
+
+// middleware in order: ids and addresses first so every log line has them; metrics and
+// the access log see the final status; recover turns a panic into a clean 500.
+func (s *Server) middleware() {
+	s.App.Use(
+		httpx.RequestIDs(),
+		httpx.ClientIPs(s.cfg.TrustedProxies),
+		s.metrics.Middleware(),
+		httpx.AccessLog(s.deps.Log),
+		recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: func(c *fiber.Ctx, e any) {
+			s.deps.Log.Error("panic", "request_id", httpx.RequestID(c), "panic", e)
+		}}),
+		httpx.SecurityHeaders(s.cfg.Secure()),
+		compress.New(compress.Config{Level: compress.LevelDefault}),
+		httpx.Language(s.i18n, s.cfg.Secure()),
+	)
+}
+
+// gate answers 503 until PostgreSQL and Redis have both answered at start.
+func (s *Server) gate(c *fiber.Ctx) error {
+	if !s.ready.Load() {
+		c.Set(fiber.HeaderRetryAfter, "2")
+		return fiber.ErrServiceUnavailable
+	}
+	return c.Next()
+}
+
+// SetReady opens the gate (after the start-up checks) or closes it (on shutdown).
+func (s *Server) SetReady(ok bool) { s.ready.Store(ok) }
+
+// Serve answers on ln until Shutdown.
+func (s *Server) Serve(ln net.Listener) error { return s.App.Listener(ln) }
+
+// Shutdown stops accepting, lets in-flight requests finish (up to the timeout) and
+// closes open websockets with a close frame.
+func (s *Server) Shutdown(timeout time.Duration) error {
+	s.SetReady(false)
+	return s.App.ShutdownWithTimeout(timeout)
+}
+
+// readyz reports whether both PostgreSQL and Redis answer now.
+func (s *Server) readyz(c *fiber.Ctx) error {
+	ctx, cancel := context.WithTimeout(c.UserContext(), 2*time.Second)
+	defer cancel()
+	status := fiber.Map{"postgres": "ok", "redis": "ok"}
+	ok := s.ready.Load()
+	if !ok {
+		status["startup"] = "waiting"
+	}
+	if err := s.deps.Pool.Ping(ctx); err != nil {
+		status["postgres"] = "unavailable"
+		ok = false
+	}
+	if err := s.deps.Redis.Ping(ctx).Err(); err != nil {
+		status["redis"] = "unavailable"
+		ok = false
+	}
+	if !ok {
+		return c.Status(fiber.StatusServiceUnavailable).JSON(status)
+	}
+	return c.JSON(status)
+}
+
+// decorate fills the parts of every page that come from the request.
+func (s *Server) decorate(c *fiber.Ctx, v *render.View) {
+	l := httpx.L(c)
+	if l == nil {
+		l = s.i18n.For(i18n.Default)
+	}
+	v.L = l
+	v.Lang = l.Lang
+	v.Path = c.Path()
+	v.RequestID = httpx.RequestID(c)
+	v.Dev = s.cfg.Dev()
+	for _, n := range navigation {
+		v.Nav = append(v.Nav, render.NavItem{Key: n.Key, Href: n.Href, Current: n.Key == v.Section})
+	}
+	for _, lang := range i18n.Langs {
+		v.Langs = append(v.Langs, render.LangLink{Lang: lang, Label: s.i18n.For(lang).T("lang.name"),
+			Href: v.Path + "?lang=" + lang, Current: lang == l.Lang})
+	}
+}
