@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -168,17 +169,13 @@ func validHostname(h string) bool {
 	return true
 }
 
-// redact hides a password in a URL so that error messages and logs never carry it.
+// redact hides a password in a URL so that error messages and logs never carry it,
+// even when the URL is too broken to parse.
 func redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
-		return raw
-	}
-	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
-	}
-	return u.String()
+	return userinfoPassword.ReplaceAllString(raw, "${1}xxxxx@")
 }
+
+var userinfoPassword = regexp.MustCompile(`(://[^:/@]*:)[^@/]*@`)
 
 // Redact is redact for callers that log URLs.
 func Redact(raw string) string { return redact(raw) }

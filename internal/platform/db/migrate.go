@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"strings"
 
@@ -25,8 +26,13 @@ type Migrator struct {
 	provider *goose.Provider
 }
 
-// NewMigrator wraps the pool for goose.
+// NewMigrator wraps the pool for goose, with the binary's embedded migrations.
 func NewMigrator(pool *pgxpool.Pool, log *slog.Logger) (*Migrator, error) {
+	return NewMigratorFS(pool, migrations.FS, log)
+}
+
+// NewMigratorFS is NewMigrator over another set of migrations (tests use broken ones).
+func NewMigratorFS(pool *pgxpool.Pool, fsys fs.FS, log *slog.Logger) (*Migrator, error) {
 	locker, err := lock.NewPostgresSessionLocker()
 	if err != nil {
 		return nil, err
@@ -36,7 +42,7 @@ func NewMigrator(pool *pgxpool.Pool, log *slog.Logger) (*Migrator, error) {
 	if log != nil {
 		opts = append(opts, goose.WithSlog(log))
 	}
-	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, migrations.FS, opts...)
+	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, fsys, opts...)
 	if err != nil {
 		sqlDB.Close()
 		return nil, err

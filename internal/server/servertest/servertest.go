@@ -31,9 +31,10 @@ type Running struct {
 
 // Options change how the server starts.
 type Options struct {
-	NoSeed bool              // start on an empty (migrated) database
-	Env    map[string]string // extra LAWKA_* settings
-	Log    io.Writer         // where logs go (default: discarded)
+	NoSeed   bool              // start on an empty (migrated) database
+	NotReady bool              // leave the start-up gate closed (as before PostgreSQL and Redis answer)
+	Env      map[string]string // extra LAWKA_* settings
+	Log      io.Writer         // where logs go (default: discarded)
 }
 
 // Start builds and serves the application until the test ends.
@@ -68,7 +69,7 @@ func Start(t testing.TB, opts Options) *Running {
 	if err != nil {
 		t.Fatalf("servertest: %v", err)
 	}
-	srv.SetReady(true)
+	srv.SetReady(!opts.NotReady)
 	go func() { _ = srv.Serve(ln) }()
 	t.Cleanup(func() { _ = srv.Shutdown(5 * time.Second) })
 	return &Running{URL: base, Server: srv, Pool: pool, Redis: rdb, Config: cfg}

@@ -1,0 +1,78 @@
+package config
+
+import (
+	"errors"
+	"log/slog"
+	"strings"
+	"testing"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestDefaults(t *testing.T) {
+	c, err := Load(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != ":8080" || c.RedisURL != DefaultRedisURL || c.DatabaseURL != DefaultDatabaseURL ||
+		c.Origin() != "http://localhost:8080" || !c.Dev() || c.Secure() || c.LogLevel != slog.LevelInfo {
+		t.Fatalf("defaults = %+v", c)
+	}
+}
+
+func TestValidValues(t *testing.T) {
+	c, err := Load(env(map[string]string{
+		"LAWKA_ADDR":            "127.0.0.1:9000",
+		"LAWKA_PUBLIC_URL":      "https://lawka.example.org/",
+		"LAWKA_ENV":             "prod",
+		"LAWKA_TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.7",
+		"LAWKA_LOG_LEVEL":       "DEBUG",
+		"LAWKA_SMTP_URL":        "smtp://user:secret@mail.example.org:587",
+		"LAWKA_REDIS_URL":       "redis://:pw@redis:6380/3",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Secure() || c.Dev() || c.Origin() != "https://lawka.example.org" || len(c.TrustedProxies) != 2 ||
+		c.TrustedProxies[1].String() != "192.168.1.7/32" || c.LogLevel != slog.LevelDebug {
+		t.Fatalf("config = %+v", c)
+	}
+}
+
+func TestBadValuesNameTheVariable(t *testing.T) {
+	cases := []struct{ name, value string }{
+		{"LAWKA_ADDR", "8080"},
+		{"LAWKA_ADDR", ":99999"},
+		{"LAWKA_ADDR", ":http"},
+		{"LAWKA_DATABASE_URL", "postgres://user:secret@host:notaport/db"},
+		{"LAWKA_REDIS_URL", "http://localhost:6379"},
+		{"LAWKA_REDIS_URL", "redis://localhost:6379/notanumber"},
+		{"LAWKA_PUBLIC_URL", "localhost:8080"},
+		{"LAWKA_PUBLIC_URL", "ftp://example.org"},
+		{"LAWKA_PUBLIC_URL", "https://example.org/lawka"},
+		{"LAWKA_ENV", "production"},
+		{"LAWKA_TRUSTED_PROXIES", "10.0.0.0/33"},
+		{"LAWKA_TRUSTED_PROXIES", "everyone"},
+		{"LAWKA_SMTP_URL", "mail.example.org"},
+		{"LAWKA_LOG_LEVEL", "verbose"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name+"="+tc.value, func(t *testing.T) {
+			_, err := Load(env(map[string]string{tc.name: tc.value}))
+			var ce *Error
+			if !errors.As(err, &ce) || ce.Var != tc.name {
+				t.Fatalf("Load = %v, want an error naming %s", err, tc.name)
+			}
+			if !strings.Contains(err.Error(), tc.name) {
+				t.Fatalf("message %q does not name %s", err, tc.name)
+			}
+		})
+	}
+}
+
+func TestPasswordsNeverInMessages(t *testing.T) {
+	_, err := Load(env(map[string]string{"LAWKA_DATABASE_URL": "postgres://u:hunter22@h:bad/db"}))
+	if err == nil || strings.Contains(err.Error(), "hunter22") {
+		t.Fatalf("error %v leaks the password", err)
+	}
+}
