@@ -2,8 +2,8 @@ package server_test
 
 import (
 	"bufio"
-	"fmt"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
