@@ -17,7 +17,7 @@ help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 build: ## build bin/lawka
-	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/lawka
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/lawka
 
 services: ## make sure PostgreSQL and Redis run (writes .data/env.sh)
 	scripts/services.sh ensure

@@ -38,8 +38,8 @@ type axeViolation struct {
 
 // CheckA11y runs axe-core on the page open in ctx and fails the test with a readable list
 // of every WCAG 2.1 A/AA violation. DevTools evaluation is not subject to the page's CSP,
-// so the injection works on pages that forbid inline scripts, and also with the page's
-// own scripts disabled.
+// so the injection works on pages that forbid inline scripts. axe needs timers, so it
+// cannot run in a tab whose scripts are disabled.
 func CheckA11y(t testing.TB, ctx context.Context, pageName string) {
 	t.Helper()
 	loaded, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`typeof axe === "object"`))

@@ -77,6 +77,7 @@ func start() {
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.WindowSize(1280, 1000),
+		chromedp.Flag("accept-lang", "pl-PL,pl"), // a resident's browser: pages without ?lang are Polish
 	)
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(alloc)
