@@ -113,7 +113,7 @@ func startupChecks(ctx context.Context, env *environment, pool *pgxpool.Pool, rd
 
 // printDemoLogins lists the seeded demo accounts (development only).
 func printDemoLogins(ctx context.Context, env *environment, pool *pgxpool.Pool) {
-	accounts := account.NewService(pool)
+	accounts := account.NewService(pool, account.Deps{})
 	var lines []string
 	for _, d := range seed.DemoAccounts {
 		if ok, err := accounts.Exists(ctx, d.Email); err == nil && ok {

@@ -46,7 +46,7 @@ func runUser(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	defer pool.Close()
-	u, err := account.NewService(pool).Create(ctx, account.NewUser{
+	u, err := account.NewService(pool, account.Deps{}).Create(ctx, account.NewUser{
 		Email: *email, Password: *password, DisplayName: *name, Roles: roles,
 		Verified: *verified, EmailConfirmed: true,
 	})

@@ -115,3 +115,10 @@ func roman(n int) string {
 	}
 	return out
 }
+
+// Exists reports whether a district with id exists.
+func (s *Store) Exists(ctx context.Context, id int64) (bool, error) {
+	var ok bool
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM neighbourhoods WHERE id = $1)`, id).Scan(&ok)
+	return ok, err
+}

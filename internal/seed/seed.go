@@ -47,7 +47,7 @@ func Run(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
 	if err := coalition.NewStore(pool).Seed(ctx); err != nil {
 		return fmt.Errorf("seed declaration: %w", err)
 	}
-	accounts := account.NewService(pool)
+	accounts := account.NewService(pool, account.Deps{})
 	for _, d := range DemoAccounts {
 		exists, err := accounts.Exists(ctx, d.Email)
 		if err != nil {

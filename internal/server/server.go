@@ -14,14 +14,20 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/recover"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"lawka/internal/account"
 	"lawka/internal/coalition"
+	"lawka/internal/devmail"
 	"lawka/internal/neighbourhood"
+	"lawka/internal/platform/auth"
 	"lawka/internal/platform/config"
+	"lawka/internal/platform/csrf"
 	"lawka/internal/platform/httpx"
 	"lawka/internal/platform/i18n"
 	"lawka/internal/platform/metrics"
+	"lawka/internal/platform/ratelimit"
 	"lawka/internal/platform/redisx"
 	"lawka/internal/platform/render"
+	"lawka/internal/platform/secret"
 	"lawka/web"
 )
 
@@ -43,8 +49,14 @@ type Server struct {
 	i18n    *i18n.Bundle
 	assets  *render.Assets
 
+	csrf     *csrf.Protector
+	sessions *account.Sessions
+	limits   *ratelimit.Limiter
+
 	neighbourhoods *neighbourhood.Handlers
 	coalition      *coalition.Handlers
+	accounts       *account.Handlers
+	devmail        *devmail.Handlers
 }
 
 // BodyLimit is the largest request body (uploads included; JSON routes stay far below).
@@ -82,8 +94,17 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 		CaseSensitive:         true,
 	})
 
-	s.neighbourhoods = neighbourhood.NewHandlers(neighbourhood.NewStore(d.Pool), r)
+	s.csrf = csrf.New(func(ctx context.Context) ([]byte, error) { return secret.Get(ctx, d.Pool, "csrf") }, cfg.Secure())
+	s.limits = ratelimit.New(d.Redis, d.Log)
+	s.sessions = account.NewSessions(d.Pool, d.Redis, bundle, cfg.Secure())
+
+	districts := neighbourhood.NewStore(d.Pool)
+	s.neighbourhoods = neighbourhood.NewHandlers(districts, r)
 	s.coalition = coalition.NewHandlers(coalition.NewStore(d.Pool), r)
+	accounts := account.NewService(d.Pool, account.Deps{Sessions: s.sessions, Limits: s.limits, I18n: bundle,
+		PublicURL: cfg.PublicURL.String(), Districts: districtOptions{districts}, Log: d.Log})
+	s.accounts = account.NewHandlers(accounts, r, districtOptions{districts})
+	s.devmail = devmail.NewHandlers(d.Pool, r)
 
 	s.routes()
 	return s, nil
@@ -162,6 +183,12 @@ func (s *Server) decorate(c *fiber.Ctx, v *render.View) {
 	v.Path = c.Path()
 	v.RequestID = httpx.RequestID(c)
 	v.Dev = s.cfg.Dev()
+	v.CSRF = s.csrf.Token(c)
+	if p := auth.From(c); p.SignedIn() {
+		v.User = &render.User{ID: p.UserID, DisplayName: p.DisplayName, Roles: p.Roles}
+	}
+	v.Query = map[string]string{}
+	c.Context().QueryArgs().VisitAll(func(k, val []byte) { v.Query[string(k)] = string(val) })
 	for _, n := range navigation {
 		v.Nav = append(v.Nav, render.NavItem{Key: n.Key, Href: n.Href, Current: n.Key == v.Section})
 	}
@@ -169,4 +196,23 @@ func (s *Server) decorate(c *fiber.Ctx, v *render.View) {
 		v.Langs = append(v.Langs, render.LangLink{Lang: lang, Label: s.i18n.For(lang).T("lang.name"),
 			Href: v.Path + "?lang=" + lang, Current: lang == l.Lang})
 	}
+}
+
+// districtOptions adapts the neighbourhood store to what the account feature asks.
+type districtOptions struct{ store *neighbourhood.Store }
+
+func (d districtOptions) Exists(ctx context.Context, id int64) (bool, error) {
+	return d.store.Exists(ctx, id)
+}
+
+func (d districtOptions) Options(ctx context.Context) ([]account.District, error) {
+	list, err := d.store.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]account.District, len(list))
+	for i, n := range list {
+		out[i] = account.District{ID: n.ID, Name: n.Roman() + " " + n.Name}
+	}
+	return out, nil
 }

@@ -33,7 +33,11 @@ type View struct {
 	Langs     []LangLink
 	Section   string // the navigation entry of this page, marked aria-current
 	Dev       bool
+	Query     map[string]string // the request's query arguments (copied)
 }
+
+// Q is a query argument of the request ("" when absent).
+func (v View) Q(name string) string { return v.Query[name] }
 
 // User is the signed-in person as the layout shows them.
 type User struct {

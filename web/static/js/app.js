@@ -1,3 +1,7 @@
-// Ławka's progressive enhancement. Every page works without this file; it only marks
-// that scripts run, and later features import their live modules from here.
+// Ławka's progressive enhancement. Every page works without this file.
 document.documentElement.classList.add("js");
+
+// A form that came back with errors: move focus to the summary, so screen-reader and
+// keyboard users start from the list of problems (each links to its field).
+const summary = document.querySelector("[data-error-summary]");
+if (summary) summary.focus();

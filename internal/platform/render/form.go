@@ -1,0 +1,48 @@
+package render
+
+// Form carries what a person typed and what is wrong with it back to the page, so
+// nothing typed is lost and every problem is shown twice: in the summary at the top
+// (as a link to its field) and beside the field.
+type Form struct {
+	Values  map[string]string
+	Errors  map[string]string // field → translated message
+	Order   []string          // fields in page order, for the summary
+	General string            // a problem that belongs to no single field
+}
+
+// FieldError is one line of the error summary.
+type FieldError struct {
+	Field, Message string
+}
+
+// NewForm starts a form with the fields in page order.
+func NewForm(order ...string) Form {
+	return Form{Values: map[string]string{}, Errors: map[string]string{}, Order: order}
+}
+
+// Value is what was typed into field.
+func (f Form) Value(field string) string { return f.Values[field] }
+
+// Error is the message beside field.
+func (f Form) Error(field string) string { return f.Errors[field] }
+
+// HasErrors reports whether the page shows an error summary.
+func (f Form) HasErrors() bool { return len(f.Errors) > 0 || f.General != "" }
+
+// Summary lists the problems in page order; a general problem links to the first field.
+func (f Form) Summary() []FieldError {
+	var out []FieldError
+	if f.General != "" {
+		first := ""
+		if len(f.Order) > 0 {
+			first = f.Order[0]
+		}
+		out = append(out, FieldError{Field: first, Message: f.General})
+	}
+	for _, name := range f.Order {
+		if msg, ok := f.Errors[name]; ok {
+			out = append(out, FieldError{Field: name, Message: msg})
+		}
+	}
+	return out
+}
