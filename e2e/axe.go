@@ -69,8 +69,10 @@ func formatViolations(vs []axeViolation) string {
 				break
 			}
 			fmt.Fprintf(&b, "    %s\n      %s\n", n.Target, n.HTML)
-			for _, line := range strings.Split(strings.TrimSpace(n.Summary), "\n") {
-				fmt.Fprintf(&b, "      %s\n", strings.TrimSpace(line))
+			for _, line := range strings.Split(n.Summary, "\n") {
+				if line = strings.TrimSpace(line); line != "" {
+					fmt.Fprintf(&b, "      %s\n", line)
+				}
 			}
 		}
 	}

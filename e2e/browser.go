@@ -13,6 +13,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"strings"
@@ -176,18 +177,22 @@ func (p *Person) record(ev any) {
 		}
 		var parts []string
 		for _, a := range ev.Args {
-			if a.Description != "" {
-				parts = append(parts, a.Description)
-			} else {
-				parts = append(parts, string(a.Value))
+			var v any
+			if a.Description != "" || json.Unmarshal(a.Value, &v) != nil {
+				v = a.Description
 			}
+			parts = append(parts, fmt.Sprint(v))
 		}
 		pr.text = "console." + string(ev.Type) + ": " + strings.Join(parts, " ")
 	case *log.EventEntryAdded:
 		if ev.Entry.Level != log.EntryLevelError {
 			return
 		}
-		pr.source, pr.url, pr.text = string(ev.Entry.Source), ev.Entry.URL, "log ("+string(ev.Entry.Source)+"): "+ev.Entry.Text
+		e := ev.Entry
+		pr.source, pr.url, pr.text = string(e.Source), e.URL, "log ("+string(e.Source)+"): "+e.Text
+		if e.URL != "" {
+			pr.text += " [" + e.URL + "]"
+		}
 	case *runtime.EventBindingCalled:
 		if ev.Name != "lawkaCSP" {
 			return

@@ -26,16 +26,16 @@ const TermsVersion = "2026-11-01"
 
 // User is an account.
 type User struct {
-	ID             int64
-	Email          string
-	DisplayName    string
-	Roles          []string // always includes "resident"
-	Verified       bool
-	Member         bool
-	EmailConfirmed bool
-	Locale         string
+	ID              int64
+	Email           string
+	DisplayName     string
+	Roles           []string // always includes "resident"
+	Verified        bool
+	Member          bool
+	EmailConfirmed  bool
+	Locale          string
 	NeighbourhoodID *int64
-	CreatedAt      time.Time
+	CreatedAt       time.Time
 }
 
 // NewUser is what creating an account needs.

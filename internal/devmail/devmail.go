@@ -21,7 +21,9 @@ type Handlers struct {
 }
 
 // NewHandlers builds the handlers.
-func NewHandlers(pool *pgxpool.Pool, r *render.Renderer) *Handlers { return &Handlers{pool: pool, render: r} }
+func NewHandlers(pool *pgxpool.Pool, r *render.Renderer) *Handlers {
+	return &Handlers{pool: pool, render: r}
+}
 
 // List shows the newest 50 messages to admins.
 func (h *Handlers) List(c *fiber.Ctx) error {
