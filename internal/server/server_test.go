@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bufio"
+	"compress/gzip"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -334,5 +336,51 @@ func TestBodyLimit(t *testing.T) {
 	b, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != 413 || !strings.Contains(string(b), `"code":"payload_too_large"`) {
 		t.Fatalf("oversized body: %d %s", resp.StatusCode, b)
+	}
+}
+
+// TestConcurrentPagesAreIntact renders pages from many goroutines at once: every body
+// must be whole and its own (a pooled buffer shared with a later request would mix them).
+func TestConcurrentPagesAreIntact(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	paths := []string{"/", "/deklaracja", "/dzielnice/podgorze", "/dzielnice/nowa-huta"}
+	want := map[string]string{"/": "Dzielnice Krakowa — Ławka", "/deklaracja": "Deklaracja współpracy — Ławka",
+		"/dzielnice/podgorze": "Podgórze — Ławka", "/dzielnice/nowa-huta": "Nowa Huta — Ławka"}
+	errs := make(chan string, 400)
+	var wg sync.WaitGroup
+	for g := 0; g < 16; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			client := &http.Client{Timeout: 10 * time.Second}
+			for i := 0; i < 20; i++ {
+				path := paths[(g+i)%len(paths)]
+				req, _ := http.NewRequest(http.MethodGet, s.URL+path, nil)
+				req.Header.Set("Accept-Encoding", "gzip")
+				resp, err := client.Do(req)
+				if err != nil {
+					errs <- err.Error()
+					return
+				}
+				var r io.Reader = resp.Body
+				if resp.Header.Get("Content-Encoding") == "gzip" {
+					if r, err = gzip.NewReader(resp.Body); err != nil {
+						errs <- path + ": " + err.Error()
+						return
+					}
+				}
+				b, _ := io.ReadAll(r)
+				resp.Body.Close()
+				body := string(b)
+				if pageTitle(body) != want[path] || !strings.HasSuffix(strings.TrimSpace(body), "</html>") {
+					errs <- path + ": got title " + pageTitle(body)
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
 	}
 }

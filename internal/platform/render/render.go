@@ -152,5 +152,8 @@ func (r *Renderer) HTML(c *fiber.Ctx, status int, page string, v View) error {
 	}
 	c.Status(status)
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
-	return c.Send(buf.Bytes()) // fasthttp copies the body
+	// SetBody copies: the buffer goes back to the pool while compression may still read
+	// the response (c.Send would keep a reference to it).
+	c.Response().SetBody(buf.Bytes())
+	return nil
 }

@@ -1,0 +1,197 @@
+package e2e
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+
+	"lawka/internal/server/servertest"
+)
+
+// The shell of every page: layout, language, footer, accessibility, small screens.
+
+func TestHomeAccessibleInEveryLanguage(t *testing.T) {
+	t.Parallel()
+	srv := servertest.Start(t, servertest.Options{})
+	for _, tc := range []struct{ lang, title, euNotice string }{
+		{"pl", "Dzielnice Krakowa", "Sfinansowane ze środków UE"},
+		{"en", "Kraków's districts", "Funded by the European Union"},
+		{"uk", "Райони Кракова", "Фінансується Європейським Союзом"},
+	} {
+		t.Run(tc.lang, func(t *testing.T) {
+			t.Parallel()
+			p := NewBrowser(t).NewPerson("visitor")
+			if status := p.Open(srv.URL + "/?lang=" + tc.lang); status != 200 {
+				t.Fatalf("home: status %d", status)
+			}
+			if lang := Get(p, chromedp.AttributeValue(chromedp.CSS("html"), "lang")).Value; lang != tc.lang {
+				t.Errorf("<html lang> = %q, want %q", lang, tc.lang)
+			}
+			if h1 := Get(p, chromedp.Text(chromedp.CSS("h1"))); h1 != tc.title {
+				t.Errorf("h1 = %q, want %q", h1, tc.title)
+			}
+			if n := Get(p, chromedp.Evaluate[int](`document.querySelectorAll('.district-list a[href^="/dzielnice/"]').length`)); n != 18 {
+				t.Errorf("%d district links, want 18", n)
+			}
+			if footer := Get(p, chromedp.Text(chromedp.CSS("footer"))); !strings.Contains(footer, tc.euNotice) {
+				t.Errorf("footer lacks the EU funding notice %q:\n%s", tc.euNotice, footer)
+			}
+			CheckA11y(t, p.Ctx, "home ("+tc.lang+")")
+			p.CheckConsole("home (" + tc.lang + ")")
+		})
+	}
+}
+
+func TestPagesAccessible(t *testing.T) {
+	t.Parallel()
+	srv := servertest.Start(t, servertest.Options{})
+	for _, tc := range []struct {
+		name, path string
+		status     int
+		check      func(t *testing.T, p *Person)
+	}{
+		{"district", "/dzielnice/podgorze?lang=pl", 200, func(t *testing.T, p *Person) {
+			if h1 := Get(p, chromedp.Text(chromedp.CSS("h1"))); !strings.Contains(h1, "Podgórze") {
+				t.Errorf("district h1 = %q, want it to name Podgórze", h1)
+			}
+		}},
+		{"declaration", "/deklaracja?lang=pl", 200, func(t *testing.T, p *Person) {
+			if text := Get(p, chromedp.Text(chromedp.CSS("main"))); !strings.Contains(text, "Koalicji na rzecz sąsiedztw") {
+				t.Errorf("the declaration page lacks its text:\n%.300s", text)
+			}
+		}},
+		{"404", "/nie-ma-takiej-strony?lang=pl", 404, func(t *testing.T, p *Person) {
+			if title := Get(p, chromedp.Title()); !strings.HasPrefix(title, "Błąd 404") {
+				t.Errorf("404 page title = %q, want it to start with %q", title, "Błąd 404")
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			p := NewBrowser(t).NewPerson("visitor")
+			if status := p.Open(srv.URL + tc.path); status != tc.status {
+				t.Errorf("status %d, want %d", status, tc.status)
+			}
+			tc.check(t, p)
+			CheckA11y(t, p.Ctx, tc.name)
+			p.CheckConsole(tc.name)
+		})
+	}
+}
+
+// TestLanguageSwitchWithoutJavaScript: the switch is a plain link that sets a cookie, and
+// the skip link is the first stop for keyboard users (WCAG 2.4.1).
+func TestLanguageSwitchWithoutJavaScript(t *testing.T) {
+	t.Parallel()
+	srv := servertest.Start(t, servertest.Options{})
+	p := NewBrowser(t).NewPerson("keyboard user")
+	p.DisableJavaScript()
+
+	p.Open(srv.URL + "/") // the browser asks for Polish (Accept-Language), so no cookie yet
+	if Get(p, chromedp.Evaluate[bool](`document.documentElement.classList.contains("js")`)) {
+		t.Fatal("app.js ran: JavaScript is not disabled")
+	}
+	if h1 := Get(p, chromedp.Text(chromedp.CSS("h1"))); h1 != "Dzielnice Krakowa" {
+		t.Fatalf("h1 = %q before switching, want the Polish title", h1)
+	}
+	if _, err := chromedp.RunResponse(p.Ctx, chromedp.Click(chromedp.CSS(`.lang-switch a[hreflang="en"]`))); err != nil {
+		t.Fatalf("clicking EN: %v", err)
+	}
+	assertEnglish := func(page string) {
+		t.Helper()
+		if lang := Get(p, chromedp.AttributeValue(chromedp.CSS("html"), "lang")).Value; lang != "en" {
+			t.Errorf("%s: <html lang> = %q, want en", page, lang)
+		}
+		if cur := Get(p, chromedp.AttributeValue(chromedp.CSS(".lang-switch a[aria-current]"), "hreflang")).Value; cur != "en" {
+			t.Errorf("%s: the language switch marks %q as current, want en", page, cur)
+		}
+	}
+	assertEnglish("home after clicking EN")
+	if h1 := Get(p, chromedp.Text(chromedp.CSS("h1"))); h1 != "Kraków's districts" {
+		t.Errorf("h1 = %q after clicking EN", h1)
+	}
+	p.Open(srv.URL + "/deklaracja")
+	assertEnglish("the declaration, opened without ?lang")
+
+	// Keyboard: the first Tab from the top of the page reaches the skip link, now on screen.
+	p.Do(chromedp.KeyEvent("\t"))
+	type box struct {
+		Class, Href, Text        string
+		Left, Top, Right, Bottom float64
+		ViewportW, ViewportH     float64
+	}
+	skip := Get(p, chromedp.Evaluate[box](`(() => {
+  const e = document.activeElement, r = e.getBoundingClientRect();
+  return {Class: e.className, Href: e.getAttribute("href") || "", Text: e.textContent.trim(),
+    Left: r.left, Top: r.top, Right: r.right, Bottom: r.bottom,
+    ViewportW: innerWidth, ViewportH: innerHeight};
+})()`))
+	if skip.Class != "skip-link" || skip.Href != "#main" {
+		t.Fatalf("the first Tab focused %q (href %q), want the skip link to #main", skip.Class, skip.Href)
+	}
+	if skip.Text != "Skip to content" {
+		t.Errorf("skip link text = %q, want the English %q", skip.Text, "Skip to content")
+	}
+	if skip.Right <= skip.Left || skip.Bottom <= skip.Top || skip.Left < 0 || skip.Top < 0 ||
+		skip.Right > skip.ViewportW || skip.Bottom > skip.ViewportH {
+		t.Errorf("the focused skip link is not on screen: box (%.0f,%.0f)–(%.0f,%.0f), viewport %.0f×%.0f",
+			skip.Left, skip.Top, skip.Right, skip.Bottom, skip.ViewportW, skip.ViewportH)
+	}
+	// Following it moves the focus to the main content.
+	p.Do(chromedp.KeyEvent("\r"))
+	if id := Get(p, chromedp.Evaluate[string](`document.activeElement.id`)); id != "main" {
+		t.Errorf("after following the skip link the focus is on #%q, want #main", id)
+	}
+	p.CheckConsole("declaration without JavaScript")
+}
+
+func TestNoHorizontalScrollAt320(t *testing.T) {
+	t.Parallel()
+	srv := servertest.Start(t, servertest.Options{})
+	p := NewBrowser(t).NewPerson("small phone")
+	p.Do(chromedp.EmulateViewport(320, 640, chromedp.EmulatePortrait))
+	for _, path := range []string{"/?lang=pl", "/?lang=uk", "/dzielnice/nowa-huta?lang=pl", "/deklaracja?lang=pl"} {
+		p.Open(srv.URL + path)
+		width := Get(p, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
+		if width > 320 {
+			wide := Get(p, chromedp.Evaluate[[]string](`[...document.querySelectorAll("body *")]
+  .filter(e => e.getBoundingClientRect().right > 320.5)
+  .slice(0, 5).map(e => e.outerHTML.slice(0, 120))`))
+			t.Errorf("%s scrolls sideways at 320 px (scrollWidth %d); too wide:\n  %s", path, width, strings.Join(wide, "\n  "))
+		}
+	}
+}
+
+// TestScreenshots is a tool, not a test: `make screenshots` refreshes docs/screenshots.
+func TestScreenshots(t *testing.T) {
+	dir := os.Getenv("LAWKA_SCREENSHOTS")
+	if dir == "" {
+		t.Skip("set LAWKA_SCREENSHOTS to refresh the README screenshots")
+	}
+	srv := servertest.Start(t, servertest.Options{})
+	p := NewBrowser(t).NewPerson("photographer")
+	shoot := func(name string, width, height int64, fullPage bool, opts ...chromedp.EmulateViewportOption) {
+		t.Helper()
+		p.Do(chromedp.EmulateViewport(width, height, opts...))
+		p.Open(srv.URL + "/?lang=pl")
+		if fullPage {
+			h := Get(p, chromedp.Evaluate[int64](`document.documentElement.scrollHeight`))
+			p.Do(chromedp.EmulateViewport(width, h, opts...))
+		}
+		png := Get(p, chromedp.Action[[]byte](func(ctx context.Context, tg *chromedp.Target) ([]byte, error) {
+			r, err := cdp.Call(ctx, tg, page.CaptureScreenshot, page.CaptureScreenshotParams{Format: page.CaptureScreenshotFormatPng})
+			return r.Data, err
+		}))
+		if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	shoot("home.png", 1280, 1000, true)
+	shoot("home-mobile.png", 390, 844, false, chromedp.EmulatePortrait, chromedp.EmulateMobile, chromedp.EmulateTouch)
+}
