@@ -101,6 +101,9 @@ func startupChecks(ctx context.Context, env *environment, pool *pgxpool.Pool, rd
 	if err := redisx.WaitReady(ctx, rdb, log); err != nil {
 		return err
 	}
+	if err := srv.Background(ctx); err != nil {
+		return usageError{"LAWKA_SMTP_URL: " + err.Error()}
+	}
 	srv.SetReady(true)
 	log.Info("ready", "url", env.cfg.PublicURL.String())
 	fmt.Fprintf(env.stdout, "\nŁawka is running at %s\n", env.cfg.PublicURL)

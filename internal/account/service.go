@@ -297,9 +297,10 @@ func (s *Service) Me(ctx context.Context, p auth.Principal) (User, error) {
 		return User{}, problem.Unauthorized()
 	}
 	u, _, err := userByID(ctx, s.pool, p.UserID)
-	if err == nil {
-		u.Member = p.Member
+	if err != nil {
+		return u, err
 	}
+	u.Member, err = isMember(ctx, s.pool, p.UserID)
 	return u, err
 }
 

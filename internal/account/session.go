@@ -109,9 +109,11 @@ func (s *Sessions) Resolve(ctx context.Context, token string) (auth.Principal, e
 }
 
 // isMember reports whether the person's own or their organisation's signature of the
-// Declaration is confirmed. (Signatures arrive with the coalition feature.)
+// Declaration is confirmed (the is_member function in the schema).
 func isMember(ctx context.Context, q db.Querier, userID int64) (bool, error) {
-	return false, nil
+	var ok bool
+	err := q.QueryRow(ctx, `SELECT is_member($1)`, userID).Scan(&ok)
+	return ok, err
 }
 
 // Revoke ends one session of userID (a person may end only their own).

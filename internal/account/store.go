@@ -53,13 +53,14 @@ func insertUser(ctx context.Context, tx pgx.Tx, in NewUser, hash string) (int64,
 	}
 	err := tx.QueryRow(ctx, `
 		INSERT INTO users (email, password_hash, display_name, home_neighbourhood_id, locale,
-			terms_version, terms_accepted_at, verified_at, email_confirmed_at, demo)
+			terms_version, terms_accepted_at, verified_at, verified_method, email_confirmed_at, demo)
 		VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $6::text IS NOT NULL THEN now() END,
-			CASE WHEN $7 THEN now() END, CASE WHEN $8 THEN now() END, $9)
+			CASE WHEN $7 THEN now() END, CASE WHEN $7 THEN 'admin' END, CASE WHEN $8 THEN now() END, $9)
 		RETURNING id`,
 		in.Email, hash, in.DisplayName, in.NeighbourhoodID, locale, terms, in.Verified, in.EmailConfirmed, in.Demo).Scan(&id)
 	if db.IsUniqueViolation(err, "users_email_key") {
-		return 0, problem.Conflict("email_taken", "account.email_taken")
+		return 0, &problem.Error{Status: 409, Code: "email_taken", Key: "account.email_taken",
+			Fields: map[string]string{"email": "account.email_taken"}}
 	}
 	if err != nil {
 		return 0, err

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"lawka/internal/account"
+	"lawka/internal/platform/auth"
 	"lawka/internal/coalition"
 	"lawka/internal/neighbourhood"
 )
@@ -63,6 +64,112 @@ func Run(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
 			return fmt.Errorf("seed account %s: %w", d.Email, err)
 		}
 	}
+	if err := seedAllies(ctx, pool); err != nil {
+		return fmt.Errorf("seed allies: %w", err)
+	}
+	if err := seedInvitations(ctx, pool, accounts); err != nil {
+		return fmt.Errorf("seed invitation codes: %w", err)
+	}
 	log.Info("demo data seeded", "districts", len(neighbourhood.Districts), "accounts", len(DemoAccounts))
+	return nil
+}
+
+// seedInvitations prints a demo batch of invitation codes for the allies' gala.
+func seedInvitations(ctx context.Context, pool *pgxpool.Pool, accounts *account.Service) error {
+	var exists bool
+	if err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM invitation_batches)`).Scan(&exists); err != nil || exists {
+		return err
+	}
+	var modID int64
+	if err := pool.QueryRow(ctx, `SELECT id FROM users WHERE email = 'moderator@example.org'`).Scan(&modID); err != nil {
+		return err
+	}
+	moderator := auth.Principal{UserID: modID, Roles: []string{auth.Moderator}}
+	_, err := accounts.CreateBatch(ctx, moderator, "Gala Sojuszników Sąsiedztw (demo)", 24, 60)
+	return err
+}
+
+// demoOrganisation is an invented ally, marked as demo.
+type demoOrganisation struct {
+	email, person, name, kind, role, district string
+	confirmed                                 bool
+}
+
+var demoOrganisations = []demoOrganisation{
+	{"advocate@example.org", "Ewa Przykładowa", "Stowarzyszenie Sąsiedzi z Podgórza (demo)", "ngo", "prezeska zarządu", "podgorze", true},
+	{"klub.nowahuta@example.org", "Tomasz Demo", "Klub Sąsiedzki Osiedle Zgody (demo)", "informal_group", "koordynator", "nowa-huta", true},
+	{"dk.debniki@example.org", "Barbara Demo", "Dom Kultury Dębniki (demo)", "public_institution", "dyrektorka", "debniki", true},
+	{"kawiarnia@example.org", "Piotr Demo", "Kawiarnia Pod Ławką (demo)", "business", "właściciel", "stare-miasto", false},
+}
+
+var demoPeople = []struct{ email, name, full string }{
+	{"anna.mieszkanka@example.org", "Anna z Krowodrzy (demo)", "Anna Przykładowa"},
+	{"marta.sasiadka@example.org", "Marta z Bieńczyc (demo)", "Marta Demo"},
+}
+
+// seedAllies signs the Declaration for a few invented organisations and people, and has
+// the demo moderator confirm most of them, so the list of allies and the moderation
+// queue both show something.
+func seedAllies(ctx context.Context, pool *pgxpool.Pool) error {
+	var exists bool
+	if err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM signatures)`).Scan(&exists); err != nil || exists {
+		return err
+	}
+	accounts := account.NewService(pool, account.Deps{})
+	sigs := coalition.NewSignatures(pool, nil, nil, "", nil)
+	var modID int64
+	if err := pool.QueryRow(ctx, `SELECT id FROM users WHERE email = 'moderator@example.org'`).Scan(&modID); err != nil {
+		return err
+	}
+	moderator := auth.Principal{UserID: modID, Roles: []string{auth.Moderator}, Confirmed: true}
+	signer := func(email, name string) (auth.Principal, error) {
+		var id int64
+		err := pool.QueryRow(ctx, `SELECT id FROM users WHERE email = $1`, email).Scan(&id)
+		if err != nil {
+			u, cerr := accounts.Create(ctx, account.NewUser{Email: email, Password: DemoPassword, DisplayName: name,
+				EmailConfirmed: true, Demo: true})
+			if cerr != nil {
+				return auth.Principal{}, cerr
+			}
+			id = u.ID
+		}
+		return auth.Principal{UserID: id, Confirmed: true}, nil
+	}
+	for _, o := range demoOrganisations {
+		p, err := signer(o.email, o.person+" (demo)")
+		if err != nil {
+			return err
+		}
+		var district int64
+		if err := pool.QueryRow(ctx, `SELECT id FROM neighbourhoods WHERE slug = $1`, o.district).Scan(&district); err != nil {
+			return err
+		}
+		sig, err := sigs.SignForOrganisation(ctx, p, coalition.OrganisationSigning{Name: o.name, Kind: o.kind,
+			NeighbourhoodID: &district, FullName: o.person, RoleTitle: o.role, Authority: true, ListPublicly: true})
+		if err != nil {
+			return err
+		}
+		if _, err := pool.Exec(ctx, `UPDATE organisations SET demo = true WHERE id = $1`, *sig.OrganisationID); err != nil {
+			return err
+		}
+		if o.confirmed {
+			if err := sigs.Decide(ctx, moderator, sig.ID, true, ""); err != nil {
+				return err
+			}
+		}
+	}
+	for _, d := range demoPeople {
+		p, err := signer(d.email, d.name)
+		if err != nil {
+			return err
+		}
+		sig, err := sigs.SignAsPerson(ctx, p, coalition.PersonSigning{FullName: d.full, Agree: true, ListPublicly: true})
+		if err != nil {
+			return err
+		}
+		if err := sigs.Decide(ctx, moderator, sig.ID, true, ""); err != nil {
+			return err
+		}
+	}
 	return nil
 }

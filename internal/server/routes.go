@@ -4,15 +4,23 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"lawka/internal/account"
+	"lawka/internal/platform/auth"
 	"lawka/internal/platform/httpx"
 	"lawka/internal/platform/i18n"
+	"lawka/internal/platform/problem"
 	"lawka/internal/platform/render"
 )
 
-// navigation is the main menu; each feature adds its entry as it lands.
-var navigation = []struct{ Key, Href string }{
-	{"nav.home", "/"},
-	{"nav.declaration", "/deklaracja"},
+// navigation is the main menu; each feature adds its entry as it lands. An entry with
+// roles shows only to people who hold one of them.
+var navigation = []struct {
+	Key, Href string
+	Roles     []string
+}{
+	{"nav.home", "/", nil},
+	{"nav.declaration", "/deklaracja", nil},
+	{"nav.allies", "/sojusznicy", nil},
+	{"nav.admin", "/admin", []string{auth.Moderator, auth.Admin}},
 }
 
 // routes lists every route of the application, grouped by who may call it.
@@ -38,6 +46,7 @@ func (s *Server) routes() {
 	app.Get("/dzielnice/:slug", s.neighbourhoods.Show)
 	app.Get("/deklaracja", s.coalition.Declaration)
 	app.Get("/zasady", s.terms)
+	app.Get("/sojusznicy", s.signatures.Allies)
 
 	// Signing in and up (public forms).
 	app.Get("/logowanie", s.accounts.ShowLogin)
@@ -62,6 +71,32 @@ func (s *Server) routes() {
 	app.Post("/konto/potwierdzenie", signedIn, s.accounts.ResendConfirmation)
 	app.Post("/konto/sesje/:id/zakoncz", signedIn, s.accounts.RevokeSession)
 
+	app.Get("/deklaracja/podpisz", signedIn, s.signatures.ShowSign)
+	app.Get("/deklaracja/podpisz/osoba", signedIn, s.signatures.ShowSignPerson)
+	app.Post("/deklaracja/podpisz/osoba", signedIn, s.signatures.SignPerson)
+	app.Get("/deklaracja/podpisz/organizacja", signedIn, s.signatures.ShowSignOrganisation)
+	app.Post("/deklaracja/podpisz/organizacja", signedIn, s.signatures.SignOrganisation)
+	app.Get("/konto/podpisy", signedIn, s.signatures.Mine)
+	app.Post("/konto/podpisy/:id/wycofaj", signedIn, s.signatures.Withdraw)
+	app.Get("/konto/podpisy/:id/skan", signedIn, s.signatures.Scan)
+	app.Get("/kod", signedIn, s.accounts.ShowRedeem)
+	app.Post("/kod", signedIn, s.accounts.Redeem)
+
+	// Moderators and admins (each service checks the role again).
+	app.Get("/admin", signedIn, s.adminHome)
+	app.Get("/admin/osoby", signedIn, s.accounts.People)
+	app.Get("/admin/osoby/:id", signedIn, s.accounts.Person)
+	app.Post("/admin/osoby/:id/weryfikacja", signedIn, s.accounts.VerifyPerson)
+	app.Post("/admin/osoby/:id/cofnij-weryfikacje", signedIn, s.accounts.UnverifyPerson)
+	app.Post("/admin/osoby/:id/role", signedIn, s.accounts.SetRoles)
+	app.Get("/admin/kody", signedIn, s.accounts.Batches)
+	app.Post("/admin/kody", signedIn, s.accounts.CreateBatch)
+	app.Get("/admin/kody/:id", signedIn, s.accounts.PrintBatch)
+	app.Get("/admin/dziennik", signedIn, s.auditlog.List)
+	app.Get("/admin/podpisy", signedIn, s.signatures.Queue)
+	app.Post("/admin/podpisy/:id/decyzja", signedIn, s.signatures.Decide)
+	app.Get("/admin/podpisy/:id/skan", signedIn, s.signatures.Scan)
+
 	// Development only: the mail that would have been sent (admins).
 	if s.cfg.Dev() {
 		app.Get("/dev/mail", signedIn, s.devmail.List)
@@ -70,14 +105,35 @@ func (s *Server) routes() {
 	// JSON API.
 	api := app.Group("/api/v1")
 	api.Get("/neighbourhoods", s.neighbourhoods.APIList)
+	api.Get("/allies", s.signatures.APIAllies)
 	api.Post("/auth/register", s.accounts.APIRegister)
 	api.Post("/auth/login", s.accounts.APILogin)
 	api.Post("/auth/logout", signedIn, s.accounts.APILogout)
 	api.Get("/me", signedIn, s.accounts.APIMe)
+	api.Post("/verification/redeem", signedIn, s.accounts.APIRedeem)
+	api.Get("/admin/users", signedIn, s.accounts.APIUsers)
+	api.Put("/admin/users/:id/roles", signedIn, s.accounts.APISetRoles)
+	api.Post("/admin/users/:id/verify", signedIn, s.accounts.APIVerify)
+	api.Get("/admin/audit", signedIn, s.auditlog.APIList)
+	api.Post("/signatures", signedIn, s.signatures.APISign)
+	api.Delete("/signatures/:id", signedIn, s.signatures.APIWithdraw)
+	api.Get("/me/signatures", signedIn, s.signatures.APIMine)
+	api.Get("/admin/signatures", signedIn, s.signatures.APIPending)
+	api.Post("/admin/signatures/:id/decision", signedIn, s.signatures.APIDecide)
 	api.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 
 	// Anything else: a translated 404 page.
 	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
+}
+
+// adminHome links the staff's tools.
+func (s *Server) adminHome(c *fiber.Ctx) error {
+	p := auth.From(c)
+	if !p.Staff() {
+		return problem.Forbidden()
+	}
+	return s.render.HTML(c, fiber.StatusOK, "admin/index", render.View{Title: httpx.L(c).T("nav.admin"),
+		Section: "nav.admin", Data: p.Has(auth.Admin)})
 }
 
 // terms shows the terms of use and the privacy notice people accept when registering.

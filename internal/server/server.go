@@ -6,6 +6,7 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"lawka/internal/account"
+	"lawka/internal/auditlog"
 	"lawka/internal/coalition"
 	"lawka/internal/devmail"
 	"lawka/internal/neighbourhood"
@@ -23,6 +25,7 @@ import (
 	"lawka/internal/platform/csrf"
 	"lawka/internal/platform/httpx"
 	"lawka/internal/platform/i18n"
+	"lawka/internal/platform/mail"
 	"lawka/internal/platform/metrics"
 	"lawka/internal/platform/ratelimit"
 	"lawka/internal/platform/redisx"
@@ -55,7 +58,9 @@ type Server struct {
 
 	neighbourhoods *neighbourhood.Handlers
 	coalition      *coalition.Handlers
+	signatures     *coalition.SignatureHandlers
 	accounts       *account.Handlers
+	auditlog       *auditlog.Handlers
 	devmail        *devmail.Handlers
 }
 
@@ -105,6 +110,9 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 		PublicURL: cfg.PublicURL.String(), Districts: districtOptions{districts}, Log: d.Log})
 	s.accounts = account.NewHandlers(accounts, r, districtOptions{districts})
 	s.devmail = devmail.NewHandlers(d.Pool, r)
+	s.signatures = coalition.NewSignatureHandlers(
+		coalition.NewSignatures(d.Pool, s.sessions, bundle, cfg.PublicURL.String(), d.Log), r, districtOptions{districts})
+	s.auditlog = auditlog.NewHandlers(auditlog.NewStore(d.Pool), r)
 
 	s.routes()
 	return s, nil
@@ -184,12 +192,16 @@ func (s *Server) decorate(c *fiber.Ctx, v *render.View) {
 	v.RequestID = httpx.RequestID(c)
 	v.Dev = s.cfg.Dev()
 	v.CSRF = s.csrf.Token(c)
-	if p := auth.From(c); p.SignedIn() {
+	p := auth.From(c)
+	if p.SignedIn() {
 		v.User = &render.User{ID: p.UserID, DisplayName: p.DisplayName, Roles: p.Roles}
 	}
 	v.Query = map[string]string{}
 	c.Context().QueryArgs().VisitAll(func(k, val []byte) { v.Query[string(k)] = string(val) })
 	for _, n := range navigation {
+		if n.Roles != nil && !slices.ContainsFunc(n.Roles, p.Has) {
+			continue
+		}
 		v.Nav = append(v.Nav, render.NavItem{Key: n.Key, Href: n.Href, Current: n.Key == v.Section})
 	}
 	for _, lang := range i18n.Langs {
@@ -213,6 +225,34 @@ func (d districtOptions) Options(ctx context.Context) ([]account.District, error
 	out := make([]account.District, len(list))
 	for i, n := range list {
 		out[i] = account.District{ID: n.ID, Name: n.Roman() + " " + n.Name}
+	}
+	return out, nil
+}
+
+// Background runs the server's workers (mail delivery) until ctx ends.
+func (s *Server) Background(ctx context.Context) error {
+	var sender mail.Sender = mail.LogSender{Log: s.deps.Log}
+	if s.cfg.SMTPURL != "" {
+		smtp, err := mail.NewSMTP(s.cfg.SMTPURL)
+		if err != nil {
+			return err
+		}
+		sender = smtp
+	}
+	w := &mail.Worker{Pool: s.deps.Pool, Sender: sender, Log: s.deps.Log,
+		From: "Ławka <no-reply@" + s.cfg.PublicURL.Hostname() + ">"}
+	go w.Run(ctx)
+	return nil
+}
+
+func (d districtOptions) Districts(ctx context.Context) ([]coalition.District, error) {
+	list, err := d.store.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]coalition.District, len(list))
+	for i, n := range list {
+		out[i] = coalition.District{ID: n.ID, Slug: n.Slug, Name: n.Roman() + " " + n.Name}
 	}
 	return out, nil
 }

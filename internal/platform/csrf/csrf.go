@@ -15,7 +15,6 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"lawka/internal/platform/auth"
 	"lawka/internal/platform/problem"
 )
 
@@ -94,24 +93,24 @@ func Failed() *problem.Error {
 	return &problem.Error{Status: fiber.StatusForbidden, Code: "csrf_failed", Key: "error.csrf_failed"}
 }
 
-// Middleware checks unsafe methods. Exempt: API clients with a bearer token, and JSON
-// requests that carry no cookies at all (no ambient authority a forged request could
-// borrow; browsers cannot send cross-site JSON without a CORS preflight, which we never
-// grant).
+// Middleware checks unsafe methods. Exempt are requests that carry no ambient authority
+// a forged cross-site request could borrow: those with an Authorization header (API
+// clients; a browser form cannot set one) and API requests without any cookie. Browser
+// forms without a cookie still need a token, so sign-in itself cannot be forged.
 func (p *Protector) Middleware() fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		switch c.Method() {
 		case fiber.MethodGet, fiber.MethodHead, fiber.MethodOptions:
 			return c.Next()
 		}
-		if auth.From(c).ViaBearer {
+		if c.Get(fiber.HeaderAuthorization) != "" {
 			return c.Next()
 		}
 		if c.Get("Sec-Fetch-Site") == "cross-site" {
 			return Failed()
 		}
 		ct := strings.ToLower(c.Get(fiber.HeaderContentType))
-		if len(c.Request().Header.Peek(fiber.HeaderCookie)) == 0 && strings.HasPrefix(ct, fiber.MIMEApplicationJSON) {
+		if len(c.Request().Header.Peek(fiber.HeaderCookie)) == 0 && strings.HasPrefix(c.Path(), "/api/") {
 			return c.Next()
 		}
 		sent := c.Get(HeaderName)

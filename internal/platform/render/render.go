@@ -73,6 +73,19 @@ func New(fsys fs.FS, assets *Assets) (*Renderer, error) {
 		"asset": assets.URL,
 		"add":   func(a, b int) int { return a + b },
 		"upper": strings.ToUpper,
+		"list":  func(items ...string) []string { return items },
+		"deref": func(s *string) string {
+			if s == nil {
+				return ""
+			}
+			return *s
+		},
+		"deref64": func(n *int64) int64 {
+			if n == nil {
+				return 0
+			}
+			return *n
+		},
 		"dict": func(kv ...any) (map[string]any, error) {
 			if len(kv)%2 != 0 {
 				return nil, fmt.Errorf("dict: odd number of arguments")

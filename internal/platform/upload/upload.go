@@ -1,0 +1,81 @@
+// Package upload accepts files (signed scans): the type is decided by the content, not
+// by the name or the browser's claim, and files are kept in PostgreSQL.
+package upload
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"io"
+	"mime/multipart"
+	"net/http"
+
+	"github.com/jackc/pgx/v5"
+
+	"lawka/internal/platform/db"
+	"lawka/internal/platform/problem"
+)
+
+// MaxSize is the largest file accepted (10 MB).
+const MaxSize = 10 << 20
+
+// Allowed are the content types a scan may have.
+var Allowed = map[string]bool{"application/pdf": true, "image/jpeg": true, "image/png": true}
+
+// File is an accepted upload, ready to store.
+type File struct {
+	ContentType string
+	Content     []byte
+}
+
+// Read checks a multipart file: at most MaxSize, and a PDF, JPEG or PNG by its content.
+// field names the form field in errors.
+func Read(fh *multipart.FileHeader, field string) (File, error) {
+	if fh.Size > MaxSize {
+		return File{}, problem.Invalid(map[string]string{field: "upload.too_large"})
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return File{}, err
+	}
+	defer f.Close()
+	content, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
+	if err != nil {
+		return File{}, err
+	}
+	return Check(content, field)
+}
+
+// Check applies the rules to content already read.
+func Check(content []byte, field string) (File, error) {
+	if len(content) == 0 {
+		return File{}, problem.Invalid(map[string]string{field: "upload.empty"})
+	}
+	if len(content) > MaxSize {
+		return File{}, problem.Invalid(map[string]string{field: "upload.too_large"})
+	}
+	ct := http.DetectContentType(content)
+	if !Allowed[ct] {
+		return File{}, problem.Invalid(map[string]string{field: "upload.wrong_type"})
+	}
+	return File{ContentType: ct, Content: content}, nil
+}
+
+// Store saves f and returns its id.
+func Store(ctx context.Context, q db.Querier, f File, uploadedBy int64) (int64, error) {
+	sum := sha256.Sum256(f.Content)
+	var id int64
+	err := q.QueryRow(ctx, `INSERT INTO files (content_type, size, sha256, content, uploaded_by)
+		VALUES ($1, $2, $3, $4, $5) RETURNING id`, f.ContentType, len(f.Content), sum[:], f.Content, uploadedBy).Scan(&id)
+	return id, err
+}
+
+// Load returns a stored file.
+func Load(ctx context.Context, q db.Querier, id int64) (File, error) {
+	var f File
+	err := q.QueryRow(ctx, `SELECT content_type, content FROM files WHERE id = $1`, id).Scan(&f.ContentType, &f.Content)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return f, problem.NotFound()
+	}
+	return f, err
+}
