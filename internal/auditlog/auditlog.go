@@ -111,7 +111,9 @@ type Handlers struct {
 }
 
 // NewHandlers builds the handlers.
-func NewHandlers(store *Store, r *render.Renderer) *Handlers { return &Handlers{store: store, render: r} }
+func NewHandlers(store *Store, r *render.Renderer) *Handlers {
+	return &Handlers{store: store, render: r}
+}
 
 // Page is the audit log page.
 type Page struct {

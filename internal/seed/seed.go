@@ -11,9 +11,9 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"lawka/internal/account"
-	"lawka/internal/platform/auth"
 	"lawka/internal/coalition"
 	"lawka/internal/neighbourhood"
+	"lawka/internal/platform/auth"
 )
 
 // DemoPassword is the password of every demo account (development only).
