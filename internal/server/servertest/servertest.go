@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"sync"
 	"testing"
 	"time"
 
@@ -40,13 +41,13 @@ type Options struct {
 // Start builds and serves the application until the test ends.
 func Start(t testing.TB, opts Options) *Running {
 	t.Helper()
-	pool := dbtest.New(t)
-	rdb := redistest.New(t)
-	if !opts.NoSeed {
-		if err := seed.Run(context.Background(), pool, slog.New(slog.DiscardHandler)); err != nil {
-			t.Fatalf("servertest: seed: %v", err)
-		}
+	var pool *pgxpool.Pool
+	if opts.NoSeed {
+		pool = dbtest.New(t)
+	} else {
+		pool = seededPool(t)
 	}
+	rdb := redistest.New(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -73,4 +74,35 @@ func Start(t testing.TB, opts Options) *Running {
 	go func() { _ = srv.Serve(ln) }()
 	t.Cleanup(func() { _ = srv.Shutdown(5 * time.Second) })
 	return &Running{URL: base, Server: srv, Pool: pool, Redis: rdb, Config: cfg}
+}
+
+var (
+	seededOnce     sync.Once
+	seededTemplate string
+	seededErr      error
+)
+
+// seededPool clones a database that was migrated and seeded once for the whole test
+// process: seeding hashes a dozen passwords with argon2id, too slow to repeat per test.
+func seededPool(t testing.TB) *pgxpool.Pool {
+	t.Helper()
+	seededOnce.Do(func() {
+		seededTemplate, seededErr = dbtest.PrepareTemplate(func(url string) error {
+			pool, err := pgxpool.New(context.Background(), url)
+			if err != nil {
+				return err
+			}
+			defer pool.Close()
+			return seed.Run(context.Background(), pool, slog.New(slog.DiscardHandler))
+		})
+	})
+	if seededErr != nil {
+		t.Fatalf("servertest: seeding the template: %v", seededErr)
+	}
+	pool, err := pgxpool.New(context.Background(), dbtest.NewFromTemplateURL(t, seededTemplate))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return pool
 }

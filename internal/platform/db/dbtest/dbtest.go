@@ -14,6 +14,7 @@ import (
 	"os"
 	"sort"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -60,6 +61,61 @@ func NewURL(t testing.TB) string {
 		t.Fatalf("dbtest: preparing the template database: %v", templateErr)
 	}
 	return create(t, templateName)
+}
+
+// NewFromTemplateURL creates a fresh database cloned from template (see PrepareTemplate).
+func NewFromTemplateURL(t testing.TB, template string) string {
+	t.Helper()
+	return create(t, template)
+}
+
+// PrepareTemplate makes, once per test process, a template database: the migrated
+// schema plus whatever prepare adds (demo data, say), so each test clones a ready
+// database instead of repeating the work. Templates of finished processes are dropped.
+func PrepareTemplate(prepare func(url string) error) (string, error) {
+	templateOnce.Do(func() { templateName, templateErr = ensureTemplate() })
+	if templateErr != nil {
+		return "", templateErr
+	}
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, AdminURL())
+	if err != nil {
+		return "", err
+	}
+	defer admin.Close(ctx)
+	dropDeadTemplates(ctx, admin)
+	name := fmt.Sprintf("lawka_prep_%d_%s", os.Getpid(), randomHex(4))
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()+" TEMPLATE "+pgx.Identifier{templateName}.Sanitize()); err != nil {
+		return "", err
+	}
+	if err := prepare(withDatabase(AdminURL(), name)); err != nil {
+		return "", err
+	}
+	return name, nil
+}
+
+// dropDeadTemplates removes prepared templates whose test process has ended.
+func dropDeadTemplates(ctx context.Context, admin *pgx.Conn) {
+	rows, err := admin.Query(ctx, `SELECT datname FROM pg_database WHERE datname LIKE 'lawka\_prep\_%'`)
+	if err != nil {
+		return
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return
+	}
+	for _, n := range names {
+		var pid int
+		if _, err := fmt.Sscanf(n, "lawka_prep_%d_", &pid); err != nil || processAlive(pid) {
+			continue
+		}
+		_, _ = admin.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{n}.Sanitize()+" WITH (FORCE)")
+	}
+}
+
+func processAlive(pid int) bool {
+	p, err := os.FindProcess(pid)
+	return err == nil && p.Signal(syscall.Signal(0)) == nil
 }
 
 // NewEmptyURL creates a fresh database with no schema at all.
