@@ -464,3 +464,67 @@ func (h *Handlers) APIMe(c *fiber.Ctx) error {
 }
 
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }
+
+// PrivacyPage offers the person's data, consent withdrawal and account deletion.
+type PrivacyPage struct {
+	Form   render.Form
+	Notice string
+}
+
+func (p PrivacyPage) form() render.Form { return p.Form }
+
+// Privacy shows the privacy page.
+func (h *Handlers) Privacy(c *fiber.Ctx) error {
+	page := PrivacyPage{Form: render.NewForm("delete_password", "confirm_delete")}
+	if c.Query("done") == "consent" {
+		page.Notice = httpx.L(c).T("account.done_consent")
+	}
+	return h.page(c, fiber.StatusOK, "account/privacy", "account.privacy_title", page)
+}
+
+// Download sends the person's data as a JSON archive.
+func (h *Handlers) Download(c *fiber.Ctx) error {
+	data, err := h.svc.Export(c.UserContext(), auth.From(c))
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="lawka-moje-dane.json"`)
+	c.Set(fiber.HeaderCacheControl, "private, no-store")
+	return c.JSON(data)
+}
+
+// Delete erases the account.
+func (h *Handlers) Delete(c *fiber.Ctx) error {
+	form := render.NewForm("delete_password", "confirm_delete")
+	err := h.svc.DeleteAccount(c.UserContext(), auth.From(c), c.FormValue("delete_password"), c.FormValue("confirm_delete") == "yes")
+	if err != nil {
+		if p, ok := problem.As(err); ok && p.Fields["current_password"] != "" {
+			p.Fields = map[string]string{"delete_password": p.Fields["current_password"]}
+		}
+		status, ok := httpx.FormProblem(c, err, &form)
+		if !ok {
+			return err
+		}
+		return h.page(c, status, "account/privacy", "account.privacy_title", PrivacyPage{Form: form})
+	}
+	h.svc.Sessions.clearCookie(c)
+	return c.Redirect("/?usunieto=1", fiber.StatusSeeOther)
+}
+
+// APIExport answers GET /api/v1/me/export.
+func (h *Handlers) APIExport(c *fiber.Ctx) error { return h.Download(c) }
+
+// APIDelete answers DELETE /api/v1/me {"password":"…","confirm":true}.
+func (h *Handlers) APIDelete(c *fiber.Ctx) error {
+	var in struct {
+		Password string `json:"password"`
+		Confirm  bool   `json:"confirm"`
+	}
+	if err := httpx.DecodeJSON(c, &in); err != nil {
+		return err
+	}
+	if err := h.svc.DeleteAccount(c.UserContext(), auth.From(c), in.Password, in.Confirm); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}

@@ -60,6 +60,7 @@ type Deps struct {
 	PublicURL string
 	Districts NeighbourhoodChecker
 	Log       *slog.Logger
+	Parts     []PersonalData // other features' personal data, for export and erasure
 }
 
 // NewService builds the service.

@@ -410,3 +410,15 @@ func (h *SignatureHandlers) APIDecide(c *fiber.Ctx) error {
 	}
 	return c.JSON(fiber.Map{"signature": sig})
 }
+
+// WithdrawListing withdraws consent to be named on the public list of allies.
+func (h *SignatureHandlers) WithdrawListing(c *fiber.Ctx) error {
+	p := auth.From(c)
+	if !p.SignedIn() {
+		return problem.Unauthorized()
+	}
+	if err := h.svc.WithdrawListing(c.UserContext(), p.UserID); err != nil {
+		return err
+	}
+	return c.Redirect("/konto/prywatnosc?done=consent", fiber.StatusSeeOther)
+}
