@@ -81,7 +81,7 @@ func (h *Handlers) Login(c *fiber.Ctx) error {
 	form := render.NewForm("email", "password")
 	form.Values["email"] = c.FormValue("email")
 	next := httpx.SafeNext(c.FormValue("next"), "/")
-	_, token, err := h.svc.Login(c.UserContext(), c.FormValue("email"), c.FormValue("password"), "browser", client(c))
+	_, token, challenge, err := h.svc.LoginTOTP(c.UserContext(), c.FormValue("email"), c.FormValue("password"), "", "browser", client(c))
 	if err != nil {
 		status, ok := httpx.FormProblem(c, err, &form)
 		if !ok {
@@ -89,8 +89,133 @@ func (h *Handlers) Login(c *fiber.Ctx) error {
 		}
 		return h.page(c, status, "account/login", "account.login_title", LoginPage{Form: form, Next: next})
 	}
+	if challenge != "" {
+		c.Cookie(&fiber.Cookie{Name: challengeCookie, Value: challenge, Path: "/logowanie", HTTPOnly: true,
+			Secure: h.svc.Sessions.secure, SameSite: fiber.CookieSameSiteLaxMode, MaxAge: int(challengeTTL.Seconds())})
+		return c.Redirect("/logowanie/kod?next="+url.QueryEscape(next), fiber.StatusSeeOther)
+	}
 	h.svc.Sessions.setCookie(c, token)
 	return c.Redirect(next, fiber.StatusSeeOther)
+}
+
+// challengeCookie carries a right password to the second step (never in the URL).
+const challengeCookie = "lawka_login_challenge"
+
+// ShowLoginCode asks for the code from the authenticator app.
+func (h *Handlers) ShowLoginCode(c *fiber.Ctx) error {
+	if c.Cookies(challengeCookie) == "" {
+		return c.Redirect("/logowanie", fiber.StatusSeeOther)
+	}
+	return h.page(c, fiber.StatusOK, "account/login_code", "account.login_code_title",
+		LoginPage{Form: render.NewForm("code"), Next: httpx.SafeNext(c.Query("next"), "/")})
+}
+
+// LoginCode finishes signing in with the second step.
+func (h *Handlers) LoginCode(c *fiber.Ctx) error {
+	form := render.NewForm("code")
+	next := httpx.SafeNext(c.FormValue("next"), "/")
+	_, token, err := h.svc.CompleteLogin(c.UserContext(), c.Cookies(challengeCookie), c.FormValue("code"), client(c))
+	if err != nil {
+		if p, ok := problem.As(err); ok && p.Code == "challenge_expired" {
+			return c.Redirect("/logowanie?next="+url.QueryEscape(next), fiber.StatusSeeOther)
+		}
+		status, ok := httpx.FormProblem(c, err, &form)
+		if !ok {
+			return err
+		}
+		return h.page(c, status, "account/login_code", "account.login_code_title", LoginPage{Form: form, Next: next})
+	}
+	c.Cookie(&fiber.Cookie{Name: challengeCookie, Value: "", Path: "/logowanie", MaxAge: -1, HTTPOnly: true})
+	h.svc.Sessions.setCookie(c, token)
+	return c.Redirect(next, fiber.StatusSeeOther)
+}
+
+// TOTPPage is the two-step sign-in settings.
+type TOTPPage struct {
+	Enabled       bool
+	Required      bool
+	Enrolment     Enrolment
+	RecoveryCodes []string
+	CodesLeft     int
+	Form          render.Form
+	Notice        string
+}
+
+func (p TOTPPage) form() render.Form { return p.Form }
+
+func (h *Handlers) totp(c *fiber.Ctx, status int, page TOTPPage) error {
+	ctx := c.UserContext()
+	p := auth.From(c)
+	on, err := hasTOTP(ctx, h.svc.pool, p.UserID)
+	if err != nil {
+		return err
+	}
+	page.Enabled = on
+	page.Required = c.Query("wymagane") == "1" || h.svc.RequireStaffTOTP && p.Staff() && !on
+	if on {
+		if page.CodesLeft, err = h.svc.RecoveryCodesLeft(ctx, p); err != nil {
+			return err
+		}
+	} else if page.Enrolment.Secret == "" && page.RecoveryCodes == nil {
+		if page.Enrolment, err = h.svc.PendingTOTP(ctx, p); err != nil {
+			return err
+		}
+	}
+	if page.Form.Values == nil {
+		page.Form = render.NewForm("code", "totp_password")
+	}
+	return h.page(c, status, "account/totp", "account.totp_title", page)
+}
+
+// TOTPSettings shows two-step sign-in.
+func (h *Handlers) TOTPSettings(c *fiber.Ctx) error {
+	page := TOTPPage{}
+	if c.Query("done") == "off" {
+		page.Notice = httpx.L(c).T("account.totp_done_off")
+	}
+	return h.totp(c, fiber.StatusOK, page)
+}
+
+// TOTPStart makes a new secret and shows it.
+func (h *Handlers) TOTPStart(c *fiber.Ctx) error {
+	e, err := h.svc.StartTOTP(c.UserContext(), auth.From(c))
+	if err != nil {
+		return err
+	}
+	return h.totp(c, fiber.StatusOK, TOTPPage{Enrolment: e})
+}
+
+// TOTPConfirm turns two-step sign-in on and shows the recovery codes once.
+func (h *Handlers) TOTPConfirm(c *fiber.Ctx) error {
+	form := render.NewForm("code")
+	codes, err := h.svc.ConfirmTOTP(c.UserContext(), auth.From(c), c.FormValue("code"))
+	if err != nil {
+		status, ok := httpx.FormProblem(c, err, &form)
+		if !ok {
+			return err
+		}
+		return h.totp(c, status, TOTPPage{Form: form})
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return h.page(c, fiber.StatusOK, "account/totp", "account.totp_title", TOTPPage{Enabled: true, RecoveryCodes: codes,
+		Form: render.NewForm(), Notice: httpx.L(c).T("account.totp_done_on")})
+}
+
+// TOTPDisable turns two-step sign-in off.
+func (h *Handlers) TOTPDisable(c *fiber.Ctx) error {
+	form := render.NewForm("totp_password", "code")
+	err := h.svc.DisableTOTP(c.UserContext(), auth.From(c), c.FormValue("totp_password"), c.FormValue("code"))
+	if err != nil {
+		if p, ok := problem.As(err); ok && p.Fields["current_password"] != "" {
+			p.Fields = map[string]string{"totp_password": p.Fields["current_password"]}
+		}
+		status, ok := httpx.FormProblem(c, err, &form)
+		if !ok {
+			return err
+		}
+		return h.totp(c, status, TOTPPage{Form: form})
+	}
+	return c.Redirect("/konto/2fa?done=off", fiber.StatusSeeOther)
 }
 
 // Logout signs out of this browser.
@@ -430,11 +555,12 @@ func (h *Handlers) APILogin(c *fiber.Ctx) error {
 	var in struct {
 		Email    string `json:"email"`
 		Password string `json:"password"`
+		TOTPCode string `json:"totp_code"`
 	}
 	if err := httpx.DecodeJSON(c, &in); err != nil {
 		return err
 	}
-	u, token, err := h.svc.Login(c.UserContext(), in.Email, in.Password, "api", client(c))
+	u, token, _, err := h.svc.LoginTOTP(c.UserContext(), in.Email, in.Password, in.TOTPCode, "api", client(c))
 	if err != nil {
 		return err
 	}

@@ -61,6 +61,8 @@ type Deps struct {
 	Districts NeighbourhoodChecker
 	Log       *slog.Logger
 	Parts     []PersonalData // other features' personal data, for export and erasure
+	// RequireStaffTOTP makes moderators and admins use two-step sign-in.
+	RequireStaffTOTP bool
 }
 
 // NewService builds the service.
@@ -244,8 +246,50 @@ func ErrInvalidCredentials() *problem.Error {
 	return &problem.Error{Status: 401, Code: "invalid_credentials", Key: "account.invalid_credentials"}
 }
 
-// Login checks the password and starts a session of kind "browser" or "api".
+// Login checks the password and starts a session of kind "browser" or "api". When the
+// account uses two-step sign-in, an API login needs totpCode, and a browser login gets
+// a challenge (and no session) to finish with CompleteLogin.
 func (s *Service) Login(ctx context.Context, email, password, kind string, cl Client) (User, string, error) {
+	u, token, _, err := s.LoginTOTP(ctx, email, password, "", kind, cl)
+	return u, token, err
+}
+
+// LoginTOTP is Login with the second step: it returns either a session token or, for a
+// browser without a code, a challenge.
+func (s *Service) LoginTOTP(ctx context.Context, email, password, totpCode, kind string, cl Client) (u User, token, challenge string, err error) {
+	u, err = s.checkPassword(ctx, email, password, cl)
+	if err != nil {
+		return User{}, "", "", err
+	}
+	on, err := hasTOTP(ctx, s.pool, u.ID)
+	if err != nil {
+		return User{}, "", "", err
+	}
+	if on {
+		if totpCode == "" {
+			if kind == "api" {
+				return User{}, "", "", TOTPRequired()
+			}
+			challenge, err = newChallenge(ctx, s.pool, u.ID)
+			return u, "", challenge, err
+		}
+		var ok bool
+		if err := db.Tx(ctx, s.pool, func(tx pgx.Tx) error {
+			ok, err = secondFactor(ctx, tx, u.ID, totpCode)
+			return err
+		}); err != nil {
+			return User{}, "", "", err
+		}
+		if !ok {
+			return User{}, "", "", totpProblem()
+		}
+	}
+	token, err = s.Sessions.create(ctx, s.pool, u.ID, kind, cl.UserAgent, cl.IP)
+	return u, token, "", err
+}
+
+// checkPassword is the first step of every sign-in, throttled per address and client.
+func (s *Service) checkPassword(ctx context.Context, email, password string, cl Client) (User, error) {
 	email = normaliseEmail(email)
 	if email == "" || password == "" || len(password) > 4*MaxPasswordLen {
 		bad := problem.Fields{}
@@ -256,32 +300,31 @@ func (s *Service) Login(ctx context.Context, email, password, kind string, cl Cl
 			bad.Add("password", "account.password_required")
 		}
 		if err := bad.Err(); err != nil {
-			return User{}, "", err
+			return User{}, err
 		}
-		return User{}, "", ErrInvalidCredentials()
+		return User{}, ErrInvalidCredentials()
 	}
 	if err := s.throttle(ctx, loginPerIP, cl.IP); err != nil {
-		return User{}, "", err
+		return User{}, err
 	}
 	if err := s.throttle(ctx, loginPerEmail, email); err != nil {
-		return User{}, "", err
+		return User{}, err
 	}
 	u, hash, err := userByEmail(ctx, s.pool, email)
-	if _, notFound := problem.As(err); notFound {
+	if p, notFound := problem.As(err); notFound && p.Status == 404 {
 		CheckPassword(password, dummyHash)
-		return User{}, "", ErrInvalidCredentials()
+		return User{}, ErrInvalidCredentials()
 	}
 	if err != nil {
-		return User{}, "", err
+		return User{}, err
 	}
 	if !CheckPassword(password, hash) {
-		return User{}, "", ErrInvalidCredentials()
+		return User{}, ErrInvalidCredentials()
 	}
 	if s.Limits != nil {
 		s.Limits.Reset(ctx, loginPerEmail, email)
 	}
-	token, err := s.Sessions.create(ctx, s.pool, u.ID, kind, cl.UserAgent, cl.IP)
-	return u, token, err
+	return u, nil
 }
 
 // Logout ends the session the request came with.

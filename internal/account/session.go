@@ -16,6 +16,7 @@ import (
 	"lawka/internal/platform/db"
 	"lawka/internal/platform/httpx"
 	"lawka/internal/platform/i18n"
+	"lawka/internal/platform/problem"
 	"lawka/internal/platform/redisx"
 )
 
@@ -82,12 +83,13 @@ func (s *Sessions) Resolve(ctx context.Context, token string) (auth.Principal, e
 	var kind string
 	err := s.pool.QueryRow(ctx, `
 		SELECT s.id, s.kind, u.id, u.display_name, u.verified_at IS NOT NULL, u.email_confirmed_at IS NOT NULL,
-			coalesce(u.locale, ''), array(SELECT r.role FROM user_roles r WHERE r.user_id = u.id ORDER BY r.role)
+			coalesce(u.locale, ''), u.totp_enabled_at IS NOT NULL,
+			array(SELECT r.role FROM user_roles r WHERE r.user_id = u.id ORDER BY r.role)
 		FROM sessions s JOIN users u ON u.id = s.user_id
 		WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now() AND u.deleted_at IS NULL
 		  AND s.last_seen_at > now() - CASE s.kind WHEN 'api' THEN make_interval(secs => $2) ELSE make_interval(secs => $3) END`,
 		hash, lifetimes["api"].idle.Seconds(), lifetimes["browser"].idle.Seconds()).
-		Scan(&p.SessionID, &kind, &p.UserID, &p.DisplayName, &p.Verified, &p.Confirmed, &p.Locale, &p.Roles)
+		Scan(&p.SessionID, &kind, &p.UserID, &p.DisplayName, &p.Verified, &p.Confirmed, &p.Locale, &p.TOTP, &p.Roles)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return auth.Principal{}, nil
 	}
@@ -226,4 +228,26 @@ func (s *Sessions) setCookie(c *fiber.Ctx, token string) {
 func (s *Sessions) clearCookie(c *fiber.Ctx) {
 	c.Cookie(&fiber.Cookie{Name: s.cookie, Value: "", Path: "/", HTTPOnly: true, Secure: s.secure,
 		SameSite: fiber.CookieSameSiteLaxMode, MaxAge: -1, Expires: time.Unix(0, 0)})
+}
+
+// RequireStaffTOTP sends moderators and admins without two-step sign-in to set it up
+// before anything else (when the setting requires it): pages redirect to the set-up,
+// API calls answer 403 totp_enrolment_required.
+func RequireStaffTOTP(required bool) fiber.Handler {
+	allowed := []string{"/konto/2fa", "/wyloguj", "/api/v1/auth/logout", "/api/v1/me"}
+	return func(c *fiber.Ctx) error {
+		p := auth.From(c)
+		if !required || !p.Staff() || p.TOTP {
+			return c.Next()
+		}
+		for _, a := range allowed {
+			if strings.HasPrefix(c.Path(), a) {
+				return c.Next()
+			}
+		}
+		if httpx.WantsJSON(c) || c.Method() != fiber.MethodGet {
+			return &problem.Error{Status: 403, Code: "totp_enrolment_required", Key: "account.totp_enrolment_required"}
+		}
+		return c.Redirect("/konto/2fa?wymagane=1", fiber.StatusSeeOther)
+	}
 }

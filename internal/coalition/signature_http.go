@@ -422,3 +422,87 @@ func (h *SignatureHandlers) WithdrawListing(c *fiber.Ctx) error {
 	}
 	return c.Redirect("/konto/prywatnosc?done=consent", fiber.StatusSeeOther)
 }
+
+// OrganisationsPage lists the person's organisations with an invitation form.
+type OrganisationsPage struct {
+	Organisations []MyOrganisation
+	Form          render.Form
+	FormFor       int64
+	Notice        string
+}
+
+func (h *SignatureHandlers) organisations(c *fiber.Ctx, status int, page OrganisationsPage) error {
+	orgs, err := h.svc.MyOrganisations(c.UserContext(), auth.From(c))
+	if err != nil {
+		return err
+	}
+	page.Organisations = orgs
+	if page.Form.Values == nil {
+		page.Form = render.NewForm("email")
+	}
+	return h.page(c, status, "coalition/organisations", "coalition.orgs_title", "nav.account", &page.Form, page)
+}
+
+// Organisations shows the organisations the person acts for.
+func (h *SignatureHandlers) Organisations(c *fiber.Ctx) error {
+	page := OrganisationsPage{}
+	if c.Query("done") == "invited" {
+		page.Notice = httpx.L(c).T("coalition.done_invited")
+	}
+	return h.organisations(c, fiber.StatusOK, page)
+}
+
+// Invite sends an invitation to a colleague.
+func (h *SignatureHandlers) Invite(c *fiber.Ctx) error {
+	id, err := signatureID(c)
+	if err != nil {
+		return err
+	}
+	form := render.NewForm("email")
+	httpx.FormValues(c, &form, "email")
+	if err := h.svc.Invite(c.UserContext(), auth.From(c), id, c.FormValue("email")); err != nil {
+		status, ok := httpx.FormProblem(c, err, &form)
+		if !ok || status == fiber.StatusForbidden {
+			return err
+		}
+		return h.organisations(c, status, OrganisationsPage{Form: form, FormFor: id})
+	}
+	return c.Redirect("/konto/organizacje?done=invited", fiber.StatusSeeOther)
+}
+
+// InvitePage shows an invitation before it is accepted.
+type InvitePage struct {
+	Token, Organisation string
+	Form                render.Form
+	Done                bool
+}
+
+// ShowInvite shows what an invitation is for, with a button to accept it.
+func (h *SignatureHandlers) ShowInvite(c *fiber.Ctx) error {
+	token := c.Query("token")
+	form := render.NewForm("token")
+	name, err := h.svc.InviteInfo(c.UserContext(), token)
+	if err != nil {
+		status, ok := httpx.FormProblem(c, err, &form)
+		if !ok {
+			return err
+		}
+		return h.page(c, status, "coalition/invite", "coalition.invite_title", "", &form, InvitePage{Form: form})
+	}
+	return h.page(c, fiber.StatusOK, "coalition/invite", "coalition.invite_title", "", nil, InvitePage{Token: token, Organisation: name, Form: form})
+}
+
+// AcceptInvite joins the organisation as an advocate.
+func (h *SignatureHandlers) AcceptInvite(c *fiber.Ctx) error {
+	form := render.NewForm("token")
+	token := c.FormValue("token")
+	name, _ := h.svc.InviteInfo(c.UserContext(), token)
+	if err := h.svc.AcceptInvite(c.UserContext(), auth.From(c), token); err != nil {
+		status, ok := httpx.FormProblem(c, err, &form)
+		if !ok || status == fiber.StatusUnauthorized {
+			return err
+		}
+		return h.page(c, status, "coalition/invite", "coalition.invite_title", "", &form, InvitePage{Form: form, Organisation: name})
+	}
+	return h.page(c, fiber.StatusOK, "coalition/invite", "coalition.invite_title", "", nil, InvitePage{Organisation: name, Done: true, Form: form})
+}

@@ -39,7 +39,8 @@ func (s *Server) routes() {
 
 	// Everything below needs PostgreSQL and Redis to have answered at start, knows who
 	// is signed in, and refuses state-changing requests without a CSRF token.
-	app.Use(s.gate, httpx.Deadline(s.cfg.RequestTimeout), s.sessions.Middleware(), s.csrf.Middleware())
+	app.Use(s.gate, httpx.Deadline(s.cfg.RequestTimeout), s.sessions.Middleware(), s.csrf.Middleware(),
+		account.RequireStaffTOTP(s.cfg.RequireStaffTOTP))
 
 	// Public pages.
 	app.Get("/", s.neighbourhoods.Home)
@@ -47,10 +48,13 @@ func (s *Server) routes() {
 	app.Get("/deklaracja", s.coalition.Declaration)
 	app.Get("/zasady", s.terms)
 	app.Get("/sojusznicy", s.signatures.Allies)
+	app.Get("/zaproszenie", s.signatures.ShowInvite)
 
 	// Signing in and up (public forms).
 	app.Get("/logowanie", s.accounts.ShowLogin)
 	app.Post("/logowanie", s.accounts.Login)
+	app.Get("/logowanie/kod", s.accounts.ShowLoginCode)
+	app.Post("/logowanie/kod", s.accounts.LoginCode)
 	app.Get("/rejestracja", s.accounts.ShowRegister)
 	app.Post("/rejestracja", s.accounts.Register)
 	app.Get("/potwierdz-email", s.accounts.ShowConfirm)
@@ -70,6 +74,10 @@ func (s *Server) routes() {
 	app.Post("/konto/jezyk", signedIn, s.accounts.SetLocale)
 	app.Post("/konto/potwierdzenie", signedIn, s.accounts.ResendConfirmation)
 	app.Post("/konto/sesje/:id/zakoncz", signedIn, s.accounts.RevokeSession)
+	app.Get("/konto/2fa", signedIn, s.accounts.TOTPSettings)
+	app.Post("/konto/2fa/start", signedIn, s.accounts.TOTPStart)
+	app.Post("/konto/2fa/potwierdz", signedIn, s.accounts.TOTPConfirm)
+	app.Post("/konto/2fa/wylacz", signedIn, s.accounts.TOTPDisable)
 	app.Get("/konto/prywatnosc", signedIn, s.accounts.Privacy)
 	app.Get("/konto/dane.json", signedIn, s.accounts.Download)
 	app.Post("/konto/zgody", signedIn, s.signatures.WithdrawListing)
@@ -81,6 +89,9 @@ func (s *Server) routes() {
 	app.Get("/deklaracja/podpisz/organizacja", signedIn, s.signatures.ShowSignOrganisation)
 	app.Post("/deklaracja/podpisz/organizacja", signedIn, s.signatures.SignOrganisation)
 	app.Get("/konto/podpisy", signedIn, s.signatures.Mine)
+	app.Get("/konto/organizacje", signedIn, s.signatures.Organisations)
+	app.Post("/konto/organizacje/:id/zapros", signedIn, s.signatures.Invite)
+	app.Post("/zaproszenie", signedIn, s.signatures.AcceptInvite)
 	app.Post("/konto/podpisy/:id/wycofaj", signedIn, s.signatures.Withdraw)
 	app.Get("/konto/podpisy/:id/skan", signedIn, s.signatures.Scan)
 	app.Get("/kod", signedIn, s.accounts.ShowRedeem)

@@ -108,7 +108,7 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	s.coalition = coalition.NewHandlers(coalition.NewStore(d.Pool), r)
 	accounts := account.NewService(d.Pool, account.Deps{Sessions: s.sessions, Limits: s.limits, I18n: bundle,
 		PublicURL: cfg.PublicURL.String(), Districts: districtOptions{districts}, Log: d.Log,
-		Parts: []account.PersonalData{coalition.PersonalData{}}})
+		Parts: []account.PersonalData{coalition.PersonalData{}}, RequireStaffTOTP: cfg.RequireStaffTOTP})
 	s.accounts = account.NewHandlers(accounts, r, districtOptions{districts})
 	s.devmail = devmail.NewHandlers(d.Pool, r)
 	s.signatures = coalition.NewSignatureHandlers(

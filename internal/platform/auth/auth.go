@@ -27,6 +27,7 @@ type Principal struct {
 	Member      bool // a confirmed signature of the Declaration (own or organisation's)
 	Confirmed   bool // email address confirmed
 	Locale      string
+	TOTP        bool // two-step sign-in is on
 	ViaBearer   bool // an API token, not a browser cookie (no CSRF needed)
 }
 

@@ -29,6 +29,8 @@ type Config struct {
 	SMTPURL        string
 	LogLevel       slog.Level
 	RequestTimeout time.Duration
+	// RequireStaffTOTP makes moderators and admins use two-step sign-in.
+	RequireStaffTOTP bool
 }
 
 // Dev reports whether developer conveniences (demo logins, the mail page) are on.
@@ -138,6 +140,15 @@ func Load(getenv func(string) string) (Config, error) {
 		return c, &Error{"LAWKA_LOG_LEVEL", lvl, "must be one of debug, info, warn, error"}
 	}
 
+	c.RequireStaffTOTP = c.Env == "prod"
+	if raw := get("LAWKA_REQUIRE_2FA_FOR_STAFF", ""); raw != "" {
+		v, ok := parseBool(raw)
+		if !ok {
+			return c, &Error{"LAWKA_REQUIRE_2FA_FOR_STAFF", raw, "must be true or false"}
+		}
+		c.RequireStaffTOTP = v
+	}
+
 	c.RequestTimeout = 15 * time.Second
 	return c, nil
 }
@@ -186,4 +197,14 @@ func firstLine(err error) string {
 		s = s[:i]
 	}
 	return s
+}
+
+func parseBool(s string) (bool, bool) {
+	switch strings.ToLower(s) {
+	case "1", "true", "yes", "on":
+		return true, true
+	case "0", "false", "no", "off":
+		return false, true
+	}
+	return false, false
 }
