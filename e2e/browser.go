@@ -29,7 +29,7 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// Timeout bounds everything one Person does in a test.
+// Timeout bounds everything one Person does in a test (unless made by NewPersonWithin).
 const Timeout = 30 * time.Second
 
 var shared struct {
@@ -126,6 +126,14 @@ const cspWorld = "lawka-e2e"
 
 // NewPerson opens a new browser context and tab for a visitor called name.
 func (b *Browser) NewPerson(name string) *Person {
+	b.t.Helper()
+	return b.NewPersonWithin(name, Timeout)
+}
+
+// NewPersonWithin is NewPerson for a visitor who may need more than Timeout in the test:
+// the deadline runs from now, so in a journey it also counts the time they wait while
+// other people act.
+func (b *Browser) NewPersonWithin(name string, timeout time.Duration) *Person {
 	t := b.t
 	t.Helper()
 	tab, cancelTab := chromedp.NewContext(shared.ctx, chromedp.WithNewBrowserContext())
@@ -135,7 +143,7 @@ func (b *Browser) NewPerson(name string) *Person {
 	if err := chromedp.Do(tab); err != nil {
 		t.Fatalf("e2e: %s: opening a tab: %v", name, err)
 	}
-	ctx, cancel := context.WithTimeout(tab, Timeout)
+	ctx, cancel := context.WithTimeout(tab, timeout)
 	t.Cleanup(cancel)
 	p.Ctx = ctx
 	if err := chromedp.Listen(ctx, p.record); err != nil {
