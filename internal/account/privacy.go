@@ -155,5 +155,5 @@ func (s *Service) DeleteAccount(ctx context.Context, p auth.Principal, password 
 	if err != nil {
 		return err
 	}
-	return s.Sessions.dropCache(ctx, ended)
+	return s.Sessions.markRevoked(ctx, ended)
 }

@@ -425,6 +425,9 @@ func (s *Service) RequestReset(ctx context.Context, email string, cl Client) err
 // ResetPassword sets a new password with a reset link, ends every session and tells
 // the person by mail.
 func (s *Service) ResetPassword(ctx context.Context, token, password string, cl Client) error {
+	if err := checkEmailToken(ctx, s.pool, token, purposeReset); err != nil {
+		return err // a dead link first: fixing the password would not help
+	}
 	if key := passwordProblem(password); key != "" {
 		return problem.Invalid(map[string]string{"password": key})
 	}
@@ -496,6 +499,9 @@ func (s *Service) reauthenticate(ctx context.Context, p auth.Principal, password
 	}
 	if password == "" || !CheckPassword(password, hash) {
 		return problem.Invalid(map[string]string{"current_password": "account.current_password_wrong"})
+	}
+	if s.Limits != nil {
+		s.Limits.Reset(ctx, loginPerEmail, "user:"+itoa(p.UserID))
 	}
 	return nil
 }

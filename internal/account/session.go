@@ -74,8 +74,11 @@ func (s *Sessions) Resolve(ctx context.Context, token string) (auth.Principal, e
 	hash := hashToken(token)
 	key := s.cacheKey(hash)
 	if raw, err := s.rdb.Get(ctx, key).Bytes(); err == nil {
+		if string(raw) == revokedMarker {
+			return auth.Principal{}, nil
+		}
 		var p auth.Principal
-		if json.Unmarshal(raw, &p) == nil {
+		if string(raw) != staleMarker && json.Unmarshal(raw, &p) == nil {
 			return p, nil
 		}
 	}
@@ -104,8 +107,9 @@ func (s *Sessions) Resolve(ctx context.Context, token string) (auth.Principal, e
 		WHERE id = $1 AND last_seen_at < now() - interval '1 minute'`, p.SessionID); err != nil {
 		return auth.Principal{}, err
 	}
+	// SetNX, so a revocation that raced this lookup (and left its marker) wins.
 	if raw, err := json.Marshal(p); err == nil {
-		_ = s.rdb.Set(ctx, key, raw, cacheTTL).Err()
+		_ = s.rdb.SetNX(ctx, key, raw, cacheTTL).Err()
 	}
 	return p, nil
 }
@@ -118,14 +122,27 @@ func isMember(ctx context.Context, q db.Querier, userID int64) (bool, error) {
 	return ok, err
 }
 
-// Revoke ends one session of userID (a person may end only their own).
+// revokedMarker replaces a revoked session's cache entry for cacheTTL, so a lookup that
+// read the session just before it was revoked cannot put it back in the cache.
+const revokedMarker = "revoked"
+
+// staleMarker says "read this session from PostgreSQL for now" (see dropCache).
+const staleMarker = "stale"
+
+// Revoke ends one session of userID (a person may end only their own: another's is
+// not found).
 func (s *Sessions) Revoke(ctx context.Context, userID, sessionID int64) error {
-	return s.revokeWhere(ctx, `user_id = $1 AND id = $2`, userID, sessionID)
+	n, err := s.revokeWhere(ctx, `user_id = $1 AND id = $2`, userID, sessionID)
+	if err == nil && n == 0 {
+		return problem.NotFound()
+	}
+	return err
 }
 
 // RevokeAll ends every session of userID (sign-out everywhere, password change, erasure).
 func (s *Sessions) RevokeAll(ctx context.Context, userID int64) error {
-	return s.revokeWhere(ctx, `user_id = $1`, userID)
+	_, err := s.revokeWhere(ctx, `user_id = $1`, userID)
+	return err
 }
 
 // Forget drops the cached principals of userID (after a role or verification change),
@@ -142,30 +159,46 @@ func (s *Sessions) Forget(ctx context.Context, userID int64) error {
 	return s.dropCache(ctx, hashes)
 }
 
-func (s *Sessions) revokeWhere(ctx context.Context, where string, args ...any) error {
+func (s *Sessions) revokeWhere(ctx context.Context, where string, args ...any) (int, error) {
 	rows, err := s.pool.Query(ctx, `UPDATE sessions SET revoked_at = now() WHERE revoked_at IS NULL AND `+where+
 		` RETURNING token_hash`, args...)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	hashes, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
 	if err != nil {
-		return err
+		return 0, err
 	}
-	return s.dropCache(ctx, hashes)
+	return len(hashes), s.markRevoked(ctx, hashes)
 }
 
+// markRevoked replaces the cached principals of ended sessions with the revoked marker.
+// If Redis is down the entries expire within cacheTTL; the revocation itself is already
+// in PostgreSQL.
+func (s *Sessions) markRevoked(ctx context.Context, hashes [][]byte) error {
+	if len(hashes) == 0 {
+		return nil
+	}
+	pipe := s.rdb.Pipeline()
+	for _, h := range hashes {
+		pipe.Set(ctx, s.cacheKey(h), revokedMarker, cacheTTL)
+	}
+	_, _ = pipe.Exec(ctx)
+	return nil
+}
+
+// dropCache forgets cached principals of live sessions (their roles or state changed):
+// a "stale" marker for cacheTTL makes lookups read PostgreSQL and keeps a lookup that
+// raced the change from caching the old state.
 func (s *Sessions) dropCache(ctx context.Context, hashes [][]byte) error {
 	if len(hashes) == 0 {
 		return nil
 	}
-	keys := make([]string, len(hashes))
-	for i, h := range hashes {
-		keys[i] = s.cacheKey(h)
+	pipe := s.rdb.Pipeline()
+	for _, h := range hashes {
+		pipe.Set(ctx, s.cacheKey(h), staleMarker, cacheTTL)
 	}
-	// If Redis is down the entries expire within cacheTTL; the revocation itself is
-	// already in PostgreSQL.
-	_ = s.rdb.Del(ctx, keys...).Err()
+	_, _ = pipe.Exec(ctx)
 	return nil
 }
 
