@@ -650,6 +650,13 @@ func (h *Handlers) APIDelete(c *fiber.Ctx) error {
 		return err
 	}
 	if err := h.svc.DeleteAccount(c.UserContext(), auth.From(c), in.Password, in.Confirm); err != nil {
+		if p, ok := problem.As(err); ok && len(p.Fields) > 0 {
+			renamed := map[string]string{}
+			for f, key := range p.Fields { // the names this request uses
+				renamed[map[string]string{"confirm_delete": "confirm", "current_password": "password"}[f]] = key
+			}
+			p.Fields = renamed
+		}
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)

@@ -81,10 +81,6 @@ func (s *Signatures) Invite(ctx context.Context, p auth.Principal, orgID int64, 
 	if err := requireConfirmed(p); err != nil {
 		return err
 	}
-	email = strings.ToLower(strings.TrimSpace(email))
-	if a, err := mail.ParseAddress(email); err != nil || a.Address != email {
-		return problem.Invalid(map[string]string{"email": "account.email_invalid"})
-	}
 	return db.Tx(ctx, s.pool, func(tx pgx.Tx) error {
 		var orgName, inviter string
 		err := tx.QueryRow(ctx, `SELECT o.name, u.display_name FROM organisations o
@@ -95,6 +91,10 @@ func (s *Signatures) Invite(ctx context.Context, p auth.Principal, orgID int64, 
 		}
 		if err != nil {
 			return err
+		}
+		email = strings.ToLower(strings.TrimSpace(email))
+		if a, err := mail.ParseAddress(email); err != nil || a.Address != email {
+			return problem.Invalid(map[string]string{"email": "account.email_invalid"})
 		}
 		b := make([]byte, 32)
 		if _, err := rand.Read(b); err != nil {

@@ -263,6 +263,9 @@ func (h *SignatureHandlers) Decide(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if err := requireStaff(auth.From(c)); err != nil {
+		return err // who asks comes before what they sent
+	}
 	confirm := c.FormValue("decision") == "confirm"
 	if !confirm && c.FormValue("decision") != "reject" {
 		return problem.Invalid(map[string]string{"decision": "coalition.choose_from_list"})
@@ -389,6 +392,9 @@ func (h *SignatureHandlers) APIPending(c *fiber.Ctx) error {
 func (h *SignatureHandlers) APIDecide(c *fiber.Ctx) error {
 	id, err := signatureID(c)
 	if err != nil {
+		return err
+	}
+	if err := requireStaff(auth.From(c)); err != nil {
 		return err
 	}
 	var in struct {

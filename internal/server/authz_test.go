@@ -1,0 +1,813 @@
+package server_test
+
+// The route authorisation matrix: every mounted route, called by every kind of person,
+// must answer as the table below says. The table is checked against the routes the
+// server really mounts, so a new route fails these tests until someone decides who may
+// call it.
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"html"
+	"io"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"lawka/internal/account"
+	"lawka/internal/platform/i18n"
+	"lawka/internal/platform/upload"
+	"lawka/internal/seed"
+	"lawka/internal/server/servertest"
+	"lawka/web"
+)
+
+// Outcome is how a route answers one person, as far as authorisation goes.
+type Outcome int
+
+const (
+	// Allow: authorisation passed. Any status but 401 "sign in", 403, 404, a redirect
+	// of a page to the sign-in form or a 5xx: a 422 for an empty form counts, and so
+	// does a 401 for a wrong code once signed in (the 2FA form).
+	Allow Outcome = iota + 1
+	// SignIn: 401 unauthorized, or for a GET page a 303 to /logowanie?next=….
+	SignIn
+	// Deny: 403, or 404 where the app hides that the object exists.
+	Deny
+)
+
+func (o Outcome) String() string {
+	return [...]string{"?", "Allow", "SignIn", "Deny"}[o]
+}
+
+func (o Outcome) letter() string { return [...]string{"?", "A", "S", "D"}[o] }
+
+// The people who call every route, in the order of authzWants.
+const (
+	asVisitor = iota
+	asResident
+	asVerified
+	asMember
+	asAdvocate
+	asModerator
+	asAdmin
+	authzActorCount
+)
+
+var authzActors = [authzActorCount]struct{ name, email string }{
+	{"visitor", ""}, // signed out
+	{"resident", "authz.resident@example.org"}, // made by authzSetup: confirmed email, nothing else
+	{"verified", "resident@example.org"},       // a verified resident
+	{"member", "anna.mieszkanka@example.org"},  // a confirmed personal signatory
+	{"advocate", "advocate@example.org"},       // advocate, represents an organisation that signed (so a member too)
+	{"moderator", "moderator@example.org"},     // moderator
+	{"admin", "admin@example.org"},             // admin and moderator
+}
+
+// authzWants is the expected outcome for each person, in the order of authzActors.
+type authzWants [authzActorCount]Outcome
+
+// visitor resident verified member advocate moderator admin
+var (
+	Public    = authzWants{Allow, Allow, Allow, Allow, Allow, Allow, Allow}
+	SignedIn  = authzWants{SignIn, Allow, Allow, Allow, Allow, Allow, Allow}
+	StaffOnly = authzWants{SignIn, Deny, Deny, Deny, Deny, Allow, Allow}
+	AdminOnly = authzWants{SignIn, Deny, Deny, Deny, Deny, Deny, Allow}
+	// Another person's object that only its owner may touch, staff included (after
+	// the matrix, TestAuthorisationMatrix checks that these objects are untouched).
+	NoOneElse = authzWants{SignIn, Deny, Deny, Deny, Deny, Deny, Deny}
+	// The sample belongs to the advocate (their signature's scan): owner or staff.
+	AdvocateOrStaff = authzWants{SignIn, Deny, Deny, Deny, Allow, Allow, Allow}
+	// The sample is an organisation the advocate represents: its representatives only.
+	AdvocateOnly = authzWants{SignIn, Deny, Deny, Deny, Allow, Deny, Deny}
+)
+
+// authzProbe is one request to a route.
+type authzProbe struct {
+	name string // which sample, when a route has several ("own", "other's")
+	// path is the sample path ("" for the route's own path when it has no parameters).
+	// Placeholders, filled by authzFixture.fill:
+	//   {user}          resident@example.org, a verified resident without extra roles
+	//   {batch}         the seeded invitation batch
+	//   {pendingSig}    the seeded pending signature (Kawiarnia Pod Ławką)
+	//   {scanSig}       the advocate's confirmed organisation signature, with a scan
+	//   {repOrg}        the organisation the advocate represents
+	//   {otherOrg}      an organisation the advocate does not represent
+	//   {othersSig}     marta.sasiadka's confirmed personal signature (no actor's)
+	//   {othersSession} a session of marta.sasiadka (no actor's)
+	//   {ownSig}        a pending signature made for the caller just before the request
+	//   {ownSession}    the caller's own session
+	path string
+	// body is sent instead of the empty form ("") or "{}" (routes under /api/). Only
+	// where an empty body would be refused before the role is looked at.
+	body string
+	want authzWants
+	ends bool // ends the caller's session: such rows run last, and the caller signs in again
+}
+
+// authzRow is the table's entry for one mounted route ("METHOD /pattern").
+type authzRow struct {
+	route  string
+	probes []authzProbe
+}
+
+func authzRoute(route string, want authzWants) authzRow {
+	return authzRow{route: route, probes: []authzProbe{{want: want}}}
+}
+
+func authzAt(route, path string, want authzWants) authzRow {
+	return authzRow{route: route, probes: []authzProbe{{path: path, want: want}}}
+}
+
+// authzTable says who may call every route. Probes (/healthz, /readyz, /metrics) and
+// static files are left out; everything else the server mounts must be here.
+var authzTable = []authzRow{
+	// Public pages.
+	authzRoute("GET /", Public),
+	authzAt("GET /dzielnice/:slug", "/dzielnice/podgorze", Public),
+	authzRoute("GET /deklaracja", Public),
+	authzRoute("GET /zasady", Public),
+	authzRoute("GET /sojusznicy", Public),
+	authzRoute("GET /zaproszenie", Public),
+
+	// Signing in and up.
+	authzRoute("GET /logowanie", Public),
+	authzRoute("POST /logowanie", Public),
+	authzRoute("GET /logowanie/kod", Public),
+	authzRoute("POST /logowanie/kod", Public),
+	authzRoute("GET /rejestracja", Public),
+	authzRoute("POST /rejestracja", Public),
+	authzRoute("GET /potwierdz-email", Public),
+	authzRoute("POST /potwierdz-email", Public),
+	authzRoute("GET /haslo/przypomnij", Public),
+	authzRoute("POST /haslo/przypomnij", Public),
+	authzRoute("GET /haslo/nowe", Public),
+	authzRoute("POST /haslo/nowe", Public),
+
+	// The signed-in person's account.
+	{route: "POST /wyloguj", probes: []authzProbe{{want: SignedIn, ends: true}}},
+	authzRoute("GET /konto", SignedIn),
+	authzRoute("POST /konto/haslo", SignedIn),
+	authzRoute("POST /konto/email", SignedIn),
+	authzRoute("POST /konto/jezyk", SignedIn),
+	authzRoute("POST /konto/potwierdzenie", SignedIn),
+	{route: "POST /konto/sesje/:id/zakoncz", probes: []authzProbe{
+		{name: "other's", path: "/konto/sesje/{othersSession}/zakoncz", want: NoOneElse},
+		{name: "own", path: "/konto/sesje/{ownSession}/zakoncz", want: SignedIn, ends: true},
+	}},
+	authzRoute("GET /konto/2fa", SignedIn),
+	authzRoute("POST /konto/2fa/start", SignedIn),
+	authzRoute("POST /konto/2fa/potwierdz", SignedIn),
+	authzRoute("POST /konto/2fa/wylacz", SignedIn),
+	authzRoute("GET /konto/prywatnosc", SignedIn),
+	authzRoute("GET /konto/dane.json", SignedIn),
+	authzRoute("POST /konto/zgody", SignedIn),
+	authzRoute("POST /konto/usun", SignedIn), // empty form: not confirmed, nothing erased
+
+	// Signing the Declaration.
+	authzRoute("GET /deklaracja/podpisz", SignedIn),
+	authzRoute("GET /deklaracja/podpisz/osoba", SignedIn),
+	authzRoute("POST /deklaracja/podpisz/osoba", SignedIn),
+	authzRoute("GET /deklaracja/podpisz/organizacja", SignedIn),
+	authzRoute("POST /deklaracja/podpisz/organizacja", SignedIn),
+	authzRoute("GET /konto/podpisy", SignedIn),
+	authzRoute("GET /konto/organizacje", SignedIn),
+	{route: "POST /konto/organizacje/:id/zapros", probes: []authzProbe{
+		// A valid address: Invite checks the address before the representation, so an
+		// empty form would answer 422 to anyone.
+		{name: "advocate's org", path: "/konto/organizacje/{repOrg}/zapros", body: "email=authz.kolega@example.org", want: AdvocateOnly},
+		{name: "other org", path: "/konto/organizacje/{otherOrg}/zapros", body: "email=authz.kolega@example.org", want: NoOneElse},
+	}},
+	authzRoute("POST /zaproszenie", SignedIn),
+	{route: "POST /konto/podpisy/:id/wycofaj", probes: []authzProbe{
+		{name: "other's", path: "/konto/podpisy/{othersSig}/wycofaj", want: NoOneElse},
+		{name: "own", path: "/konto/podpisy/{ownSig}/wycofaj", want: SignedIn},
+	}},
+	authzAt("GET /konto/podpisy/:id/skan", "/konto/podpisy/{scanSig}/skan", AdvocateOrStaff),
+	authzRoute("GET /kod", SignedIn),
+	authzRoute("POST /kod", SignedIn),
+
+	// Moderators and admins.
+	authzRoute("GET /admin", StaffOnly),
+	authzRoute("GET /admin/osoby", StaffOnly),
+	authzAt("GET /admin/osoby/:id", "/admin/osoby/{user}", StaffOnly),
+	authzAt("POST /admin/osoby/:id/weryfikacja", "/admin/osoby/{user}/weryfikacja", StaffOnly), // already verified: 409
+	authzAt("POST /admin/osoby/:id/cofnij-weryfikacje", "/admin/osoby/{user}/cofnij-weryfikacje", AdminOnly),
+	authzAt("POST /admin/osoby/:id/role", "/admin/osoby/{user}/role", AdminOnly),
+	authzRoute("GET /admin/kody", StaffOnly),
+	authzRoute("POST /admin/kody", StaffOnly),
+	authzAt("GET /admin/kody/:id", "/admin/kody/{batch}", StaffOnly),
+	authzRoute("GET /admin/dziennik", AdminOnly),
+	authzRoute("GET /admin/podpisy", StaffOnly),
+	// A rejection without a reason: Decide checks the decision field before the role
+	// (an empty form answers 422 to anyone); this reaches the role check, and staff
+	// then get 422 (reason required), so nothing is decided.
+	{route: "POST /admin/podpisy/:id/decyzja", probes: []authzProbe{
+		{path: "/admin/podpisy/{pendingSig}/decyzja", body: "decision=reject", want: StaffOnly}}},
+	// The scan is the signer's too: the same handler serves both paths.
+	authzAt("GET /admin/podpisy/:id/skan", "/admin/podpisy/{scanSig}/skan", AdvocateOrStaff),
+	authzRoute("GET /dev/mail", AdminOnly),
+
+	// JSON API.
+	authzRoute("GET /api/v1/neighbourhoods", Public),
+	authzRoute("GET /api/v1/allies", Public),
+	authzRoute("POST /api/v1/auth/register", Public),
+	authzRoute("POST /api/v1/auth/login", Public),
+	{route: "POST /api/v1/auth/logout", probes: []authzProbe{{want: SignedIn, ends: true}}},
+	authzRoute("GET /api/v1/me", SignedIn),
+	authzRoute("DELETE /api/v1/me", SignedIn), // {}: not confirmed, nothing erased
+	authzRoute("GET /api/v1/me/export", SignedIn),
+	authzRoute("POST /api/v1/verification/redeem", SignedIn),
+	authzRoute("GET /api/v1/admin/users", StaffOnly),
+	authzAt("PUT /api/v1/admin/users/:id/roles", "/api/v1/admin/users/{user}/roles", AdminOnly),
+	authzAt("POST /api/v1/admin/users/:id/verify", "/api/v1/admin/users/{user}/verify", StaffOnly), // already verified: 409
+	authzRoute("GET /api/v1/admin/audit", AdminOnly),
+	authzRoute("POST /api/v1/signatures", SignedIn),
+	{route: "DELETE /api/v1/signatures/:id", probes: []authzProbe{
+		{name: "other's", path: "/api/v1/signatures/{othersSig}", want: NoOneElse},
+		{name: "own", path: "/api/v1/signatures/{ownSig}", want: SignedIn},
+	}},
+	authzRoute("GET /api/v1/me/signatures", SignedIn),
+	authzRoute("GET /api/v1/admin/signatures", StaffOnly),
+	// {"confirm": false} for the same reason as the form above: {} answers 422 to anyone.
+	{route: "POST /api/v1/admin/signatures/:id/decision", probes: []authzProbe{
+		{path: "/api/v1/admin/signatures/{pendingSig}/decision", body: `{"confirm":false}`, want: StaffOnly}}},
+}
+
+// authzSkipped are mounted routes outside the matrix: probes and static files.
+func authzSkipped(method, path string) bool {
+	return method == http.MethodHead || path == "/healthz" || path == "/readyz" || path == "/metrics" ||
+		strings.HasPrefix(path, "/static/")
+}
+
+func (r authzRow) method() string { return strings.Fields(r.route)[0] }
+
+func (r authzRow) pattern() string { return strings.Fields(r.route)[1] }
+
+func (r authzRow) ends() bool {
+	for _, p := range r.probes {
+		if p.ends {
+			return true
+		}
+	}
+	return false
+}
+
+func (r authzRow) samplePath(p authzProbe) string {
+	if p.path != "" {
+		return p.path
+	}
+	return r.pattern()
+}
+
+// authzMounted checks the table against the mounted routes, both ways, and returns the
+// rows of mounted routes, those that end the caller's session last.
+func authzMounted(t *testing.T, s *servertest.Running) []authzRow {
+	t.Helper()
+	mounted := map[string]bool{}
+	for _, r := range s.Server.App.GetRoutes(true) {
+		if !authzSkipped(r.Method, r.Path) {
+			mounted[r.Method+" "+r.Path] = true
+		}
+	}
+	rows := map[string]authzRow{}
+	var out []authzRow
+	for _, row := range authzTable {
+		if _, dup := rows[row.route]; dup {
+			t.Errorf("route %s has two rows in the authorisation table", row.route)
+		}
+		rows[row.route] = row
+		if !mounted[row.route] {
+			t.Errorf("route %s has a row in the authorisation table but is no longer mounted: remove the row", row.route)
+			continue
+		}
+		if strings.ContainsAny(row.pattern(), ":*") {
+			for _, p := range row.probes {
+				if p.path == "" {
+					t.Errorf("route %s: a probe has no sample path for its parameters", row.route)
+				}
+			}
+		}
+		out = append(out, row)
+	}
+	var missing []string
+	for r := range mounted {
+		if _, ok := rows[r]; !ok {
+			missing = append(missing, r)
+		}
+	}
+	sort.Strings(missing)
+	for _, r := range missing {
+		t.Errorf("route %s has no row in the authorisation table (internal/server/authz_test.go): say who may call it", r)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return !out[i].ends() && out[j].ends() })
+	return out
+}
+
+// authzClient sends requests without cookies and never follows redirects.
+type authzClient struct {
+	base string
+	c    *http.Client
+}
+
+func newAuthzClient(t *testing.T, base string) authzClient {
+	tr := &http.Transport{DisableCompression: true}
+	t.Cleanup(tr.CloseIdleConnections)
+	return authzClient{base: base, c: &http.Client{Transport: tr, Timeout: 60 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+func (c authzClient) send(t *testing.T, method, path, token, contentType, body string) servertest.Response {
+	t.Helper()
+	var rd io.Reader
+	if method != http.MethodGet {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, c.base+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("User-Agent", "authz-matrix")
+	if rd != nil {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := c.c.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%s %s: reading the body: %v", method, path, err)
+	}
+	return servertest.Response{Response: resp, Body: string(b)}
+}
+
+// login signs in through the API and returns the bearer token and the user's id.
+func (c authzClient) login(t *testing.T, email string) (string, int64) {
+	t.Helper()
+	body, _ := json.Marshal(map[string]string{"email": email, "password": seed.DemoPassword})
+	r := c.send(t, http.MethodPost, "/api/v1/auth/login", "", "application/json", string(body))
+	var out struct {
+		Token string `json:"token"`
+		User  struct {
+			ID int64 `json:"id"`
+		} `json:"user"`
+	}
+	if r.StatusCode != http.StatusOK || json.Unmarshal([]byte(r.Body), &out) != nil || out.Token == "" {
+		t.Fatalf("API login as %s: %d %s", email, r.StatusCode, r.Body)
+	}
+	return out.Token, out.User.ID
+}
+
+// authzFixture holds the seeded objects the sample paths point at.
+type authzFixture struct {
+	s                        *servertest.Running
+	client                   authzClient
+	vals                     map[string]string
+	ids                      map[string]int64
+	victim                   string // marta.sasiadka's bearer token ({othersSession})
+	mu                       sync.Mutex
+	made                     int
+	msgUnauthorized, msgCSRF string
+}
+
+func authzQuery[T any](t *testing.T, s *servertest.Running, query string, args ...any) T {
+	t.Helper()
+	var v T
+	if err := s.Pool.QueryRow(context.Background(), query, args...).Scan(&v); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return v
+}
+
+// authzSetup looks up the sample objects, makes the plain resident, gives the
+// advocate's signature a scan and signs in the person whose session is {othersSession}.
+func authzSetup(t *testing.T, s *servertest.Running) *authzFixture {
+	t.Helper()
+	ctx := context.Background()
+	bundle, err := i18n.Load(web.FS, "locales")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fx := &authzFixture{s: s, client: newAuthzClient(t, s.URL), vals: map[string]string{}, ids: map[string]int64{},
+		msgUnauthorized: bundle.For("pl").T("error.unauthorized"), msgCSRF: bundle.For("pl").T("error.csrf_failed")}
+	if _, err := account.NewService(s.Pool, account.Deps{}).Create(ctx, account.NewUser{Email: authzActors[asResident].email,
+		Password: seed.DemoPassword, DisplayName: "Rezydentka Testowa", AcceptTerms: true, EmailConfirmed: true}); err != nil {
+		t.Fatalf("making the plain resident: %v", err)
+	}
+	q := func(name, query string, args ...any) {
+		id := authzQuery[int64](t, s, query, args...)
+		fx.ids[name] = id
+		fx.vals[name] = strconv.FormatInt(id, 10)
+	}
+	q("user", `SELECT id FROM users WHERE email = 'resident@example.org'`)
+	q("batch", `SELECT id FROM invitation_batches ORDER BY id LIMIT 1`)
+	q("pendingSig", `SELECT id FROM signatures WHERE status = 'pending' ORDER BY id LIMIT 1`)
+	q("scanSig", `SELECT s.id FROM signatures s JOIN users u ON u.id = s.user_id
+		WHERE u.email = 'advocate@example.org' AND s.organisation_id IS NOT NULL AND s.status = 'confirmed'`)
+	q("repOrg", `SELECT m.organisation_id FROM organisation_members m JOIN users u ON u.id = m.user_id
+		WHERE u.email = 'advocate@example.org' AND m.role = 'representative' ORDER BY 1 LIMIT 1`)
+	q("otherOrg", `SELECT id FROM organisations WHERE id NOT IN (SELECT m.organisation_id FROM organisation_members m
+		JOIN users u ON u.id = m.user_id WHERE u.email = 'advocate@example.org') ORDER BY id LIMIT 1`)
+	q("othersSig", `SELECT s.id FROM signatures s JOIN users u ON u.id = s.user_id
+		WHERE u.email = 'marta.sasiadka@example.org' AND s.organisation_id IS NULL AND s.status = 'confirmed'`)
+
+	advocate := authzQuery[int64](t, s, `SELECT id FROM users WHERE email = 'advocate@example.org'`)
+	file, err := upload.Store(ctx, s.Pool, upload.File{ContentType: "application/pdf", Content: []byte("%PDF-1.4\n%authz\n")}, advocate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Pool.Exec(ctx, `UPDATE signatures SET scan_file_id = $2 WHERE id = $1`, fx.ids["scanSig"], file); err != nil {
+		t.Fatal(err)
+	}
+
+	var marta int64
+	fx.victim, marta = fx.client.login(t, "marta.sasiadka@example.org")
+	q("othersSession", `SELECT id FROM sessions WHERE user_id = $1 AND revoked_at IS NULL ORDER BY id DESC LIMIT 1`, marta)
+	return fx
+}
+
+// freshSignature makes a pending organisation signature of userID to withdraw.
+func (fx *authzFixture) freshSignature(t *testing.T, userID int64) int64 {
+	t.Helper()
+	fx.mu.Lock()
+	fx.made++
+	n := fx.made
+	fx.mu.Unlock()
+	return authzQuery[int64](t, fx.s, `
+		WITH o AS (INSERT INTO organisations (name, kind, created_by) VALUES ($1, 'informal_group', $2) RETURNING id)
+		INSERT INTO signatures (declaration_version_id, user_id, organisation_id, full_name, role_title, authority_confirmed)
+		SELECT (SELECT id FROM declaration_versions WHERE published_at <= now() ORDER BY version DESC LIMIT 1),
+			$2, o.id, 'Osoba Testowa', 'koordynatorka', true FROM o
+		RETURNING id`, fmt.Sprintf("Grupa testowa uprawnień %d", n), userID)
+}
+
+// fill puts the sample objects into path for the caller (userID and sessionID 0 for a
+// visitor, who gets another person's objects instead of their own).
+func (fx *authzFixture) fill(t *testing.T, path string, userID, sessionID int64) string {
+	t.Helper()
+	if strings.Contains(path, "{ownSig}") {
+		id := fx.ids["othersSig"]
+		if userID != 0 {
+			id = fx.freshSignature(t, userID)
+		}
+		path = strings.ReplaceAll(path, "{ownSig}", strconv.FormatInt(id, 10))
+	}
+	if strings.Contains(path, "{ownSession}") {
+		id := fx.ids["othersSession"]
+		if sessionID != 0 {
+			id = sessionID
+		}
+		path = strings.ReplaceAll(path, "{ownSession}", strconv.FormatInt(id, 10))
+	}
+	for k, v := range fx.vals {
+		path = strings.ReplaceAll(path, "{"+k+"}", v)
+	}
+	if strings.ContainsAny(path, "{}") {
+		t.Fatalf("sample path %s has an unknown placeholder", path)
+	}
+	return path
+}
+
+// authzBody is the body a probe sends: its own, or an empty form / {} for the API.
+func authzBody(method, path, body string) (contentType, b string) {
+	if method == http.MethodGet {
+		return "", ""
+	}
+	if strings.HasPrefix(path, "/api/") {
+		if body == "" {
+			body = "{}"
+		}
+		return "application/json", body
+	}
+	return "application/x-www-form-urlencoded", body
+}
+
+// problemCode is the error code of a JSON error, or for an HTML page the code whose
+// message it shows (only the codes the tests look for), or "".
+func (fx *authzFixture) problemCode(r servertest.Response) string {
+	var e struct {
+		Error struct {
+			Code string `json:"code"`
+		} `json:"error"`
+	}
+	if json.Unmarshal([]byte(r.Body), &e) == nil && e.Error.Code != "" {
+		return e.Error.Code
+	}
+	switch {
+	case strings.Contains(r.Body, html.EscapeString(fx.msgUnauthorized)):
+		return "unauthorized"
+	case strings.Contains(r.Body, html.EscapeString(fx.msgCSRF)):
+		return "csrf_failed"
+	}
+	return ""
+}
+
+// classify maps an answer to an outcome (5xx are reported separately).
+func (fx *authzFixture) classify(method string, r servertest.Response) Outcome {
+	switch {
+	case r.StatusCode == http.StatusUnauthorized && fx.problemCode(r) == "unauthorized":
+		return SignIn
+	case r.StatusCode == http.StatusForbidden || r.StatusCode == http.StatusNotFound:
+		return Deny
+	case method == http.MethodGet && r.StatusCode >= 300 && r.StatusCode < 400 &&
+		strings.HasPrefix(r.Header.Get("Location"), "/logowanie?next="):
+		return SignIn
+	}
+	return Allow
+}
+
+func authzSnippet(body string) string {
+	body = strings.Join(strings.Fields(body), " ")
+	if len(body) > 600 {
+		body = body[:600] + "…"
+	}
+	return body
+}
+
+// authzCell is one answer in the printed matrix.
+type authzCell struct {
+	status int
+	got    Outcome
+	want   Outcome
+}
+
+type authzLine struct {
+	route string
+	cells [authzActorCount]authzCell
+}
+
+func authzTableText(lines []authzLine) string {
+	var b strings.Builder
+	b.WriteString("\nstatus and outcome per person (A allow, S sign in, D deny; got≠want marks a mismatch)\n")
+	fmt.Fprintf(&b, "%-58s", "route")
+	for _, a := range authzActors {
+		fmt.Fprintf(&b, " %-10s", a.name)
+	}
+	b.WriteString("\n")
+	for _, l := range lines {
+		fmt.Fprintf(&b, "%-58s", l.route)
+		for _, c := range l.cells {
+			cell := fmt.Sprintf("%d %s", c.status, c.got.letter())
+			if c.got != c.want {
+				cell += "≠" + c.want.letter()
+			}
+			fmt.Fprintf(&b, " %-10s", cell)
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+type authzCaller struct {
+	email           string
+	token           string
+	userID, session int64
+}
+
+func TestAuthorisationMatrix(t *testing.T) {
+	t.Parallel()
+	began := time.Now()
+	s := servertest.Start(t, servertest.Options{})
+	fx := authzSetup(t, s)
+	rows := authzMounted(t, s)
+
+	var callers [authzActorCount]authzCaller
+	for i, a := range authzActors {
+		callers[i].email = a.email
+	}
+	// A signed-out API client: a token that was never issued. It carries an
+	// Authorization header like everyone else, so the CSRF check (which lets bearer
+	// requests through) does not answer for the routes.
+	callers[asVisitor].token = strings.Repeat("v", 43)
+	signIn := func(t *testing.T, c *authzCaller) {
+		c.token, c.userID = fx.client.login(t, c.email)
+		c.session = authzQuery[int64](t, s, `SELECT id FROM sessions WHERE user_id = $1 AND revoked_at IS NULL
+			ORDER BY id DESC LIMIT 1`, c.userID)
+	}
+
+	var lines []authzLine
+	requests := 0
+	for _, row := range rows {
+		t.Run(row.route, func(t *testing.T) {
+			method := row.method()
+			for _, p := range row.probes {
+				line := authzLine{route: row.route}
+				if p.name != "" {
+					line.route += " [" + p.name + "]"
+				}
+				for i := range callers {
+					c := &callers[i]
+					if c.email != "" && c.token == "" {
+						signIn(t, c)
+					}
+					path := fx.fill(t, row.samplePath(p), c.userID, c.session)
+					ct, body := authzBody(method, path, p.body)
+					r := fx.client.send(t, method, path, c.token, ct, body)
+					requests++
+					who := authzActors[i].name
+					if r.StatusCode >= 500 {
+						t.Errorf("%s %s as %s: %d (server error)\n%s", method, path, who, r.StatusCode, authzSnippet(r.Body))
+					}
+					got := fx.classify(method, r)
+					line.cells[i] = authzCell{status: r.StatusCode, got: got, want: p.want[i]}
+					if got != p.want[i] {
+						status := strconv.Itoa(r.StatusCode)
+						if loc := r.Header.Get("Location"); loc != "" {
+							status += " → " + loc
+						}
+						t.Errorf("%s %s as %s: %s is %s, want %s\n%s", method, path, who, status, got, p.want[i], authzSnippet(r.Body))
+					}
+					if p.ends && c.email != "" {
+						c.token = "" // sign in again before the next request
+					}
+				}
+				lines = append(lines, line)
+			}
+		})
+	}
+
+	// Whatever the answers said, nobody touched what was not theirs.
+	t.Run("others' objects are untouched", func(t *testing.T) {
+		if r := fx.client.send(t, http.MethodGet, "/api/v1/me", fx.victim, "", ""); r.StatusCode != http.StatusOK {
+			t.Errorf("marta.sasiadka's session (%s) no longer works after others posted to /konto/sesje/%[1]s/zakoncz: %d",
+				fx.vals["othersSession"], r.StatusCode)
+		}
+		if st := authzQuery[string](t, s, `SELECT status FROM signatures WHERE id = $1`, fx.ids["othersSig"]); st != "confirmed" {
+			t.Errorf("marta.sasiadka's signature %d is %s after others tried to withdraw it", fx.ids["othersSig"], st)
+		}
+		if st := authzQuery[string](t, s, `SELECT status FROM signatures WHERE id = $1`, fx.ids["pendingSig"]); st != "pending" {
+			t.Errorf("the pending signature %d is %s after the decision probes", fx.ids["pendingSig"], st)
+		}
+		if n := authzQuery[int64](t, s, `SELECT count(*) FROM organisation_invites WHERE organisation_id = $1`, fx.ids["otherOrg"]); n != 0 {
+			t.Errorf("%d invitations were sent for organisation %d, which none of the callers represents", n, fx.ids["otherOrg"])
+		}
+		if n := authzQuery[int64](t, s, `SELECT count(*) FROM organisation_invites WHERE organisation_id = $1`, fx.ids["repOrg"]); n != 1 {
+			t.Errorf("%d invitations for the advocate's organisation %d, want 1 (the advocate's own)", n, fx.ids["repOrg"])
+		}
+		if ok := authzQuery[bool](t, s, `SELECT verified_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = u.id)
+			FROM users u WHERE id = $1`, fx.ids["user"]); !ok {
+			t.Errorf("user %d lost their verification or gained a role from the staff probes", fx.ids["user"])
+		}
+	})
+
+	t.Log(authzTableText(lines))
+	t.Logf("%d routes, %d people, %d requests in %v", len(rows), authzActorCount, requests, time.Since(began).Round(time.Millisecond))
+}
+
+// authzFingerprint is a checksum of every table (sessions.last_seen_at left out: using
+// a session moves it).
+func authzFingerprint(t *testing.T, s *servertest.Running) map[string]string {
+	t.Helper()
+	ctx := context.Background()
+	rows, err := s.Pool.Query(ctx, `SELECT table_name FROM information_schema.tables
+		WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tables, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make(map[string]string, len(tables))
+	for _, name := range tables {
+		var n int64
+		var sum string
+		err := s.Pool.QueryRow(ctx, `SELECT count(*), coalesce(md5(string_agg(x, '|' ORDER BY x)), '')
+			FROM (SELECT (to_jsonb(t) - 'last_seen_at')::text AS x FROM `+pgx.Identifier{name}.Sanitize()+` t) rows`).Scan(&n, &sum)
+		if err != nil {
+			t.Fatalf("fingerprint of %s: %v", name, err)
+		}
+		out[name] = fmt.Sprintf("%d rows, md5 %s", n, sum)
+	}
+	return out
+}
+
+func authzChanged(before, after map[string]string) []string {
+	var changed []string
+	for name, v := range after {
+		if before[name] != v {
+			changed = append(changed, fmt.Sprintf("%s (%s → %s)", name, before[name], v))
+		}
+	}
+	sort.Strings(changed)
+	return changed
+}
+
+// TestEveryStateChangingRouteNeedsCSRF sends every mounted POST, PUT and DELETE with
+// an admin's session cookie but without the CSRF token: each must be refused with 403
+// csrf_failed and change nothing.
+func TestEveryStateChangingRouteNeedsCSRF(t *testing.T) {
+	t.Parallel()
+	s := servertest.Start(t, servertest.Options{})
+	fx := authzSetup(t, s)
+	rows := authzMounted(t, s)
+	b := s.Browser(t)
+	b.SignIn(authzActors[asAdmin].email, seed.DemoPassword)
+	adminID := authzQuery[int64](t, s, `SELECT id FROM users WHERE email = $1`, authzActors[asAdmin].email)
+	session := authzQuery[int64](t, s, `SELECT id FROM sessions WHERE user_id = $1 AND kind = 'browser' AND revoked_at IS NULL
+		ORDER BY id DESC LIMIT 1`, adminID)
+	if b.CSRF() == "" || b.Cookie("lawka_csrf") == "" {
+		t.Fatal("the browser has no CSRF cookie and token: the test would not show that a token is needed")
+	}
+
+	type request struct{ route, method, path, contentType, body string }
+	var reqs []request
+	for _, row := range rows {
+		m := row.method()
+		if m != http.MethodPost && m != http.MethodPut && m != http.MethodDelete {
+			continue
+		}
+		for _, p := range row.probes {
+			path := fx.fill(t, row.samplePath(p), adminID, session) // before the fingerprint: may make a signature
+			ct, body := authzBody(m, path, p.body)
+			reqs = append(reqs, request{row.route, m, path, ct, body})
+		}
+	}
+	if len(reqs) < 10 {
+		t.Fatalf("only %d state-changing requests: the route list looks wrong", len(reqs))
+	}
+
+	before := authzFingerprint(t, s)
+	for _, rq := range reqs {
+		req, err := http.NewRequest(rq.method, s.URL+rq.path, strings.NewReader(rq.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", rq.contentType)
+		r := b.Do(req) // session and CSRF cookies, no token in the form or the header
+		if code := fx.problemCode(r); r.StatusCode != http.StatusForbidden || code != "csrf_failed" {
+			t.Errorf("%s %s (%s) with a session cookie and no CSRF token: %d %q, want 403 csrf_failed\n%s",
+				rq.method, rq.path, rq.route, r.StatusCode, code, authzSnippet(r.Body))
+		}
+		after := authzFingerprint(t, s)
+		if changed := authzChanged(before, after); len(changed) > 0 {
+			t.Errorf("%s %s without a CSRF token changed the database: %s", rq.method, rq.path, strings.Join(changed, "; "))
+		}
+		before = after
+	}
+	if r := b.Get("/konto"); r.StatusCode != http.StatusOK {
+		t.Errorf("the admin's browser is no longer signed in after the refused requests: GET /konto %d", r.StatusCode)
+	}
+	t.Logf("%d state-changing requests sent without a CSRF token", len(reqs))
+}
+
+// TestGetRoutesChangeNothing calls every mounted GET route as an admin and as a visitor
+// and checks that the database is as it was after each.
+func TestGetRoutesChangeNothing(t *testing.T) {
+	t.Parallel()
+	s := servertest.Start(t, servertest.Options{})
+	fx := authzSetup(t, s)
+	rows := authzMounted(t, s)
+	admin := s.Browser(t)
+	admin.SignIn(authzActors[asAdmin].email, seed.DemoPassword)
+	adminID := authzQuery[int64](t, s, `SELECT id FROM users WHERE email = $1`, authzActors[asAdmin].email)
+	session := authzQuery[int64](t, s, `SELECT id FROM sessions WHERE user_id = $1 AND kind = 'browser' AND revoked_at IS NULL
+		ORDER BY id DESC LIMIT 1`, adminID)
+	visitor := s.Browser(t)
+	visitor.Get("/")
+
+	type request struct {
+		route, path string
+		as          string
+		b           *servertest.Browser
+	}
+	var reqs []request
+	for _, row := range rows {
+		if row.method() != http.MethodGet {
+			continue
+		}
+		for _, p := range row.probes {
+			reqs = append(reqs, request{row.route, fx.fill(t, row.samplePath(p), adminID, session), "admin", admin},
+				request{row.route, fx.fill(t, row.samplePath(p), 0, 0), "visitor", visitor})
+		}
+	}
+	if len(reqs) < 20 {
+		t.Fatalf("only %d GET requests: the route list looks wrong", len(reqs))
+	}
+
+	before := authzFingerprint(t, s)
+	for _, rq := range reqs {
+		r := rq.b.Get(rq.path)
+		if r.StatusCode >= 500 {
+			t.Errorf("GET %s as %s: %d (server error)\n%s", rq.path, rq.as, r.StatusCode, authzSnippet(r.Body))
+		}
+		after := authzFingerprint(t, s)
+		if changed := authzChanged(before, after); len(changed) > 0 {
+			t.Errorf("GET %s (%s) as %s changed the database: %s", rq.path, rq.route, rq.as, strings.Join(changed, "; "))
+		}
+		before = after
+	}
+	t.Logf("%d GET requests checked", len(reqs))
+}
