@@ -134,13 +134,19 @@ func (s *Service) DeleteAccount(ctx context.Context, p auth.Principal, password 
 			return err
 		}
 		steps := []string{
+			// unsent mail to a pending new address carries the person's name too
+			`DELETE FROM mail_outbox WHERE sent_at IS NULL AND to_address IN (SELECT new_email FROM email_tokens
+				WHERE user_id = $1 AND purpose = 'change_email' AND new_email IS NOT NULL)`,
 			`DELETE FROM email_tokens WHERE user_id = $1`,
+			`DELETE FROM recovery_codes WHERE user_id = $1`,
+			`DELETE FROM login_challenges WHERE user_id = $1`,
 			`DELETE FROM user_roles WHERE user_id = $1`,
 			`UPDATE invitation_codes SET redeemed_by = NULL WHERE redeemed_by = $1`,
 			`UPDATE users SET email = 'deleted-' || id || '@invalid', display_name = '-', password_hash = '',
 				locale = NULL, home_neighbourhood_id = NULL, email_confirmed_at = NULL, verified_at = NULL,
 				verified_by = NULL, verified_method = NULL, verified_note = '', terms_version = NULL,
-				terms_accepted_at = NULL, deleted_at = now() WHERE id = $1`,
+				terms_accepted_at = NULL, totp_secret = NULL, totp_pending_secret = NULL, totp_enabled_at = NULL,
+				deleted_at = now() WHERE id = $1`,
 		}
 		for _, q := range steps {
 			if _, err := tx.Exec(ctx, q, p.UserID); err != nil {

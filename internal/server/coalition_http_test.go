@@ -445,9 +445,16 @@ func TestModeratorsDecideAndAlliesAreListed(t *testing.T) {
 		if e := apiErr(t, r); r.StatusCode != http.StatusForbidden || e.Code != "forbidden" {
 			t.Errorf("API: %d %+v, want 403", r.StatusCode, e)
 		}
+		// Who asks is checked before what they sent.
+		if r := residentAPI.Do(http.MethodPost, "/api/v1/admin/signatures/"+ids(personSig)+"/decision", map[string]any{}); r.StatusCode != http.StatusForbidden {
+			t.Errorf("API without a decision: %d, want 403", r.StatusCode)
+		}
 		resident.Get("/konto")
-		if r := resident.Post("/admin/podpisy/"+ids(personSig)+"/decyzja", url.Values{"decision": {"confirm"}}); r.StatusCode != http.StatusForbidden {
-			t.Errorf("form: %d, want 403", r.StatusCode)
+		for _, decision := range []string{"confirm", "reject", ""} {
+			r := resident.Post("/admin/podpisy/"+ids(personSig)+"/decyzja", url.Values{"decision": {decision}, "reason": {"nie"}})
+			if r.StatusCode != http.StatusForbidden {
+				t.Errorf("form, decision %q: %d, want 403", decision, r.StatusCode)
+			}
 		}
 		if r := resident.Get("/admin/podpisy"); r.StatusCode != http.StatusForbidden {
 			t.Errorf("the queue: %d, want 403", r.StatusCode)

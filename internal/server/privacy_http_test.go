@@ -213,6 +213,14 @@ func TestDeleteAccount(t *testing.T) {
 	if n := len(s.Mail(t, email)); n < 2 {
 		t.Fatalf("%d mails to the person, want the confirmations", n)
 	}
+	// A change of address is pending: a link to the new address waits in the outbox.
+	const newEmail = "ksenia.nowa@example.org"
+	if r := laptop.Submit("/konto", "/konto/email", url.Values{"new_email": {newEmail}, "email_password": {demoPW}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("change of address: %d %q", r.StatusCode, r.Title())
+	}
+	if len(s.Mail(t, newEmail)) != 1 {
+		t.Fatal("no mail to the new address")
+	}
 	laptopCookie := laptop.Cookie("lawka_session")
 	body, listedBefore := alliesPage(t, s, "")
 	if !strings.Contains(body, html.EscapeString(name)) || !strings.Contains(body, html.EscapeString(org)) {
@@ -318,6 +326,11 @@ func TestDeleteAccount(t *testing.T) {
 		}
 		if n := count(t, s, `SELECT count(*) FROM mail_outbox WHERE lower(to_address) = $1`, email); n != 0 {
 			t.Errorf("%d mails to the old address kept", n)
+		}
+		// Nor to the address a pending change was going to: it carries the name and a dead link.
+		if n := count(t, s, `SELECT count(*) FROM mail_outbox WHERE lower(to_address) = $1 OR body_text LIKE '%' || $2 || '%'`,
+			newEmail, "Kasztelańska"); n != 0 {
+			t.Errorf("%d queued mails still carry the person's pending address or name", n)
 		}
 	})
 
