@@ -14,6 +14,7 @@ import (
 
 	"lawka/internal/platform/audit"
 	"lawka/internal/platform/auth"
+	"lawka/internal/platform/cursor"
 	"lawka/internal/platform/db"
 	"lawka/internal/platform/problem"
 	"lawka/internal/platform/ratelimit"
@@ -97,11 +98,7 @@ func (s *Service) ListUsers(ctx context.Context, p auth.Principal, q, role strin
 	if err != nil {
 		return nil, 0, err
 	}
-	var next int64
-	if len(list) > pageSize {
-		list = list[:pageSize]
-		next = list[pageSize-1].ID
-	}
+	list, next := cursor.Page(list, pageSize, func(x UserSummary) int64 { return x.ID })
 	for i := range list {
 		list[i].Roles = append([]string{RoleResident}, list[i].Roles...)
 	}

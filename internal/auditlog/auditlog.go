@@ -96,11 +96,7 @@ func (s *Store) List(ctx context.Context, p auth.Principal, f Filter) ([]Entry, 
 	if err != nil {
 		return nil, 0, err
 	}
-	var next int64
-	if len(list) > pageSize {
-		list = list[:pageSize]
-		next = list[pageSize-1].ID
-	}
+	list, next := cursor.Page(list, pageSize, func(x Entry) int64 { return x.ID })
 	return list, next, nil
 }
 

@@ -34,3 +34,13 @@ func Decode(s string) (int64, error) {
 func badCursor() error {
 	return &problem.Error{Status: 400, Code: "bad_cursor", Key: "error.bad_cursor", Fields: map[string]string{"cursor": "error.bad_cursor"}}
 }
+
+// Page trims a list fetched with LIMIT size+1 to size items and returns the id to continue
+// after (0 on the last page).
+func Page[T any](list []T, size int, id func(T) int64) ([]T, int64) {
+	if len(list) <= size {
+		return list, 0
+	}
+	list = list[:size]
+	return list, id(list[size-1])
+}
