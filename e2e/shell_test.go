@@ -176,10 +176,10 @@ func TestScreenshots(t *testing.T) {
 	}
 	srv := servertest.Start(t, servertest.Options{})
 	p := NewBrowser(t).NewPerson("photographer")
-	shoot := func(name string, width, height int64, fullPage bool, opts ...chromedp.EmulateViewportOption) {
+	shoot := func(name, path string, width, height int64, fullPage bool, opts ...chromedp.EmulateViewportOption) {
 		t.Helper()
 		p.Do(chromedp.EmulateViewport(width, height, opts...))
-		p.Open(srv.URL + "/?lang=pl")
+		p.Open(srv.URL + path)
 		if fullPage {
 			h := Get(p, chromedp.Evaluate[int64](`document.documentElement.scrollHeight`))
 			p.Do(chromedp.EmulateViewport(width, h, opts...))
@@ -192,6 +192,8 @@ func TestScreenshots(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	shoot("home.png", 1280, 1000, true)
-	shoot("home-mobile.png", 390, 844, false, chromedp.EmulatePortrait, chromedp.EmulateMobile, chromedp.EmulateTouch)
+	shoot("home.png", "/?lang=pl", 1280, 1000, true)
+	shoot("home-mobile.png", "/?lang=pl", 390, 844, false, chromedp.EmulatePortrait, chromedp.EmulateMobile, chromedp.EmulateTouch)
+	shoot("allies.png", "/sojusznicy?lang=pl", 1280, 900, false)
+	shoot("register-mobile.png", "/rejestracja?lang=pl", 390, 844, false, chromedp.EmulatePortrait, chromedp.EmulateMobile, chromedp.EmulateTouch)
 }
