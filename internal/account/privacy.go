@@ -115,7 +115,7 @@ func (s *Service) DeleteAccount(ctx context.Context, p auth.Principal, password 
 	if err := s.reauthenticate(ctx, p, password); err != nil {
 		return err
 	}
-	var ended [][]byte
+	var ended []endedSession
 	err := db.Tx(ctx, s.pool, func(tx pgx.Tx) error {
 		for _, part := range s.Parts {
 			if err := part.Erase(ctx, tx, p.UserID); err != nil {
@@ -126,16 +126,16 @@ func (s *Service) DeleteAccount(ctx context.Context, p auth.Principal, password 
 		if err := tx.QueryRow(ctx, `SELECT email FROM users WHERE id = $1`, p.UserID).Scan(&email); err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, `DELETE FROM sessions WHERE user_id = $1 RETURNING token_hash`, p.UserID)
+		rows, err := tx.Query(ctx, `DELETE FROM sessions WHERE user_id = $1 RETURNING id, user_id, token_hash`, p.UserID)
 		if err != nil {
 			return err
 		}
-		if ended, err = pgx.CollectRows(rows, pgx.RowTo[[]byte]); err != nil {
+		if ended, err = pgx.CollectRows(rows, pgx.RowToStructByPos[endedSession]); err != nil {
 			return err
 		}
 		steps := []string{
-			// unsent mail to a pending new address carries the person's name too
-			`DELETE FROM mail_outbox WHERE sent_at IS NULL AND to_address IN (SELECT new_email FROM email_tokens
+			// mail to a pending new address carries the person's name too
+			`DELETE FROM mail_outbox WHERE to_address IN (SELECT new_email FROM email_tokens
 				WHERE user_id = $1 AND purpose = 'change_email' AND new_email IS NOT NULL)`,
 			`DELETE FROM email_tokens WHERE user_id = $1`,
 			`DELETE FROM recovery_codes WHERE user_id = $1`,
@@ -161,5 +161,5 @@ func (s *Service) DeleteAccount(ctx context.Context, p auth.Principal, password 
 	if err != nil {
 		return err
 	}
-	return s.Sessions.markRevoked(ctx, ended)
+	return s.Sessions.afterEnd(ctx, ended)
 }

@@ -39,6 +39,8 @@ type Sessions struct {
 	cookie string
 	secure bool
 	i18n   *i18n.Bundle
+	// Ended is told which sessions ended, so their open websockets close at once.
+	Ended func(ctx context.Context, userID int64, sessionIDs []int64)
 }
 
 // NewSessions builds the session store; secure (an https site) uses a __Host- cookie.
@@ -161,15 +163,38 @@ func (s *Sessions) Forget(ctx context.Context, userID int64) error {
 
 func (s *Sessions) revokeWhere(ctx context.Context, where string, args ...any) (int, error) {
 	rows, err := s.pool.Query(ctx, `UPDATE sessions SET revoked_at = now() WHERE revoked_at IS NULL AND `+where+
-		` RETURNING token_hash`, args...)
+		` RETURNING id, user_id, token_hash`, args...)
 	if err != nil {
 		return 0, err
 	}
-	hashes, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
+	ended, err := pgx.CollectRows(rows, pgx.RowToStructByPos[endedSession])
 	if err != nil {
 		return 0, err
 	}
-	return len(hashes), s.markRevoked(ctx, hashes)
+	return len(ended), s.afterEnd(ctx, ended)
+}
+
+// endedSession is a session that just ended.
+type endedSession struct {
+	ID     int64
+	UserID int64
+	Hash   []byte
+}
+
+// afterEnd marks ended sessions in the cache and closes their websockets.
+func (s *Sessions) afterEnd(ctx context.Context, ended []endedSession) error {
+	hashes := make([][]byte, len(ended))
+	byUser := map[int64][]int64{}
+	for i, e := range ended {
+		hashes[i] = e.Hash
+		byUser[e.UserID] = append(byUser[e.UserID], e.ID)
+	}
+	if s.Ended != nil {
+		for user, ids := range byUser {
+			s.Ended(ctx, user, ids)
+		}
+	}
+	return s.markRevoked(ctx, hashes)
 }
 
 // markRevoked replaces the cached principals of ended sessions with the revoked marker.

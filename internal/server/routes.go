@@ -42,6 +42,9 @@ func (s *Server) routes() {
 	app.Use(s.gate, httpx.Deadline(s.cfg.RequestTimeout), s.sessions.Middleware(), s.csrf.Middleware(),
 		account.RequireStaffTOTP(s.cfg.RequireStaffTOTP))
 
+	// Live updates: one websocket per tab; it only pushes (clients act over HTTP).
+	app.Get("/ws", s.hub.Handler([]string{s.cfg.Origin()}))
+
 	// Public pages.
 	app.Get("/", s.neighbourhoods.Home)
 	app.Get("/dzielnice/:slug", s.neighbourhoods.Show)

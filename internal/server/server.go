@@ -28,6 +28,7 @@ import (
 	"lawka/internal/platform/mail"
 	"lawka/internal/platform/metrics"
 	"lawka/internal/platform/ratelimit"
+	"lawka/internal/platform/realtime"
 	"lawka/internal/platform/redisx"
 	"lawka/internal/platform/render"
 	"lawka/internal/platform/secret"
@@ -53,6 +54,7 @@ type Server struct {
 	assets  *render.Assets
 
 	csrf     *csrf.Protector
+	hub      *realtime.Hub
 	sessions *account.Sessions
 	limits   *ratelimit.Limiter
 
@@ -102,6 +104,8 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	s.csrf = csrf.New(func(ctx context.Context) ([]byte, error) { return secret.Get(ctx, d.Pool, "csrf") }, cfg.Secure())
 	s.limits = ratelimit.New(d.Redis, d.Log)
 	s.sessions = account.NewSessions(d.Pool, d.Redis, bundle, cfg.Secure())
+	s.hub = realtime.New(d.Redis, d.Log, s.metrics.Websockets)
+	s.sessions.Ended = s.hub.EndSessions
 
 	districts := neighbourhood.NewStore(d.Pool)
 	s.neighbourhoods = neighbourhood.NewHandlers(districts, r)
@@ -155,8 +159,12 @@ func (s *Server) Serve(ln net.Listener) error { return s.App.Listener(ln) }
 // closes open websockets with a close frame.
 func (s *Server) Shutdown(timeout time.Duration) error {
 	s.SetReady(false)
+	s.hub.Shutdown()
 	return s.App.ShutdownWithTimeout(timeout)
 }
+
+// Hub is the realtime hub (features publish to it).
+func (s *Server) Hub() *realtime.Hub { return s.hub }
 
 // readyz reports whether both PostgreSQL and Redis answer now.
 func (s *Server) readyz(c *fiber.Ctx) error {
@@ -243,6 +251,7 @@ func (s *Server) Background(ctx context.Context) error {
 	w := &mail.Worker{Pool: s.deps.Pool, Sender: sender, Log: s.deps.Log,
 		From: "Ławka <no-reply@" + s.cfg.PublicURL.Hostname() + ">"}
 	go w.Run(ctx)
+	go s.hub.Run(ctx)
 	return nil
 }
 

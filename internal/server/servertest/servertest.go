@@ -36,18 +36,22 @@ type Options struct {
 	NotReady bool              // leave the start-up gate closed (as before PostgreSQL and Redis answer)
 	Env      map[string]string // extra LAWKA_* settings
 	Log      io.Writer         // where logs go (default: discarded)
+	Share    *Running          // run a second instance on the first one's database and Redis
 }
 
 // Start builds and serves the application until the test ends.
 func Start(t testing.TB, opts Options) *Running {
 	t.Helper()
 	var pool *pgxpool.Pool
-	if opts.NoSeed {
-		pool = dbtest.New(t)
-	} else {
-		pool = seededPool(t)
+	var rdb *redisx.Client
+	switch {
+	case opts.Share != nil:
+		pool, rdb = opts.Share.Pool, opts.Share.Redis
+	case opts.NoSeed:
+		pool, rdb = dbtest.New(t), redistest.New(t)
+	default:
+		pool, rdb = seededPool(t), redistest.New(t)
 	}
-	rdb := redistest.New(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -71,6 +75,11 @@ func Start(t testing.TB, opts Options) *Running {
 		t.Fatalf("servertest: %v", err)
 	}
 	srv.SetReady(!opts.NotReady)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	if err := srv.Background(ctx); err != nil {
+		t.Fatal(err)
+	}
 	go func() { _ = srv.Serve(ln) }()
 	t.Cleanup(func() { _ = srv.Shutdown(5 * time.Second) })
 	return &Running{URL: base, Server: srv, Pool: pool, Redis: rdb, Config: cfg}

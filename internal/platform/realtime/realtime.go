@@ -1,0 +1,316 @@
+// Package realtime pushes live updates to browsers over one websocket per tab at /ws.
+// Clients subscribe to rooms ("poll:42", "debate:7"); every message is encoded once and
+// crosses server instances through Redis pub/sub, so a vote taken by one instance
+// reaches viewers connected to another. Clients act over HTTP; the socket only pushes.
+package realtime
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+
+	"lawka/internal/platform/auth"
+	"lawka/internal/platform/redisx"
+)
+
+// Message is what travels to clients: {"type","room","seq","data"}.
+type Message struct {
+	Type string          `json:"type"`
+	Room string          `json:"room,omitempty"`
+	Seq  int64           `json:"seq,omitempty"`
+	Data json.RawMessage `json:"data,omitempty"`
+	Code string          `json:"code,omitempty"`
+}
+
+// Room is one kind of room ("poll", "debate"): who may watch it and its current state.
+type Room interface {
+	// Authorize says whether p may watch room id (an error with problem status 403
+	// or 404 becomes {"type":"error","code":"forbidden"|"not_found"}).
+	Authorize(ctx context.Context, p auth.Principal, id string) error
+	// Snapshot is the room's whole current state, sent on (re)subscribe.
+	Snapshot(ctx context.Context, id string) (msgType string, data any, err error)
+}
+
+// Close codes the server uses (4000–4999 is the application's range).
+const (
+	CloseSignedOut = 4001 // the session ended: sign-out, password change, erasure
+	CloseTooSlow   = 4008 // the client could not keep up; reconnect and resync
+	CloseGoingAway = 1001 // the server is shutting down
+)
+
+// Limits of one connection.
+const (
+	sendQueue   = 256
+	maxRooms    = 50
+	readLimit   = 4096
+	pingEvery   = 25 * time.Second
+	pongWait    = 60 * time.Second
+	writeWait   = 10 * time.Second
+	channelName = "rt"
+)
+
+// Hub holds this instance's connections and relays messages from Redis to them.
+type Hub struct {
+	rdb       *redisx.Client
+	log       *slog.Logger
+	gauge     prometheus.Gauge
+	coalesced map[string]bool
+
+	mu     sync.RWMutex
+	kinds  map[string]Room
+	rooms  map[string]map[*conn]struct{}
+	conns  map[*conn]struct{}
+	closed bool
+
+	localSeq sync.Map // room → *int64, used only while Redis is down
+}
+
+// New builds a hub. coalesced names message types for which only the newest pending
+// one matters (tallies): a busy client gets the latest, not a backlog.
+func New(rdb *redisx.Client, log *slog.Logger, gauge prometheus.Gauge, coalesced ...string) *Hub {
+	h := &Hub{rdb: rdb, log: log, gauge: gauge, coalesced: map[string]bool{},
+		kinds: map[string]Room{}, rooms: map[string]map[*conn]struct{}{}, conns: map[*conn]struct{}{}}
+	for _, t := range coalesced {
+		h.coalesced[t] = true
+	}
+	return h
+}
+
+// Register makes rooms "kind:<id>" available.
+func (h *Hub) Register(kind string, r Room) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.kinds[kind] = r
+}
+
+func (h *Hub) channel() string { return h.rdb.Key(channelName) }
+
+func (h *Hub) seqKey(room string) string {
+	kind, id, _ := strings.Cut(room, ":")
+	return h.rdb.Key("rt", kind, "{"+id+"}", "seq")
+}
+
+// envelope is what instances exchange over Redis: a ready-encoded client message, or a
+// control order to close sessions' sockets.
+type envelope struct {
+	Room       string          `json:"room,omitempty"`
+	Type       string          `json:"type,omitempty"`
+	Message    json.RawMessage `json:"message,omitempty"`
+	EndUser    int64           `json:"end_user,omitempty"`
+	EndSession []int64         `json:"end_sessions,omitempty"`
+}
+
+// Publish sends a message to everyone watching room, on every instance. The room's
+// sequence number comes from Redis so all instances agree on it; if Redis is down the
+// message still reaches this instance's viewers (with a local number; a gap makes
+// clients resync).
+func (h *Hub) Publish(ctx context.Context, room, msgType string, data any) error {
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return err
+	}
+	seq, err := h.rdb.Incr(ctx, h.seqKey(room)).Result()
+	if err != nil {
+		seq = h.nextLocalSeq(room)
+	}
+	msg, err := json.Marshal(Message{Type: msgType, Room: room, Seq: seq, Data: raw})
+	if err != nil {
+		return err
+	}
+	env, err := json.Marshal(envelope{Room: room, Type: msgType, Message: msg})
+	if err != nil {
+		return err
+	}
+	if err := h.rdb.Publish(ctx, h.channel(), env).Err(); err != nil {
+		h.log.Warn("realtime: Redis publish failed, delivering on this instance only", "room", room, "error", err)
+		h.deliver(room, msgType, msg)
+	}
+	return nil
+}
+
+func (h *Hub) nextLocalSeq(room string) int64 {
+	v, _ := h.localSeq.LoadOrStore(room, new(int64))
+	return atomic.AddInt64(v.(*int64), 1)
+}
+
+// currentSeq is the room's latest sequence number, sent with snapshots.
+func (h *Hub) currentSeq(ctx context.Context, room string) int64 {
+	n, err := h.rdb.Get(ctx, h.seqKey(room)).Int64()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		if v, ok := h.localSeq.Load(room); ok {
+			return atomic.LoadInt64(v.(*int64))
+		}
+	}
+	return n
+}
+
+// EndSessions closes the sockets of a person's ended sessions on every instance (all of
+// the person's sockets when ids is empty).
+func (h *Hub) EndSessions(ctx context.Context, userID int64, ids []int64) {
+	env, _ := json.Marshal(envelope{EndUser: userID, EndSession: ids})
+	if err := h.rdb.Publish(ctx, h.channel(), env).Err(); err != nil {
+		h.endLocal(userID, ids)
+	}
+}
+
+func (h *Hub) endLocal(userID int64, ids []int64) {
+	h.mu.RLock()
+	var victims []*conn
+	for c := range h.conns {
+		if c.principal.UserID != userID {
+			continue
+		}
+		if len(ids) == 0 || containsID(ids, c.principal.SessionID) {
+			victims = append(victims, c)
+		}
+	}
+	h.mu.RUnlock()
+	for _, c := range victims {
+		c.close(CloseSignedOut, "signed out")
+	}
+}
+
+func containsID(ids []int64, id int64) bool {
+	for _, x := range ids {
+		if x == id {
+			return true
+		}
+	}
+	return false
+}
+
+// Run relays messages from Redis to this instance's connections until ctx ends,
+// resubscribing after a Redis failure.
+func (h *Hub) Run(ctx context.Context) {
+	for ctx.Err() == nil {
+		sub := h.rdb.Subscribe(ctx, h.channel())
+		ch := sub.Channel(redis.WithChannelHealthCheckInterval(10 * time.Second))
+		for m := range ch {
+			var env envelope
+			if err := json.Unmarshal([]byte(m.Payload), &env); err != nil {
+				continue
+			}
+			if env.EndUser != 0 {
+				h.endLocal(env.EndUser, env.EndSession)
+				continue
+			}
+			h.deliver(env.Room, env.Type, env.Message)
+		}
+		_ = sub.Close()
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// deliver hands one encoded message to every local viewer of room.
+func (h *Hub) deliver(room, msgType string, msg []byte) {
+	coalesce := h.coalesced[msgType]
+	h.mu.RLock()
+	viewers := make([]*conn, 0, len(h.rooms[room]))
+	for c := range h.rooms[room] {
+		viewers = append(viewers, c)
+	}
+	h.mu.RUnlock()
+	for _, c := range viewers {
+		if coalesce {
+			c.offerLatest(room+"\x00"+msgType, msg)
+		} else {
+			c.offer(msg)
+		}
+	}
+}
+
+func (h *Hub) add(c *conn) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return false
+	}
+	h.conns[c] = struct{}{}
+	if h.gauge != nil {
+		h.gauge.Inc()
+	}
+	return true
+}
+
+func (h *Hub) remove(c *conn) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if _, ok := h.conns[c]; !ok {
+		return
+	}
+	delete(h.conns, c)
+	for room := range c.rooms {
+		delete(h.rooms[room], c)
+		if len(h.rooms[room]) == 0 {
+			delete(h.rooms, room)
+		}
+	}
+	if h.gauge != nil {
+		h.gauge.Dec()
+	}
+}
+
+func (h *Hub) join(c *conn, room string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.rooms[room] == nil {
+		h.rooms[room] = map[*conn]struct{}{}
+	}
+	h.rooms[room][c] = struct{}{}
+	c.rooms[room] = true
+}
+
+func (h *Hub) leave(c *conn, room string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.rooms[room], c)
+	if len(h.rooms[room]) == 0 {
+		delete(h.rooms, room)
+	}
+	delete(c.rooms, room)
+}
+
+// Shutdown closes every connection with a close frame ("going away"), so clients
+// reconnect to another instance; no new connection is accepted afterwards.
+func (h *Hub) Shutdown() {
+	h.mu.Lock()
+	h.closed = true
+	all := make([]*conn, 0, len(h.conns))
+	for c := range h.conns {
+		all = append(all, c)
+	}
+	h.mu.Unlock()
+	for _, c := range all {
+		c.close(CloseGoingAway, "server restarting")
+	}
+}
+
+// Count is the number of open connections on this instance.
+func (h *Hub) Count() int {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return len(h.conns)
+}
+
+func roomKind(room string) (kind, id string, ok bool) {
+	kind, id, ok = strings.Cut(room, ":")
+	if !ok || kind == "" || id == "" || len(room) > 100 {
+		return "", "", false
+	}
+	if _, err := strconv.ParseInt(id, 10, 64); err != nil && strings.ContainsAny(id, " \t\n/") {
+		return "", "", false
+	}
+	return kind, id, true
+}

@@ -1,0 +1,221 @@
+package server_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"lawka/internal/platform/auth"
+	"lawka/internal/platform/problem"
+	"lawka/internal/platform/realtime"
+	"lawka/internal/server/servertest"
+)
+
+// counterRoom is a room kind for these tests: anyone signed in may watch "counter:<n>",
+// "counter:secret" is for admins; its snapshot is {"n":0}.
+type counterRoom struct{}
+
+func (counterRoom) Authorize(_ context.Context, p auth.Principal, id string) error {
+	if id == "secret" && !p.Has(auth.Admin) {
+		return problem.Forbidden()
+	}
+	if !p.SignedIn() {
+		return problem.Unauthorized()
+	}
+	return nil
+}
+
+func (counterRoom) Snapshot(context.Context, string) (string, any, error) {
+	return "counter.state", map[string]int{"n": 0}, nil
+}
+
+func wsURL(s *servertest.Running) string { return "ws" + strings.TrimPrefix(s.URL, "http") + "/ws" }
+
+// dial opens a socket as a browser of the site would (its Origin), with a bearer token
+// when given.
+func dial(t *testing.T, s *servertest.Running, token string, origin string) (*websocket.Conn, *http.Response, error) {
+	t.Helper()
+	h := http.Header{"Origin": {origin}}
+	if token != "" {
+		h.Set("Authorization", "Bearer "+token)
+	}
+	d := websocket.Dialer{HandshakeTimeout: 5 * time.Second}
+	return d.Dial(wsURL(s), h)
+}
+
+func mustDial(t *testing.T, s *servertest.Running, token string) *websocket.Conn {
+	t.Helper()
+	c, _, err := dial(t, s, token, s.Config.Origin())
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func readMsg(t *testing.T, c *websocket.Conn) realtime.Message {
+	t.Helper()
+	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	var m realtime.Message
+	if err := c.ReadJSON(&m); err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	return m
+}
+
+func send(t *testing.T, c *websocket.Conn, v any) {
+	t.Helper()
+	if err := c.WriteJSON(v); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// closeCode waits for the server to close the socket and returns its close code.
+func closeCode(t *testing.T, c *websocket.Conn) int {
+	t.Helper()
+	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		_, _, err := c.ReadMessage()
+		if err == nil {
+			continue
+		}
+		var ce *websocket.CloseError
+		if errors.As(err, &ce) {
+			return ce.Code
+		}
+		t.Fatalf("socket ended without a close frame: %v", err)
+	}
+}
+
+func apiToken(t *testing.T, s *servertest.Running, email string) string {
+	t.Helper()
+	a := s.API(t)
+	a.Login(email, "lawka-demo-2026")
+	return a.Token
+}
+
+func TestWebsocketRefusesAForeignOrigin(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	_, resp, err := dial(t, s, "", "https://evil.example")
+	if err == nil {
+		t.Fatal("a foreign Origin was accepted")
+	}
+	if resp == nil || resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("handshake answer %v, want 403", resp)
+	}
+	if _, _, err := dial(t, s, "", ""); err == nil {
+		t.Fatal("a handshake without Origin was accepted")
+	}
+	if r := get(t, s.URL+"/ws"); r.StatusCode != http.StatusUpgradeRequired {
+		t.Fatalf("plain GET /ws: %d, want 426", r.StatusCode)
+	}
+}
+
+func TestSubscribeSnapshotAndRoomAuthorisation(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	s.Server.Hub().Register("counter", counterRoom{})
+
+	visitor := mustDial(t, s, "")
+	send(t, visitor, map[string]any{"type": "subscribe", "rooms": []string{"counter:1", "nosuch:1"}})
+	for _, want := range []string{"counter:1", "nosuch:1"} {
+		m := readMsg(t, visitor)
+		if m.Type != "error" || m.Room != want || (m.Code != "forbidden" && m.Code != "not_found") {
+			t.Fatalf("visitor subscribing %s: %+v", want, m)
+		}
+	}
+
+	c := mustDial(t, s, apiToken(t, s, "resident@example.org"))
+	send(t, c, map[string]any{"type": "subscribe", "rooms": []string{"counter:secret"}})
+	if m := readMsg(t, c); m.Type != "error" || m.Code != "forbidden" {
+		t.Fatalf("resident subscribing to an admins' room: %+v", m)
+	}
+	send(t, c, map[string]any{"type": "subscribe", "rooms": []string{"counter:7"}})
+	if m := readMsg(t, c); m.Type != "subscribed" || m.Room != "counter:7" {
+		t.Fatalf("want subscribed, got %+v", m)
+	}
+	snap := readMsg(t, c)
+	if snap.Type != "counter.state" || string(snap.Data) != `{"n":0}` {
+		t.Fatalf("snapshot %+v", snap)
+	}
+	for i := 1; i <= 3; i++ {
+		if err := s.Server.Hub().Publish(context.Background(), "counter:7", "counter.state", map[string]int{"n": i}); err != nil {
+			t.Fatal(err)
+		}
+		m := readMsg(t, c)
+		if m.Seq != snap.Seq+int64(i) || m.Room != "counter:7" {
+			t.Fatalf("live message %d: %+v (snapshot seq %d)", i, m, snap.Seq)
+		}
+	}
+	send(t, c, "not an object")
+	if m := readMsg(t, c); m.Type != "error" || m.Code != "bad_request" {
+		t.Fatalf("malformed message: %+v", m)
+	}
+}
+
+func TestMessagesCrossInstancesThroughRedis(t *testing.T) {
+	a := servertest.Start(t, servertest.Options{})
+	b := servertest.Start(t, servertest.Options{Share: a})
+	for _, s := range []*servertest.Running{a, b} {
+		s.Server.Hub().Register("counter", counterRoom{})
+	}
+	c := mustDial(t, b, apiToken(t, b, "resident@example.org"))
+	send(t, c, map[string]any{"type": "subscribe", "rooms": []string{"counter:42"}})
+	readMsg(t, c) // subscribed
+	snap := readMsg(t, c)
+	if err := a.Server.Hub().Publish(context.Background(), "counter:42", "counter.state", map[string]int{"n": 9}); err != nil {
+		t.Fatal(err)
+	}
+	m := readMsg(t, c)
+	if string(m.Data) != `{"n":9}` || m.Seq != snap.Seq+1 {
+		t.Fatalf("message published on instance A, read on B: %+v", m)
+	}
+}
+
+func TestSigningOutClosesThatSessionsSockets(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	a := s.API(t)
+	a.Login("resident@example.org", "lawka-demo-2026")
+	other := apiToken(t, s, "resident@example.org")
+	c := mustDial(t, s, a.Token)
+	keep := mustDial(t, s, other)
+
+	if r := a.Do(http.MethodPost, "/api/v1/auth/logout", nil); r.StatusCode != http.StatusNoContent {
+		t.Fatalf("logout: %d", r.StatusCode)
+	}
+	if code := closeCode(t, c); code != realtime.CloseSignedOut {
+		t.Fatalf("close code %d, want %d", code, realtime.CloseSignedOut)
+	}
+	// The person's other session keeps its socket.
+	send(t, keep, map[string]any{"type": "ping"})
+	if m := readMsg(t, keep); m.Type != "pong" {
+		t.Fatalf("the other session's socket: %+v", m)
+	}
+}
+
+func TestOversizedFrameClosesTheSocket(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	c := mustDial(t, s, "")
+	big := `{"type":"subscribe","rooms":["` + strings.Repeat("x", 10000) + `"]}`
+	if err := c.WriteMessage(websocket.TextMessage, []byte(big)); err != nil {
+		t.Fatal(err)
+	}
+	if code := closeCode(t, c); code != websocket.CloseMessageTooBig {
+		t.Fatalf("close code %d, want %d", code, websocket.CloseMessageTooBig)
+	}
+}
+
+func TestShutdownSendsGoingAway(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	c := mustDial(t, s, "")
+	send(t, c, map[string]any{"type": "ping"})
+	readMsg(t, c)
+	go func() { _ = s.Server.Shutdown(5 * time.Second) }()
+	if code := closeCode(t, c); code != realtime.CloseGoingAway {
+		t.Fatalf("close code %d, want %d", code, realtime.CloseGoingAway)
+	}
+}
