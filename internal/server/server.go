@@ -32,6 +32,7 @@ import (
 	"lawka/internal/platform/redisx"
 	"lawka/internal/platform/render"
 	"lawka/internal/platform/secret"
+	"lawka/internal/poll"
 	"lawka/web"
 )
 
@@ -63,6 +64,7 @@ type Server struct {
 	signatures     *coalition.SignatureHandlers
 	accounts       *account.Handlers
 	auditlog       *auditlog.Handlers
+	polls          *poll.Handlers
 	devmail        *devmail.Handlers
 }
 
@@ -104,7 +106,7 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	s.csrf = csrf.New(func(ctx context.Context) ([]byte, error) { return secret.Get(ctx, d.Pool, "csrf") }, cfg.Secure())
 	s.limits = ratelimit.New(d.Redis, d.Log)
 	s.sessions = account.NewSessions(d.Pool, d.Redis, bundle, cfg.Secure())
-	s.hub = realtime.New(d.Redis, d.Log, s.metrics.Websockets)
+	s.hub = realtime.New(d.Redis, d.Log, s.metrics.Websockets, "poll.tally")
 	s.sessions.Ended = s.hub.EndSessions
 
 	districts := neighbourhood.NewStore(d.Pool)
@@ -112,12 +114,16 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	s.coalition = coalition.NewHandlers(coalition.NewStore(d.Pool), r)
 	accounts := account.NewService(d.Pool, account.Deps{Sessions: s.sessions, Limits: s.limits, I18n: bundle,
 		PublicURL: cfg.PublicURL.String(), Districts: districtOptions{districts}, Log: d.Log,
-		Parts: []account.PersonalData{coalition.PersonalData{}}, RequireStaffTOTP: cfg.RequireStaffTOTP})
+		Parts: []account.PersonalData{coalition.PersonalData{}, poll.PersonalData{}}, RequireStaffTOTP: cfg.RequireStaffTOTP})
 	s.accounts = account.NewHandlers(accounts, r, districtOptions{districts})
 	s.devmail = devmail.NewHandlers(d.Pool, r)
 	s.signatures = coalition.NewSignatureHandlers(
 		coalition.NewSignatures(d.Pool, s.sessions, bundle, cfg.PublicURL.String(), d.Log), r, districtOptions{districts})
 	s.auditlog = auditlog.NewHandlers(auditlog.NewStore(d.Pool), r)
+	polls := poll.NewService(d.Pool, s.hub, d.Log)
+	s.hub.Register("poll", poll.Room{Svc: polls})
+	s.polls = poll.NewHandlers(polls, func(ctx context.Context) ([]byte, error) { return secret.Get(ctx, d.Pool, "participant") },
+		cfg.Secure())
 
 	s.routes()
 	return s, nil

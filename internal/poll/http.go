@@ -1,0 +1,267 @@
+package poll
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/jackc/pgx/v5"
+
+	"lawka/internal/platform/auth"
+	"lawka/internal/platform/db"
+	"lawka/internal/platform/httpx"
+	"lawka/internal/platform/problem"
+)
+
+// Handlers serves the polls API.
+type Handlers struct {
+	svc     *Service
+	loadKey func(context.Context) ([]byte, error)
+	secure  bool
+	mu      sync.Mutex
+	key     []byte
+}
+
+// NewHandlers builds the handlers; loadKey gives the key that signs participant cookies.
+func NewHandlers(svc *Service, loadKey func(context.Context) ([]byte, error), secure bool) *Handlers {
+	return &Handlers{svc: svc, loadKey: loadKey, secure: secure}
+}
+
+func pollID(c *fiber.Ctx) (int64, error) {
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, problem.NotFound()
+	}
+	return id, nil
+}
+
+// participantCookie identifies one browser in open polls: "<random id>.<HMAC>".
+const participantCookie = "lawka_participant"
+
+func (h *Handlers) signer(ctx context.Context) ([]byte, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.key == nil {
+		k, err := h.loadKey(ctx)
+		if err != nil {
+			return nil, err
+		}
+		h.key = k
+	}
+	return h.key, nil
+}
+
+func sign(key []byte, id string) string {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(id))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))[:22]
+}
+
+// anonID reads (or, when create, issues) this browser's participant id.
+func (h *Handlers) anonID(c *fiber.Ctx, create bool) (string, error) {
+	key, err := h.signer(c.UserContext())
+	if err != nil {
+		return "", err
+	}
+	if id, mac, ok := strings.Cut(c.Cookies(participantCookie), "."); ok && hmac.Equal([]byte(mac), []byte(sign(key, id))) {
+		return strings.Clone(id), nil
+	}
+	if !create {
+		return "", nil
+	}
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	id := base64.RawURLEncoding.EncodeToString(b)
+	c.Cookie(&fiber.Cookie{Name: participantCookie, Value: id + "." + sign(key, id), Path: "/", HTTPOnly: true,
+		Secure: h.secure, SameSite: fiber.CookieSameSiteLaxMode, MaxAge: 365 * 24 * 3600})
+	return id, nil
+}
+
+// APICreate answers POST /api/v1/polls.
+func (h *Handlers) APICreate(c *fiber.Ctx) error {
+	if err := requireStaff(auth.From(c)); err != nil {
+		return err
+	}
+	var in New
+	if err := httpx.DecodeJSON(c, &in); err != nil {
+		return err
+	}
+	p, err := h.svc.Create(c.UserContext(), auth.From(c), in)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"poll": p})
+}
+
+// APIGet answers GET /api/v1/polls/{id}.
+func (h *Handlers) APIGet(c *fiber.Ctx) error {
+	id, err := pollID(c)
+	if err != nil {
+		return err
+	}
+	p, err := h.svc.Get(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	if p.Status == "draft" && !auth.From(c).Staff() {
+		return problem.NotFound()
+	}
+	return c.JSON(fiber.Map{"poll": p})
+}
+
+// APIOpen answers POST /api/v1/polls/{id}/open.
+func (h *Handlers) APIOpen(c *fiber.Ctx) error { return h.transition(c, h.svc.Open) }
+
+// APIClose answers POST /api/v1/polls/{id}/close.
+func (h *Handlers) APIClose(c *fiber.Ctx) error { return h.transition(c, h.svc.Close) }
+
+func (h *Handlers) transition(c *fiber.Ctx, do func(context.Context, auth.Principal, int64) (Poll, error)) error {
+	id, err := pollID(c)
+	if err != nil {
+		return err
+	}
+	p, err := do(c.UserContext(), auth.From(c), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"poll": p})
+}
+
+// APIVote answers POST /api/v1/polls/{id}/votes {"option_ids":[…]}: 201 with a receipt
+// the first time, 200 for a retry or a change.
+func (h *Handlers) APIVote(c *fiber.Ctx) error {
+	id, err := pollID(c)
+	if err != nil {
+		return err
+	}
+	var in struct {
+		OptionIDs []int64 `json:"option_ids"`
+	}
+	if err := httpx.DecodeJSON(c, &in); err != nil {
+		return err
+	}
+	pt := Participant{Principal: auth.From(c)}
+	if !pt.SignedIn() {
+		if pt.AnonID, err = h.anonID(c, true); err != nil {
+			return err
+		}
+	}
+	key := c.Get("Idempotency-Key")
+	if len(key) > 100 {
+		return problem.Invalid(map[string]string{"Idempotency-Key": "polls.idempotency_key_length"})
+	}
+	receipt, created, err := h.svc.Vote(c.UserContext(), pt, id, in.OptionIDs, strings.Clone(key))
+	if err != nil {
+		return err
+	}
+	status := fiber.StatusOK
+	if created {
+		status = fiber.StatusCreated
+	}
+	return c.Status(status).JSON(fiber.Map{"receipt": receipt})
+}
+
+// APIResults answers GET /api/v1/polls/{id}/results.
+func (h *Handlers) APIResults(c *fiber.Ctx) error {
+	id, err := pollID(c)
+	if err != nil {
+		return err
+	}
+	r, err := h.svc.Results(c.UserContext(), auth.From(c), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(r)
+}
+
+// APIPaper answers POST /api/v1/polls/{id}/paper.
+func (h *Handlers) APIPaper(c *fiber.Ctx) error {
+	if err := requireStaff(auth.From(c)); err != nil {
+		return err
+	}
+	id, err := pollID(c)
+	if err != nil {
+		return err
+	}
+	var in PaperEntry
+	if err := httpx.DecodeJSON(c, &in); err != nil {
+		return err
+	}
+	if err := h.svc.AddPaper(c.UserContext(), auth.From(c), id, in); err != nil {
+		return err
+	}
+	r, err := h.svc.Results(c.UserContext(), auth.From(c), id)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(r)
+}
+
+// Room lets viewers watch a poll's tally live ("poll:<id>"), as far as they may see it.
+type Room struct{ Svc *Service }
+
+// Authorize admits whoever may see the results now.
+func (r Room) Authorize(ctx context.Context, p auth.Principal, id string) error {
+	n, err := strconv.ParseInt(id, 10, 64)
+	if err != nil {
+		return problem.NotFound()
+	}
+	_, err = r.Svc.Results(ctx, p, n)
+	return err
+}
+
+// Snapshot is the current tally.
+func (r Room) Snapshot(ctx context.Context, id string) (string, any, error) {
+	n, err := strconv.ParseInt(id, 10, 64)
+	if err != nil {
+		return "", nil, problem.NotFound()
+	}
+	poll, err := r.Svc.Get(ctx, n)
+	if err != nil {
+		return "", nil, err
+	}
+	res, err := count(ctx, r.Svc.pool, poll)
+	return "poll.tally", tallyOf(res), err
+}
+
+// PersonalData unlinks a person's ballots on erasure: they stay counted.
+type PersonalData struct{}
+
+// Name is the key in the export.
+func (PersonalData) Name() string { return "polls" }
+
+// Export lists the person's ballots with their receipts and choices.
+func (PersonalData) Export(ctx context.Context, q db.Querier, userID int64) (any, error) {
+	rows, err := q.Query(ctx, `SELECT b.poll_id, b.receipt, b.created_at,
+		array(SELECT o.label FROM ballot_choices c JOIN poll_options o ON o.id = c.option_id WHERE c.ballot_id = b.id ORDER BY o.position)
+		FROM ballots b WHERE b.user_id = $1 ORDER BY b.id`, userID)
+	if err != nil {
+		return nil, err
+	}
+	type ballot struct {
+		PollID  int64    `json:"poll_id"`
+		Receipt string   `json:"receipt"`
+		At      any      `json:"at"`
+		Choices []string `json:"choices"`
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (ballot, error) {
+		var b ballot
+		err := r.Scan(&b.PollID, &b.Receipt, &b.At, &b.Choices)
+		return b, err
+	})
+}
+
+// Erase unlinks the ballots from the account; the participant key keeps one ballot
+// per person, so tallies do not change.
+func (PersonalData) Erase(ctx context.Context, tx pgx.Tx, userID int64) error {
+	_, err := tx.Exec(ctx, `UPDATE ballots SET user_id = NULL, participant = 'erased:' || id WHERE user_id = $1`, userID)
+	return err
+}
