@@ -86,7 +86,7 @@ func runMigrate(ctx context.Context, env *environment, args []string) error {
 				return err
 			}
 			if empty {
-				if err := seed.Run(ctx, pool, env.log); err != nil {
+				if err := seedFor(env)(ctx, pool, env.log); err != nil {
 					return err
 				}
 				fmt.Fprintln(env.stdout, "demo data added")

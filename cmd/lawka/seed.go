@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -12,7 +13,7 @@ import (
 )
 
 func runSeed(ctx context.Context, env *environment, args []string) error {
-	fs := flags(env, "seed", "[flags]", "Adds the demo data (districts, the Declaration, demo accounts, …). Running it\nagain adds nothing twice.")
+	fs := flags(env, "seed", "[flags]", "Adds the reference data (districts, topics, the Declaration) and, unless LAWKA_ENV=prod, the demo\ndata (demo accounts, allies, invitation codes). Running it again adds nothing twice.")
 	ifEmpty := fs.Bool("if-empty", false, "only when the database has no data yet")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -35,7 +36,7 @@ func runSeed(ctx context.Context, env *environment, args []string) error {
 			return nil
 		}
 	}
-	if err := seed.Run(ctx, pool, env.log); err != nil {
+	if err := seedFor(env)(ctx, pool, env.log); err != nil {
 		return err
 	}
 	fmt.Fprintln(env.stdout, "demo data added")
@@ -65,4 +66,12 @@ func openReady(ctx context.Context, env *environment) (*pgxpool.Pool, error) {
 		return nil, err
 	}
 	return pool, nil
+}
+
+// seedFor picks what to seed: demo data in development, reference data only in prod.
+func seedFor(env *environment) func(context.Context, *pgxpool.Pool, *slog.Logger) error {
+	if env.cfg.Dev() {
+		return seed.Run
+	}
+	return seed.Reference
 }

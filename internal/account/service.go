@@ -273,11 +273,8 @@ func (s *Service) LoginTOTP(ctx context.Context, email, password, totpCode, kind
 			challenge, err = newChallenge(ctx, s.pool, u.ID)
 			return u, "", challenge, err
 		}
-		var ok bool
-		if err := db.Tx(ctx, s.pool, func(tx pgx.Tx) error {
-			ok, err = secondFactor(ctx, tx, u.ID, totpCode)
-			return err
-		}); err != nil {
+		ok, err := s.checkSecondStep(ctx, u.ID, totpCode)
+		if err != nil {
 			return User{}, "", "", err
 		}
 		if !ok {

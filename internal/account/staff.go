@@ -86,11 +86,11 @@ func (s *Service) ListUsers(ctx context.Context, p auth.Principal, q, role strin
 	}
 	rows, err := s.pool.Query(ctx, `SELECT `+summaryColumns+` FROM users u
 		WHERE u.deleted_at IS NULL
-		  AND ($1 = '' OR u.email ILIKE '%' || $1 || '%' OR u.display_name ILIKE '%' || $1 || '%')
+		  AND ($1 = '' OR u.display_name ILIKE '%' || $1 || '%' OR ($5 AND u.email ILIKE '%' || $1 || '%'))
 		  AND ($2 = '' OR ($2 = 'verified' AND u.verified_at IS NOT NULL)
 		       OR EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = u.id AND r.role = $2))
 		  AND ($3 = 0 OR u.id < $3)
-		ORDER BY u.id DESC LIMIT $4`, escapeLike(q), role, after, pageSize+1)
+		ORDER BY u.id DESC LIMIT $4`, escapeLike(q), role, after, pageSize+1, p.Has(auth.Admin))
 	if err != nil {
 		return nil, 0, err
 	}

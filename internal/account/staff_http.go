@@ -20,6 +20,11 @@ func idParam(c *fiber.Ctx) (int64, error) {
 	return id, nil
 }
 
+// forViewer shapes a staff-list row for the API: email to admins (and the person) only.
+func (u UserSummary) forViewer(viewer auth.Principal) JSON {
+	return User{ID: u.ID, Email: u.Email, DisplayName: u.DisplayName, Roles: u.Roles, Verified: u.Verified}.ForViewer(viewer)
+}
+
 // PeoplePage is the staff's list of accounts.
 type PeoplePage struct {
 	Q, Role string
@@ -37,6 +42,11 @@ func (h *Handlers) People(c *fiber.Ctx) error {
 	users, next, err := h.svc.ListUsers(c.UserContext(), auth.From(c), q, role, after)
 	if err != nil {
 		return err
+	}
+	if !auth.From(c).Has(auth.Admin) {
+		for i := range users {
+			users[i].Email = "" // moderators find people by name; addresses are for admins
+		}
 	}
 	page := PeoplePage{Q: q, Role: role, Users: users}
 	if next != 0 {
@@ -79,6 +89,9 @@ func (h *Handlers) person(c *fiber.Ctx, status int, page PersonPage) error {
 	u, err := h.svc.GetUser(c.UserContext(), p, id)
 	if err != nil {
 		return err
+	}
+	if !p.Has(auth.Admin) {
+		u.Email = ""
 	}
 	page.User, page.CanAdmin, page.StaffRoles = u, p.Has(auth.Admin), StaffRoles
 	if page.Roles.Values == nil {
@@ -278,9 +291,10 @@ func (h *Handlers) APIUsers(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	viewer := auth.From(c)
 	items := make([]JSON, len(users))
 	for i, u := range users {
-		items[i] = JSON{ID: u.ID, DisplayName: u.DisplayName, Roles: u.Roles, Verified: u.Verified, Email: u.Email}
+		items[i] = u.forViewer(viewer)
 	}
 	body := fiber.Map{"items": items}
 	if next != 0 {
@@ -294,7 +308,7 @@ func (h *Handlers) apiUser(c *fiber.Ctx, id int64) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"user": JSON{ID: u.ID, DisplayName: u.DisplayName, Roles: u.Roles, Verified: u.Verified, Email: u.Email}})
+	return c.JSON(fiber.Map{"user": u.forViewer(auth.From(c))})
 }
 
 // APISetRoles answers PUT /api/v1/admin/users/{id}/roles.

@@ -20,6 +20,7 @@ import (
 	"lawka/internal/platform/auth"
 	"lawka/internal/platform/db"
 	"lawka/internal/platform/problem"
+	"lawka/internal/platform/ratelimit"
 )
 
 // Two-step sign-in: after the password, a 6-digit code from an authenticator app (or a
@@ -80,6 +81,24 @@ func hashRecovery(code string) []byte {
 	return h[:]
 }
 
+// secondStepPerUser caps guesses of the second step per account, whatever the number
+// of challenges or addresses they come from.
+var secondStepPerUser = ratelimit.Rule{Name: "totp:user", Limit: 10, Window: 15 * time.Minute}
+
+// checkSecondStep throttles and then checks a second step for userID.
+func (s *Service) checkSecondStep(ctx context.Context, userID int64, code string) (bool, error) {
+	if err := s.throttle(ctx, secondStepPerUser, itoa(userID)); err != nil {
+		return false, err
+	}
+	var ok bool
+	err := db.Tx(ctx, s.pool, func(tx pgx.Tx) error {
+		var err error
+		ok, err = secondFactor(ctx, tx, userID, code)
+		return err
+	})
+	return ok, err
+}
+
 // secondFactor checks a TOTP code or, failing that, an unused recovery code.
 func secondFactor(ctx context.Context, tx pgx.Tx, userID int64, code string) (bool, error) {
 	var secret *string
@@ -133,20 +152,15 @@ func (s *Service) CompleteLogin(ctx context.Context, challenge, code string, cl 
 	if err != nil {
 		return User{}, "", err
 	}
-	var ok bool
-	err = db.Tx(ctx, s.pool, func(tx pgx.Tx) error {
-		ok, err = secondFactor(ctx, tx, userID, code)
-		if err != nil || !ok {
-			return err
-		}
-		_, err = tx.Exec(ctx, `DELETE FROM login_challenges WHERE token_hash = $1`, hashToken(challenge))
-		return err
-	})
+	ok, err := s.checkSecondStep(ctx, userID, code)
 	if err != nil {
 		return User{}, "", err
 	}
 	if !ok {
 		return User{}, "", totpProblem()
+	}
+	if _, err := s.pool.Exec(ctx, `DELETE FROM login_challenges WHERE token_hash = $1`, hashToken(challenge)); err != nil {
+		return User{}, "", err
 	}
 	u, _, err := userByID(ctx, s.pool, userID)
 	if err != nil {
@@ -162,10 +176,22 @@ type Enrolment struct {
 	QRCode template.URL // data: URL of a PNG QR code we made ourselves
 }
 
-// StartTOTP makes a new secret, pending until the person confirms a code from it.
+func alreadyOn() *problem.Error {
+	return &problem.Error{Status: 409, Code: "totp_already_enabled", Key: "account.totp_already_enabled"}
+}
+
+// StartTOTP makes a new secret, pending until the person confirms a code from it. When
+// two-step sign-in is on already it must be turned off first (password and code), so
+// a stolen session cannot swap the secret.
 func (s *Service) StartTOTP(ctx context.Context, p auth.Principal) (Enrolment, error) {
 	if !p.SignedIn() {
 		return Enrolment{}, problem.Unauthorized()
+	}
+	if on, err := hasTOTP(ctx, s.pool, p.UserID); err != nil || on {
+		if err == nil {
+			err = alreadyOn()
+		}
+		return Enrolment{}, err
 	}
 	u, _, err := userByID(ctx, s.pool, p.UserID)
 	if err != nil {
@@ -227,6 +253,12 @@ func (s *Service) ConfirmTOTP(ctx context.Context, p auth.Principal, code string
 		}
 		if pending == nil {
 			return &problem.Error{Status: 409, Code: "totp_not_started", Key: "account.totp_not_started"}
+		}
+		if on, err := hasTOTP(ctx, tx, p.UserID); err != nil || on {
+			if err == nil {
+				err = alreadyOn()
+			}
+			return err
 		}
 		ok, err := checkTOTP(ctx, tx, p.UserID, *pending, code)
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/mail"
+	"strconv"
 	"strings"
 	"time"
 
@@ -18,7 +19,11 @@ import (
 	"lawka/internal/platform/auth"
 	"lawka/internal/platform/db"
 	"lawka/internal/platform/problem"
+	"lawka/internal/platform/ratelimit"
 )
+
+// invitesPerUser keeps invitations from becoming a way to mail strangers.
+var invitesPerUser = ratelimit.Rule{Name: "invite:user", Limit: 20, Window: time.Hour}
 
 // inviteTTL is how long an invitation to join an organisation stays valid.
 const inviteTTL = 7 * 24 * time.Hour
@@ -81,16 +86,28 @@ func (s *Signatures) Invite(ctx context.Context, p auth.Principal, orgID int64, 
 	if err := requireConfirmed(p); err != nil {
 		return err
 	}
+	if s.limits != nil {
+		if ok, wait := s.limits.Allow(ctx, invitesPerUser, strconv.FormatInt(p.UserID, 10)); !ok {
+			return problem.TooMany(wait)
+		}
+	}
 	return db.Tx(ctx, s.pool, func(tx pgx.Tx) error {
 		var orgName, inviter string
-		err := tx.QueryRow(ctx, `SELECT o.name, u.display_name FROM organisations o
+		var confirmed bool
+		err := tx.QueryRow(ctx, `SELECT o.name, u.display_name, EXISTS (SELECT 1 FROM signatures s
+				WHERE s.organisation_id = o.id AND s.status = 'confirmed')
+			FROM organisations o
 			JOIN organisation_members m ON m.organisation_id = o.id AND m.user_id = $2 AND m.role = 'representative'
-			JOIN users u ON u.id = $2 WHERE o.id = $1`, orgID, p.UserID).Scan(&orgName, &inviter)
+			JOIN users u ON u.id = $2 WHERE o.id = $1`, orgID, p.UserID).Scan(&orgName, &inviter, &confirmed)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return problem.Forbidden()
 		}
 		if err != nil {
 			return err
+		}
+		if !confirmed {
+			// Advocates act for a coalition member: only after a moderator confirmed it.
+			return problem.Conflict("organisation_not_confirmed", "coalition.org_not_confirmed")
 		}
 		email = strings.ToLower(strings.TrimSpace(email))
 		if a, err := mail.ParseAddress(email); err != nil || a.Address != email {
@@ -135,9 +152,12 @@ func (s *Signatures) AcceptInvite(ctx context.Context, p auth.Principal, token s
 	}
 	err := db.Tx(ctx, s.pool, func(tx pgx.Tx) error {
 		var orgID int64
-		err := tx.QueryRow(ctx, `UPDATE organisation_invites SET used_at = now(), used_by = $2
-			WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now() RETURNING organisation_id`,
-			hashInvite(token), p.UserID).Scan(&orgID)
+		// The invitation is for the address it was sent to, and for a confirmed member.
+		err := tx.QueryRow(ctx, `UPDATE organisation_invites i SET used_at = now(), used_by = $2
+			FROM users u WHERE i.token_hash = $1 AND i.used_at IS NULL AND i.expires_at > now()
+			  AND u.id = $2 AND u.email = i.email
+			  AND EXISTS (SELECT 1 FROM signatures s WHERE s.organisation_id = i.organisation_id AND s.status = 'confirmed')
+			RETURNING i.organisation_id`, hashInvite(token), p.UserID).Scan(&orgID)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return &problem.Error{Status: 400, Code: "token_invalid", Key: "account.token_invalid"}
 		}

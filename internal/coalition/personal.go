@@ -55,6 +55,7 @@ func (PersonalData) Erase(ctx context.Context, tx pgx.Tx, userID int64) error {
 		`UPDATE signatures SET full_name = '---', role_title = '', scan_file_id = NULL WHERE user_id = $1`,
 		`DELETE FROM files WHERE uploaded_by = $1`,
 		`DELETE FROM organisation_members WHERE user_id = $1`,
+		`DELETE FROM organisation_invites WHERE used_by = $1 OR email = (SELECT email FROM users WHERE id = $1)`,
 	}
 	for _, q := range steps {
 		if _, err := tx.Exec(ctx, q, userID); err != nil {

@@ -3,7 +3,6 @@ package coalition
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"net/url"
 	"regexp"
 	"strings"
@@ -19,6 +18,7 @@ import (
 	"lawka/internal/platform/i18n"
 	"lawka/internal/platform/mail"
 	"lawka/internal/platform/problem"
+	"lawka/internal/platform/ratelimit"
 	"lawka/internal/platform/upload"
 )
 
@@ -77,12 +77,12 @@ type Signatures struct {
 	sessions  SessionForgetter
 	i18n      *i18n.Bundle
 	publicURL string
-	log       *slog.Logger
+	limits    *ratelimit.Limiter
 }
 
-// NewSignatures builds the service.
-func NewSignatures(pool *pgxpool.Pool, sessions SessionForgetter, bundle *i18n.Bundle, publicURL string, log *slog.Logger) *Signatures {
-	return &Signatures{pool: pool, sessions: sessions, i18n: bundle, publicURL: strings.TrimSuffix(publicURL, "/"), log: log}
+// NewSignatures builds the service; limits may be nil (seeds).
+func NewSignatures(pool *pgxpool.Pool, sessions SessionForgetter, bundle *i18n.Bundle, publicURL string, limits *ratelimit.Limiter) *Signatures {
+	return &Signatures{pool: pool, sessions: sessions, i18n: bundle, publicURL: strings.TrimSuffix(publicURL, "/"), limits: limits}
 }
 
 func requireConfirmed(p auth.Principal) error {

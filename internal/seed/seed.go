@@ -7,13 +7,16 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strconv"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"lawka/internal/account"
 	"lawka/internal/coalition"
 	"lawka/internal/neighbourhood"
 	"lawka/internal/platform/auth"
+	"lawka/internal/poll"
 )
 
 // DemoPassword is the password of every demo account (development only).
@@ -40,13 +43,28 @@ func IsEmpty(ctx context.Context, pool *pgxpool.Pool) (bool, error) {
 	return n == 0, err
 }
 
-// Run adds the demo data. Running it again adds nothing twice.
+// Run adds the reference data (districts, topics, the Declaration) and, unless prod,
+// the demo data. Running it again adds nothing twice.
 func Run(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
+	return run(ctx, pool, log, true)
+}
+
+// Reference adds only what a real deployment needs: Kraków's districts, the topics
+// and the Declaration — never demo accounts with a published password.
+func Reference(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
+	return run(ctx, pool, log, false)
+}
+
+func run(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, demo bool) error {
 	if err := neighbourhood.NewStore(pool).Seed(ctx); err != nil {
 		return fmt.Errorf("seed neighbourhoods: %w", err)
 	}
 	if err := coalition.NewStore(pool).Seed(ctx); err != nil {
 		return fmt.Errorf("seed declaration: %w", err)
+	}
+	if !demo {
+		log.Info("reference data seeded (no demo accounts in prod)")
+		return nil
 	}
 	accounts := account.NewService(pool, account.Deps{})
 	for _, d := range DemoAccounts {
@@ -66,6 +84,9 @@ func Run(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
 	}
 	if err := seedAllies(ctx, pool); err != nil {
 		return fmt.Errorf("seed allies: %w", err)
+	}
+	if err := seedPolls(ctx, pool); err != nil {
+		return fmt.Errorf("seed polls: %w", err)
 	}
 	if err := seedInvitations(ctx, pool, accounts); err != nil {
 		return fmt.Errorf("seed invitation codes: %w", err)
@@ -173,3 +194,68 @@ func seedAllies(ctx context.Context, pool *pgxpool.Pool) error {
 	}
 	return nil
 }
+
+// seedPolls opens a live poll with a few online votes and a paper count, and keeps a
+// closed one from the 2024 debate's themes.
+func seedPolls(ctx context.Context, pool *pgxpool.Pool) error {
+	var exists bool
+	if err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM polls)`).Scan(&exists); err != nil || exists {
+		return err
+	}
+	var modID int64
+	if err := pool.QueryRow(ctx, `SELECT id FROM users WHERE email = 'moderator@example.org'`).Scan(&modID); err != nil {
+		return err
+	}
+	mod := auth.Principal{UserID: modID, Roles: []string{auth.Moderator}}
+	polls := poll.NewService(pool, nil, nil)
+	live, err := polls.Create(ctx, mod, poll.New{Question: "Gdzie w pierwszej kolejności postawić ławkę dialogu?", Kind: "single",
+		Options: []string{"Rynek Podgórski", "Plac Centralny w Nowej Hucie", "Park Jordana", "Przed Urzędem Miasta"}, Eligibility: "open"})
+	if err != nil {
+		return err
+	}
+	if _, err := polls.Open(ctx, mod, live.ID); err != nil {
+		return err
+	}
+	rows, err := pool.Query(ctx, `SELECT id FROM users WHERE demo ORDER BY id`)
+	if err != nil {
+		return err
+	}
+	voters, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return err
+	}
+	for i, uid := range voters {
+		pt := poll.Participant{Principal: auth.Principal{UserID: uid}}
+		if _, _, err := polls.Vote(ctx, pt, live.ID, []int64{live.Options[i%3].ID}, ""); err != nil {
+			return err
+		}
+	}
+	counts := map[string]int{}
+	for i, o := range live.Options {
+		counts[strconv.FormatInt(o.ID, 10)] = []int{7, 4, 2, 1}[i]
+	}
+	if err := polls.AddPaper(ctx, mod, live.ID, poll.PaperEntry{Counts: counts, Note: "urna na spotkaniu w Klubie Sąsiedzkim (demo)"}); err != nil {
+		return err
+	}
+	closed, err := polls.Create(ctx, mod, poll.New{Question: "Która obietnica z debaty „Kraków obywatelski” jest dla Ciebie najważniejsza?",
+		Kind: "multiple", MaxChoices: ptr(2), Eligibility: "registered", Options: []string{
+			"Konsultacje przez konto internetowe, z formą tradycyjną", "Pełnomocnik ds. organizacji pozarządowych",
+			"Ławka dialogu", "Lokale na spotkania sąsiedzkie", "Uregulowanie opłat za sale dla NGO"}})
+	if err != nil {
+		return err
+	}
+	if _, err := polls.Open(ctx, mod, closed.ID); err != nil {
+		return err
+	}
+	for i, uid := range voters {
+		pt := poll.Participant{Principal: auth.Principal{UserID: uid}}
+		choice := []int64{closed.Options[i%5].ID, closed.Options[(i+3)%5].ID}
+		if _, _, err := polls.Vote(ctx, pt, closed.ID, choice, ""); err != nil {
+			return err
+		}
+	}
+	_, err = polls.Close(ctx, mod, closed.ID)
+	return err
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -242,6 +242,15 @@ var authzTable = []authzRow{
 	// {"confirm": false} for the same reason as the form above: {} answers 422 to anyone.
 	{route: "POST /api/v1/admin/signatures/:id/decision", probes: []authzProbe{
 		{path: "/api/v1/admin/signatures/{pendingSig}/decision", body: `{"confirm":false}`, want: StaffOnly}}},
+
+	// Polls ({poll}: the seeded open poll anyone may vote in).
+	authzRoute("POST /api/v1/polls", StaffOnly),
+	authzAt("GET /api/v1/polls/:id", "/api/v1/polls/{poll}", Public),
+	authzAt("POST /api/v1/polls/:id/open", "/api/v1/polls/{poll}/open", StaffOnly),
+	authzAt("POST /api/v1/polls/:id/close", "/api/v1/polls/{closedPoll}/close", StaffOnly),
+	authzAt("POST /api/v1/polls/:id/votes", "/api/v1/polls/{poll}/votes", Public), // {}: 422 choose an answer
+	authzAt("GET /api/v1/polls/:id/results", "/api/v1/polls/{poll}/results", Public),
+	authzAt("POST /api/v1/polls/:id/paper", "/api/v1/polls/{poll}/paper", StaffOnly), // {}: 422
 }
 
 // authzSkipped are mounted routes outside the matrix: probes and static files.
@@ -417,6 +426,8 @@ func authzSetup(t *testing.T, s *servertest.Running) *authzFixture {
 	q("user", `SELECT id FROM users WHERE email = 'resident@example.org'`)
 	q("batch", `SELECT id FROM invitation_batches ORDER BY id LIMIT 1`)
 	q("pendingSig", `SELECT id FROM signatures WHERE status = 'pending' ORDER BY id LIMIT 1`)
+	q("poll", `SELECT id FROM polls WHERE status = 'open' ORDER BY id LIMIT 1`)
+	q("closedPoll", `SELECT id FROM polls WHERE status = 'closed' ORDER BY id LIMIT 1`)
 	q("scanSig", `SELECT s.id FROM signatures s JOIN users u ON u.id = s.user_id
 		WHERE u.email = 'advocate@example.org' AND s.organisation_id IS NOT NULL AND s.status = 'confirmed'`)
 	q("repOrg", `SELECT m.organisation_id FROM organisation_members m JOIN users u ON u.id = m.user_id

@@ -118,7 +118,7 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	s.accounts = account.NewHandlers(accounts, r, districtOptions{districts})
 	s.devmail = devmail.NewHandlers(d.Pool, r)
 	s.signatures = coalition.NewSignatureHandlers(
-		coalition.NewSignatures(d.Pool, s.sessions, bundle, cfg.PublicURL.String(), d.Log), r, districtOptions{districts})
+		coalition.NewSignatures(d.Pool, s.sessions, bundle, cfg.PublicURL.String(), s.limits), r, districtOptions{districts})
 	s.auditlog = auditlog.NewHandlers(auditlog.NewStore(d.Pool), r)
 	polls := poll.NewService(d.Pool, s.hub, d.Log)
 	s.hub.Register("poll", poll.Room{Svc: polls})

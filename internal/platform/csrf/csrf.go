@@ -103,7 +103,7 @@ func (p *Protector) Middleware() fiber.Handler {
 		case fiber.MethodGet, fiber.MethodHead, fiber.MethodOptions:
 			return c.Next()
 		}
-		if c.Get(fiber.HeaderAuthorization) != "" {
+		if strings.HasPrefix(c.Get(fiber.HeaderAuthorization), "Bearer ") {
 			return c.Next()
 		}
 		if c.Get("Sec-Fetch-Site") == "cross-site" {

@@ -1,7 +1,12 @@
 package httpx
 
 import (
+	"context"
 	"errors"
+	"net"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 	"log/slog"
 	"math"
 	"net/http"
@@ -87,6 +92,13 @@ func ErrorHandler(r *render.Renderer, log *slog.Logger) fiber.ErrorHandler {
 func toProblem(err error) *problem.Error {
 	if p, ok := problem.As(err); ok {
 		return p
+	}
+	// PostgreSQL or Redis out of reach, or the request's deadline passed waiting for
+	// them: nothing was saved, try again (503 with Retry-After), not a 500.
+	var connErr *pgconn.ConnectError
+	var netErr *net.OpError
+	if errors.As(err, &connErr) || errors.As(err, &netErr) || errors.Is(err, context.DeadlineExceeded) {
+		return problem.Unavailable(2*time.Second, err)
 	}
 	var fe *fiber.Error
 	if errors.As(err, &fe) {

@@ -194,7 +194,9 @@ func (c *conn) subscribe(room string) {
 	}
 	// Join before reading the state, so nothing published in between is missed; the
 	// client ignores live messages older than the snapshot's seq.
-	c.hub.join(c, room)
+	if !c.hub.join(c, room) {
+		return
+	}
 	seq := c.hub.currentSeq(ctx, room)
 	msgType, data, err := r.Snapshot(ctx, id)
 	if err != nil {

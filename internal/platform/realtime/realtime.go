@@ -262,14 +262,18 @@ func (h *Hub) remove(c *conn) {
 	}
 }
 
-func (h *Hub) join(c *conn, room string) {
+func (h *Hub) join(c *conn, room string) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if _, live := h.conns[c]; !live {
+		return false // the connection ended while its subscription was being checked
+	}
 	if h.rooms[room] == nil {
 		h.rooms[room] = map[*conn]struct{}{}
 	}
 	h.rooms[room][c] = struct{}{}
 	c.rooms[room] = true
+	return true
 }
 
 func (h *Hub) leave(c *conn, room string) {
@@ -309,7 +313,8 @@ func roomKind(room string) (kind, id string, ok bool) {
 	if !ok || kind == "" || id == "" || len(room) > 100 {
 		return "", "", false
 	}
-	if _, err := strconv.ParseInt(id, 10, 64); err != nil && strings.ContainsAny(id, " \t\n/") {
+	// Ids are numbers: anything else could break the Redis hash tag around it.
+	if n, err := strconv.ParseInt(id, 10, 64); err != nil || n <= 0 {
 		return "", "", false
 	}
 	return kind, id, true
