@@ -89,7 +89,6 @@ func newService(t *testing.T) (*account.Service, *pgxpool.Pool, *redisx.Client) 
 	svc := account.NewService(pool, account.Deps{
 		Sessions: account.NewSessions(pool, rdb, nil, false),
 		Limits:   ratelimit.New(rdb, log),
-		Log:      log,
 	})
 	return svc, pool, rdb
 }
@@ -230,7 +229,6 @@ func TestSignInIsThrottledWithoutRedis(t *testing.T) {
 		svc := account.NewService(pool, account.Deps{
 			Sessions: account.NewSessions(pool, dead, nil, false),
 			Limits:   ratelimit.New(dead, log),
-			Log:      log,
 		})
 		if _, err := svc.Create(ctx, account.NewUser{Email: "ola@example.org", Password: "prawdziwe-hasło-oli", DisplayName: "Ola"}); err != nil {
 			t.Fatal(err)

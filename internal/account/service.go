@@ -2,7 +2,6 @@ package account
 
 import (
 	"context"
-	"log/slog"
 	"net/mail"
 	"slices"
 	"strconv"
@@ -59,7 +58,6 @@ type Deps struct {
 	I18n      *i18n.Bundle
 	PublicURL string
 	Districts NeighbourhoodChecker
-	Log       *slog.Logger
 	Parts     []PersonalData // other features' personal data, for export and erasure
 	// RequireStaffTOTP makes moderators and admins use two-step sign-in.
 	RequireStaffTOTP bool

@@ -201,27 +201,23 @@ func (s *Sessions) afterEnd(ctx context.Context, ended []endedSession) error {
 // If Redis is down the entries expire within cacheTTL; the revocation itself is already
 // in PostgreSQL.
 func (s *Sessions) markRevoked(ctx context.Context, hashes [][]byte) error {
-	if len(hashes) == 0 {
-		return nil
-	}
-	pipe := s.rdb.Pipeline()
-	for _, h := range hashes {
-		pipe.Set(ctx, s.cacheKey(h), revokedMarker, cacheTTL)
-	}
-	_, _ = pipe.Exec(ctx)
-	return nil
+	return s.mark(ctx, hashes, revokedMarker)
 }
 
 // dropCache forgets cached principals of live sessions (their roles or state changed):
 // a "stale" marker for cacheTTL makes lookups read PostgreSQL and keeps a lookup that
 // raced the change from caching the old state.
 func (s *Sessions) dropCache(ctx context.Context, hashes [][]byte) error {
+	return s.mark(ctx, hashes, staleMarker)
+}
+
+func (s *Sessions) mark(ctx context.Context, hashes [][]byte, marker string) error {
 	if len(hashes) == 0 {
 		return nil
 	}
 	pipe := s.rdb.Pipeline()
 	for _, h := range hashes {
-		pipe.Set(ctx, s.cacheKey(h), staleMarker, cacheTTL)
+		pipe.Set(ctx, s.cacheKey(h), marker, cacheTTL)
 	}
 	_, _ = pipe.Exec(ctx)
 	return nil

@@ -47,26 +47,6 @@ type UserDetail struct {
 
 const pageSize = 50
 
-func requireStaff(p auth.Principal) error {
-	if !p.SignedIn() {
-		return problem.Unauthorized()
-	}
-	if !p.Staff() {
-		return problem.Forbidden()
-	}
-	return nil
-}
-
-func requireAdmin(p auth.Principal) error {
-	if !p.SignedIn() {
-		return problem.Unauthorized()
-	}
-	if !p.Has(auth.Admin) {
-		return problem.Forbidden()
-	}
-	return nil
-}
-
 const summaryColumns = `u.id, u.email, u.display_name,
 	array(SELECT r.role FROM user_roles r WHERE r.user_id = u.id ORDER BY r.role) AS roles,
 	u.verified_at IS NOT NULL AS verified, u.email_confirmed_at IS NOT NULL AS email_confirmed, u.demo, u.created_at`
@@ -74,7 +54,7 @@ const summaryColumns = `u.id, u.email, u.display_name,
 // ListUsers finds people by name or email (q), optionally with a role, newest first;
 // after is the last id of the previous page.
 func (s *Service) ListUsers(ctx context.Context, p auth.Principal, q, role string, after int64) ([]UserSummary, int64, error) {
-	if err := requireStaff(p); err != nil {
+	if err := auth.RequireStaff(p); err != nil {
 		return nil, 0, err
 	}
 	if role != "" && !slices.Contains(StaffRoles, role) && role != "verified" {
@@ -111,7 +91,7 @@ func escapeLike(s string) string {
 
 // GetUser shows one person to the staff.
 func (s *Service) GetUser(ctx context.Context, p auth.Principal, id int64) (UserDetail, error) {
-	if err := requireStaff(p); err != nil {
+	if err := auth.RequireStaff(p); err != nil {
 		return UserDetail{}, err
 	}
 	rows, err := s.pool.Query(ctx, `SELECT `+summaryColumns+`, u.verified_at, u.verified_method, u.verified_note,
@@ -143,7 +123,7 @@ func checkReason(bad problem.Fields, reason string, required bool) string {
 // SetRoles gives a person exactly the listed extra roles (admins only). An admin cannot
 // take their own admin role away, so the platform is never left without one by mistake.
 func (s *Service) SetRoles(ctx context.Context, p auth.Principal, id int64, roles []string, reason string) error {
-	if err := requireAdmin(p); err != nil {
+	if err := auth.RequireAdmin(p); err != nil {
 		return err
 	}
 	bad := problem.Fields{}
@@ -204,7 +184,7 @@ func (s *Service) SetRoles(ctx context.Context, p auth.Principal, id int64, role
 // Verify marks a resident as verified in person (moderators and admins); note says
 // where, e.g. "spotkanie w Klubie Sąsiedzkim Podgórze".
 func (s *Service) Verify(ctx context.Context, p auth.Principal, id int64, note string) error {
-	if err := requireStaff(p); err != nil {
+	if err := auth.RequireStaff(p); err != nil {
 		return err
 	}
 	bad := problem.Fields{}
@@ -235,7 +215,7 @@ func (s *Service) Verify(ctx context.Context, p auth.Principal, id int64, note s
 
 // Unverify withdraws a verification (admins), with a reason.
 func (s *Service) Unverify(ctx context.Context, p auth.Principal, id int64, reason string) error {
-	if err := requireAdmin(p); err != nil {
+	if err := auth.RequireAdmin(p); err != nil {
 		return err
 	}
 	bad := problem.Fields{}
@@ -315,7 +295,7 @@ const (
 
 // CreateBatch makes count codes valid for days, for an event named label.
 func (s *Service) CreateBatch(ctx context.Context, p auth.Principal, label string, count, days int) (int64, error) {
-	if err := requireStaff(p); err != nil {
+	if err := auth.RequireStaff(p); err != nil {
 		return 0, err
 	}
 	bad := problem.Fields{}
@@ -363,7 +343,7 @@ const batchColumns = `b.id, b.label, b.created_at, b.expires_at,
 
 // Batches lists the invitation batches, newest first.
 func (s *Service) Batches(ctx context.Context, p auth.Principal) ([]Batch, error) {
-	if err := requireStaff(p); err != nil {
+	if err := auth.RequireStaff(p); err != nil {
 		return nil, err
 	}
 	rows, err := s.pool.Query(ctx, `SELECT `+batchColumns+` FROM invitation_batches b ORDER BY b.id DESC LIMIT 200`)
@@ -375,7 +355,7 @@ func (s *Service) Batches(ctx context.Context, p auth.Principal) ([]Batch, error
 
 // BatchCodes returns a batch and its codes, for printing.
 func (s *Service) BatchCodes(ctx context.Context, p auth.Principal, id int64) (Batch, []Code, error) {
-	if err := requireStaff(p); err != nil {
+	if err := auth.RequireStaff(p); err != nil {
 		return Batch{}, nil, err
 	}
 	rows, err := s.pool.Query(ctx, `SELECT `+batchColumns+` FROM invitation_batches b WHERE b.id = $1`, id)

@@ -313,7 +313,7 @@ func (h *Handlers) apiUser(c *fiber.Ctx, id int64) error {
 
 // APISetRoles answers PUT /api/v1/admin/users/{id}/roles.
 func (h *Handlers) APISetRoles(c *fiber.Ctx) error {
-	if err := requireAdmin(auth.From(c)); err != nil {
+	if err := auth.RequireAdmin(auth.From(c)); err != nil {
 		return err // who asks comes before what they sent
 	}
 	id, err := idParam(c)
@@ -335,7 +335,7 @@ func (h *Handlers) APISetRoles(c *fiber.Ctx) error {
 
 // APIVerify answers POST /api/v1/admin/users/{id}/verify.
 func (h *Handlers) APIVerify(c *fiber.Ctx) error {
-	if err := requireStaff(auth.From(c)); err != nil {
+	if err := auth.RequireStaff(auth.From(c)); err != nil {
 		return err
 	}
 	id, err := idParam(c)

@@ -58,7 +58,7 @@ func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
 // List returns entries newest first (admins only). An action without a dot matches a
 // family ("role" matches role.grant and role.revoke).
 func (s *Store) List(ctx context.Context, p auth.Principal, f Filter) ([]Entry, int64, error) {
-	if err := requireAdmin(p); err != nil {
+	if err := auth.RequireAdmin(p); err != nil {
 		return nil, 0, err
 	}
 	if f.Action != "" && !actionPattern.MatchString(f.Action) {
@@ -151,19 +151,9 @@ func parseFilter(c *fiber.Ctx) (Filter, error) {
 	return f, bad.Err()
 }
 
-func requireAdmin(p auth.Principal) error {
-	if !p.SignedIn() {
-		return problem.Unauthorized()
-	}
-	if !p.Has(auth.Admin) {
-		return problem.Forbidden()
-	}
-	return nil
-}
-
 // List shows the audit log with filters.
 func (h *Handlers) List(c *fiber.Ctx) error {
-	if err := requireAdmin(auth.From(c)); err != nil {
+	if err := auth.RequireAdmin(auth.From(c)); err != nil {
 		return err // who asks comes before what they sent
 	}
 	f, err := parseFilter(c)
@@ -188,7 +178,7 @@ func (h *Handlers) List(c *fiber.Ctx) error {
 
 // APIList answers GET /api/v1/admin/audit.
 func (h *Handlers) APIList(c *fiber.Ctx) error {
-	if err := requireAdmin(auth.From(c)); err != nil {
+	if err := auth.RequireAdmin(auth.From(c)); err != nil {
 		return err
 	}
 	f, err := parseFilter(c)

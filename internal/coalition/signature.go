@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -214,7 +215,7 @@ func (s *Signatures) SignForOrganisation(ctx context.Context, p auth.Principal, 
 			bad.Add("name", "coalition.org_name_length")
 		}
 		org.Kind = in.Kind
-		if !contains(Kinds, in.Kind) {
+		if !slices.Contains(Kinds, in.Kind) {
 			bad.Add("type", "coalition.org_kind_unknown")
 		}
 		if krs := NormaliseKRS(in.KRS); krs != "" {
@@ -302,15 +303,6 @@ func (s *Signatures) SignForOrganisation(ctx context.Context, p auth.Principal, 
 		return Signature{}, err
 	}
 	return s.get(ctx, id)
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 const signatureColumns = `s.id, v.version, s.user_id, s.organisation_id, o.name AS organisation_name, o.kind AS organisation_kind,
@@ -406,7 +398,7 @@ func (s *Signatures) forgetAffected(ctx context.Context, id int64) error {
 
 // Pending lists signatures waiting for a decision, oldest first (moderators and admins).
 func (s *Signatures) Pending(ctx context.Context, p auth.Principal) ([]Signature, error) {
-	if err := requireStaff(p); err != nil {
+	if err := auth.RequireStaff(p); err != nil {
 		return nil, err
 	}
 	rows, err := s.pool.Query(ctx, `SELECT `+signatureColumns+signatureFrom+` WHERE s.status = 'pending' ORDER BY s.id LIMIT 200`)
@@ -418,7 +410,7 @@ func (s *Signatures) Pending(ctx context.Context, p auth.Principal) ([]Signature
 
 // Recent lists decided signatures, newest first, for the moderators' history.
 func (s *Signatures) Recent(ctx context.Context, p auth.Principal) ([]Signature, error) {
-	if err := requireStaff(p); err != nil {
+	if err := auth.RequireStaff(p); err != nil {
 		return nil, err
 	}
 	rows, err := s.pool.Query(ctx, `SELECT `+signatureColumns+signatureFrom+` WHERE s.status <> 'pending' ORDER BY s.id DESC LIMIT 50`)
@@ -428,21 +420,11 @@ func (s *Signatures) Recent(ctx context.Context, p auth.Principal) ([]Signature,
 	return pgx.CollectRows(rows, pgx.RowToStructByName[Signature])
 }
 
-func requireStaff(p auth.Principal) error {
-	if !p.SignedIn() {
-		return problem.Unauthorized()
-	}
-	if !p.Staff() {
-		return problem.Forbidden()
-	}
-	return nil
-}
-
 // Decide confirms or rejects a pending signature (moderators and admins); a rejection
 // needs a reason. The signer is told by mail. Confirming an organisation's signature
 // makes its representative an advocate.
 func (s *Signatures) Decide(ctx context.Context, p auth.Principal, id int64, confirm bool, reason string) error {
-	if err := requireStaff(p); err != nil {
+	if err := auth.RequireStaff(p); err != nil {
 		return err
 	}
 	reason = strings.TrimSpace(reason)
@@ -556,9 +538,9 @@ type AllyFilter struct {
 }
 
 // Allies lists confirmed signatories who agreed to be listed, organisations first
-// then people, each alphabetically (Polish collation where the server has it).
+// then people, each alphabetically (by the database's collation).
 func (s *Signatures) Allies(ctx context.Context, f AllyFilter) ([]Ally, error) {
-	if f.Kind != "" && f.Kind != "person" && !contains(Kinds, f.Kind) {
+	if f.Kind != "" && f.Kind != "person" && !slices.Contains(Kinds, f.Kind) {
 		return nil, problem.Invalid(map[string]string{"type": "coalition.org_kind_unknown"})
 	}
 	rows, err := s.pool.Query(ctx, `

@@ -263,7 +263,7 @@ func (h *SignatureHandlers) Decide(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := requireStaff(auth.From(c)); err != nil {
+	if err := auth.RequireStaff(auth.From(c)); err != nil {
 		return err // who asks comes before what they sent
 	}
 	confirm := c.FormValue("decision") == "confirm"
@@ -394,7 +394,7 @@ func (h *SignatureHandlers) APIDecide(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := requireStaff(auth.From(c)); err != nil {
+	if err := auth.RequireStaff(auth.From(c)); err != nil {
 		return err
 	}
 	var in struct {

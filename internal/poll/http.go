@@ -87,7 +87,7 @@ func (h *Handlers) anonID(c *fiber.Ctx, create bool) (string, error) {
 
 // APICreate answers POST /api/v1/polls.
 func (h *Handlers) APICreate(c *fiber.Ctx) error {
-	if err := requireStaff(auth.From(c)); err != nil {
+	if err := auth.RequireStaff(auth.From(c)); err != nil {
 		return err
 	}
 	var in New
@@ -184,7 +184,7 @@ func (h *Handlers) APIResults(c *fiber.Ctx) error {
 
 // APIPaper answers POST /api/v1/polls/{id}/paper.
 func (h *Handlers) APIPaper(c *fiber.Ctx) error {
-	if err := requireStaff(auth.From(c)); err != nil {
+	if err := auth.RequireStaff(auth.From(c)); err != nil {
 		return err
 	}
 	id, err := pollID(c)

@@ -94,19 +94,9 @@ type New struct {
 	ClosesAt          *time.Time `json:"closes_at,omitempty"`
 }
 
-func requireStaff(p auth.Principal) error {
-	if !p.SignedIn() {
-		return problem.Unauthorized()
-	}
-	if !p.Staff() {
-		return problem.Forbidden()
-	}
-	return nil
-}
-
 // Create makes a draft poll (moderators and admins).
 func (s *Service) Create(ctx context.Context, p auth.Principal, in New) (Poll, error) {
-	if err := requireStaff(p); err != nil {
+	if err := auth.RequireStaff(p); err != nil {
 		return Poll{}, err
 	}
 	bad := problem.Fields{}
@@ -226,7 +216,7 @@ func (s *Service) Close(ctx context.Context, p auth.Principal, id int64) (Poll, 
 }
 
 func (s *Service) transition(ctx context.Context, p auth.Principal, id int64, from, to, stamp string) (Poll, error) {
-	if err := requireStaff(p); err != nil {
+	if err := auth.RequireStaff(p); err != nil {
 		return Poll{}, err
 	}
 	err := db.Tx(ctx, s.pool, func(tx pgx.Tx) error {
@@ -521,7 +511,7 @@ type PaperEntry struct {
 // Ballots defaults to the sum of the counts for a single-choice poll and to the largest
 // count for a multiple-choice one.
 func (s *Service) AddPaper(ctx context.Context, p auth.Principal, id int64, in PaperEntry) error {
-	if err := requireStaff(p); err != nil {
+	if err := auth.RequireStaff(p); err != nil {
 		return err
 	}
 	poll, err := s.Get(ctx, id)

@@ -113,7 +113,7 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	s.neighbourhoods = neighbourhood.NewHandlers(districts, r)
 	s.coalition = coalition.NewHandlers(coalition.NewStore(d.Pool), r)
 	accounts := account.NewService(d.Pool, account.Deps{Sessions: s.sessions, Limits: s.limits, I18n: bundle,
-		PublicURL: cfg.PublicURL.String(), Districts: districtOptions{districts}, Log: d.Log,
+		PublicURL: cfg.PublicURL.String(), Districts: districtOptions{districts},
 		Parts: []account.PersonalData{coalition.PersonalData{}, poll.PersonalData{}}, RequireStaffTOTP: cfg.RequireStaffTOTP})
 	s.accounts = account.NewHandlers(accounts, r, districtOptions{districts})
 	s.devmail = devmail.NewHandlers(d.Pool, r)

@@ -7,6 +7,8 @@ import (
 	"slices"
 
 	"github.com/gofiber/fiber/v2"
+
+	"lawka/internal/platform/problem"
 )
 
 // Roles.
@@ -56,4 +58,27 @@ func Set(c *fiber.Ctx, p Principal) { c.Locals(principalKey, p) }
 func From(c *fiber.Ctx) Principal {
 	p, _ := c.Locals(principalKey).(Principal)
 	return p
+}
+
+// RequireStaff is the check of moderator-or-admin actions: 401 for visitors, 403 for
+// others.
+func RequireStaff(p Principal) error {
+	if !p.SignedIn() {
+		return problem.Unauthorized()
+	}
+	if !p.Staff() {
+		return problem.Forbidden()
+	}
+	return nil
+}
+
+// RequireAdmin is the check of admin-only actions.
+func RequireAdmin(p Principal) error {
+	if !p.SignedIn() {
+		return problem.Unauthorized()
+	}
+	if !p.Has(Admin) {
+		return problem.Forbidden()
+	}
+	return nil
 }

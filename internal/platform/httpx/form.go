@@ -3,6 +3,7 @@ package httpx
 import (
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -34,7 +35,7 @@ func FormProblem(c *fiber.Ctx, err error, form *render.Form) (int, bool) {
 // FormValues copies the named fields of a posted form (copies: Fiber reuses its buffers).
 func FormValues(c *fiber.Ctx, form *render.Form, names ...string) {
 	for _, n := range names {
-		form.Values[n] = c.FormValue(n)
+		form.Values[n] = strings.Clone(c.FormValue(n))
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"mime"
@@ -104,32 +105,31 @@ func (w *Worker) DeliverPending(ctx context.Context) (int, error) {
 	}
 }
 
+// deliverOne claims one due message with a short lease (so the SMTP conversation runs
+// outside any transaction and holds no pool connection), sends it, then marks it sent
+// or schedules a retry. A crash mid-send retries after the lease: at least once.
 func (w *Worker) deliverOne(ctx context.Context) (bool, error) {
-	found := false
-	err := db.Tx(ctx, w.Pool, func(tx pgx.Tx) error {
-		var s Stored
-		var attempts int
-		err := tx.QueryRow(ctx, `SELECT id, to_address, subject, body_text, attempts FROM mail_outbox
-			WHERE sent_at IS NULL AND next_try_at <= now() AND attempts < 10
-			ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED`).Scan(&s.ID, &s.To, &s.Subject, &s.Body, &attempts)
-		if err == pgx.ErrNoRows {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		found = true
-		if err := w.Sender.Send(ctx, w.From, Message{To: s.To, Subject: s.Subject, Body: s.Body}); err != nil {
-			w.Log.Warn("mail: sending failed, will retry", "id", s.ID, "attempt", attempts+1, "error", err)
-			backoff := time.Duration(1<<min(attempts, 10)) * 30 * time.Second
-			_, uerr := tx.Exec(ctx, `UPDATE mail_outbox SET attempts = attempts + 1, last_error = $2,
-				next_try_at = now() + $3::interval WHERE id = $1`, s.ID, err.Error(), fmt.Sprintf("%d seconds", int(backoff.Seconds())))
-			return uerr
-		}
-		_, err = tx.Exec(ctx, `UPDATE mail_outbox SET sent_at = now(), attempts = attempts + 1 WHERE id = $1`, s.ID)
-		return err
-	})
-	return found, err
+	var s Stored
+	var attempts int
+	err := w.Pool.QueryRow(ctx, `UPDATE mail_outbox SET next_try_at = now() + interval '5 minutes', attempts = attempts + 1
+		WHERE id = (SELECT id FROM mail_outbox WHERE sent_at IS NULL AND next_try_at <= now() AND attempts < 10
+			ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
+		RETURNING id, to_address, subject, body_text, attempts`).Scan(&s.ID, &s.To, &s.Subject, &s.Body, &attempts)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if err := w.Sender.Send(ctx, w.From, Message{To: s.To, Subject: s.Subject, Body: s.Body}); err != nil {
+		w.Log.Warn("mail: sending failed, will retry", "id", s.ID, "attempt", attempts, "error", err)
+		backoff := time.Duration(1<<min(attempts, 10)) * 30 * time.Second
+		_, uerr := w.Pool.Exec(ctx, `UPDATE mail_outbox SET last_error = $2, next_try_at = now() + make_interval(secs => $3)
+			WHERE id = $1`, s.ID, err.Error(), backoff.Seconds())
+		return true, uerr
+	}
+	_, err = w.Pool.Exec(ctx, `UPDATE mail_outbox SET sent_at = now() WHERE id = $1`, s.ID)
+	return true, err
 }
 
 // LogSender writes mail to the log instead of sending it (development, no SMTP).

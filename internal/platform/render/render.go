@@ -144,9 +144,6 @@ func New(fsys fs.FS, assets *Assets) (*Renderer, error) {
 	return r, nil
 }
 
-// Has reports whether a page exists (the server checks its routes' pages at start).
-func (r *Renderer) Has(name string) bool { _, ok := r.pages[name]; return ok }
-
 // HTML renders page with status. The page is built in a buffer first, so a template
 // error becomes a clean error page instead of half a page.
 func (r *Renderer) HTML(c *fiber.Ctx, status int, page string, v View) error {
