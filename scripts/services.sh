@@ -15,14 +15,16 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 DATA="$REPO/.data"
 ENV_FILE="$DATA/env.sh"
 
-PG_PORT=55432
+# Private ports sit below the kernel's ephemeral range (32768–60999), so a busy
+# machine's outgoing connections never hold them.
+PG_PORT=25432
 PG_DIR="$DATA/postgres"
 PG_SOCK="$DATA/postgres-socket"
 PG_LOG="$DATA/postgres.log"
 PG_SYSTEM_URL='postgres://postgres@127.0.0.1:5432/lawka?sslmode=disable'
 PG_PRIVATE_URL="postgres://postgres@127.0.0.1:${PG_PORT}/lawka?sslmode=disable"
 
-REDIS_PORT=56379
+REDIS_PORT=26379
 REDIS_DIR="$DATA/redis"
 REDIS_PID="$REDIS_DIR/redis.pid"
 REDIS_LOG="$DATA/redis.log"
