@@ -138,6 +138,8 @@ var authzTable = []authzRow{
 	// per room on subscribe (realtime tests).
 	authzRoute("GET /ws", Public),
 	authzRoute("GET /sojusznicy", Public),
+	authzAt("GET /ankiety/:id", "/ankiety/{poll}", Public),
+	authzAt("POST /ankiety/:id/glos", "/ankiety/{poll}/glos", Public), // empty form: 422 choose an answer
 	authzRoute("GET /zaproszenie", Public),
 
 	// Signing in and up.

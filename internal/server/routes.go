@@ -52,6 +52,8 @@ func (s *Server) routes() {
 	app.Get("/zasady", s.terms)
 	app.Get("/sojusznicy", s.signatures.Allies)
 	app.Get("/zaproszenie", s.signatures.ShowInvite)
+	app.Get("/ankiety/:id", s.pollPages.Show)
+	app.Post("/ankiety/:id/glos", s.pollPages.Vote)
 
 	// Signing in and up (public forms).
 	app.Get("/logowanie", s.accounts.ShowLogin)

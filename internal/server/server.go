@@ -65,6 +65,7 @@ type Server struct {
 	accounts       *account.Handlers
 	auditlog       *auditlog.Handlers
 	polls          *poll.Handlers
+	pollPages      *poll.Pages
 	devmail        *devmail.Handlers
 }
 
@@ -124,6 +125,7 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	s.hub.Register("poll", poll.Room{Svc: polls})
 	s.polls = poll.NewHandlers(polls, func(ctx context.Context) ([]byte, error) { return secret.Get(ctx, d.Pool, "participant") },
 		cfg.Secure())
+	s.pollPages = poll.NewPages(s.polls, r)
 
 	s.routes()
 	return s, nil
@@ -141,7 +143,7 @@ func (s *Server) middleware() {
 			s.deps.Log.Error("panic", "request_id", httpx.RequestID(c), "panic", e)
 		}}),
 		httpx.SecurityHeaders(s.cfg.Secure()),
-		compress.New(compress.Config{Level: compress.LevelDefault}),
+		compress.New(compress.Config{Level: compress.LevelDefault, Next: func(c *fiber.Ctx) bool { return c.Path() == "/ws" }}),
 		httpx.Language(s.i18n, s.cfg.Secure()),
 	)
 }

@@ -60,14 +60,27 @@ func (a *Assets) URL(logical string) (string, error) {
 	return "/static/" + h, nil
 }
 
-// Handler serves /static/*: fingerprinted names are immutable for a year.
+// Handler serves /static/*: fingerprinted names are immutable for a year. Plain names
+// are served too, revalidated by ETag, because JavaScript modules import each other by
+// their plain names ("./live.js").
 func (a *Assets) Handler(c *fiber.Ctx) error {
 	name := c.Params("*")
-	f, ok := a.byHashed[name]
+	if f, ok := a.byHashed[name]; ok {
+		c.Set(fiber.HeaderContentType, f.contentType)
+		c.Set(fiber.HeaderCacheControl, "public, max-age=31536000, immutable")
+		return c.Send(f.body)
+	}
+	hashed, ok := a.byLogical[name]
 	if !ok {
 		return fiber.ErrNotFound
 	}
+	f := a.byHashed[hashed]
+	etag := `"` + hashed + `"`
+	c.Set(fiber.HeaderETag, etag)
+	c.Set(fiber.HeaderCacheControl, "public, no-cache")
+	if c.Get(fiber.HeaderIfNoneMatch) == etag {
+		return c.SendStatus(fiber.StatusNotModified)
+	}
 	c.Set(fiber.HeaderContentType, f.contentType)
-	c.Set(fiber.HeaderCacheControl, "public, max-age=31536000, immutable")
 	return c.Send(f.body)
 }

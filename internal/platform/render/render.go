@@ -73,6 +73,7 @@ func New(fsys fs.FS, assets *Assets) (*Renderer, error) {
 		"asset": assets.URL,
 		"add":   func(a, b int) int { return a + b },
 		"upper": strings.ToUpper,
+		"mul40": func(n int) int { return n*40 + 8 },
 		"list":  func(items ...string) []string { return items },
 		"deref": func(s *string) string {
 			if s == nil {

@@ -1,0 +1,136 @@
+package poll
+
+import (
+	"fmt"
+	"net/url"
+	"strconv"
+
+	"github.com/gofiber/fiber/v2"
+
+	"lawka/internal/platform/auth"
+	"lawka/internal/platform/httpx"
+	"lawka/internal/platform/problem"
+	"lawka/internal/platform/render"
+)
+
+// Pages serves the voter's page: the question, a plain form that works without
+// JavaScript, and the results as an SVG chart with a table beside it, live when
+// scripts run.
+type Pages struct {
+	*Handlers
+	render *render.Renderer
+}
+
+// NewPages builds the poll pages.
+func NewPages(h *Handlers, r *render.Renderer) *Pages { return &Pages{Handlers: h, render: r} }
+
+// PageData is what the poll page shows.
+type PageData struct {
+	Poll       Poll
+	Results    *Results // nil while hidden
+	Bars       []Bar
+	Form       render.Form
+	Receipt    string
+	CanVote    bool
+	NeedSignIn bool
+	Room       string
+}
+
+// Bar is one option's row of the chart and table.
+type Bar struct {
+	ID      int64
+	Label   string
+	Votes   int
+	Online  int
+	Paper   int
+	Percent int // of all choices, rounded
+	Width   int // of the chart's 300 units, relative to the leader
+	Y       int
+}
+
+func bars(r *Results) []Bar {
+	if r == nil {
+		return nil
+	}
+	total, most := 0, 0
+	for _, o := range r.Options {
+		total += o.Votes
+		most = max2(most, o.Votes)
+	}
+	out := make([]Bar, len(r.Options))
+	for i, o := range r.Options {
+		b := Bar{ID: o.ID, Label: o.Label, Votes: o.Votes, Online: o.Online, Paper: o.Paper, Y: i * 40}
+		if total > 0 {
+			b.Percent = (o.Votes*100 + total/2) / total
+		}
+		if most > 0 {
+			b.Width = o.Votes * 300 / most
+		}
+		out[i] = b
+	}
+	return out
+}
+
+func (pg *Pages) show(c *fiber.Ctx, status int, form render.Form) error {
+	id, err := pollID(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.UserContext()
+	p := auth.From(c)
+	poll, err := pg.svc.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	if poll.Status == "draft" && !p.Staff() {
+		return problem.NotFound()
+	}
+	data := PageData{Poll: poll, Form: form, Receipt: c.Query("kwit"), Room: fmt.Sprintf("poll:%d", id)}
+	if r, err := pg.svc.Results(ctx, p, id); err == nil {
+		data.Results = &r
+		data.Bars = bars(&r)
+	} else if pr, ok := problem.As(err); !ok || pr.Code != "results_hidden" {
+		return err
+	}
+	data.CanVote = poll.Status == "open"
+	data.NeedSignIn = data.CanVote && poll.Eligibility != "open" && !p.SignedIn()
+	v := render.View{Title: poll.Question, Data: data, Error: form.HasErrors()}
+	return pg.render.HTML(c, status, "poll/show", v)
+}
+
+// Show is the poll page.
+func (pg *Pages) Show(c *fiber.Ctx) error { return pg.show(c, fiber.StatusOK, render.NewForm("option_ids")) }
+
+// Vote takes the plain form post.
+func (pg *Pages) Vote(c *fiber.Ctx) error {
+	id, err := pollID(c)
+	if err != nil {
+		return err
+	}
+	var ids []int64
+	args := c.Request().PostArgs()
+	for _, raw := range args.PeekMulti("option_ids") {
+		n, perr := strconv.ParseInt(string(raw), 10, 64)
+		if perr != nil {
+			ids = nil
+			break
+		}
+		ids = append(ids, n)
+	}
+	pt := Participant{Principal: auth.From(c)}
+	if !pt.SignedIn() {
+		if pt.AnonID, err = pg.anonID(c, true); err != nil {
+			return err
+		}
+	}
+	receipt, _, err := pg.svc.Vote(c.UserContext(), pt, id, ids, "")
+	if err != nil {
+		form := render.NewForm("option_ids")
+		status, ok := httpx.FormProblem(c, err, &form)
+		if !ok {
+			return err
+		}
+		return pg.show(c, status, form)
+	}
+	return c.Redirect(fmt.Sprintf("/ankiety/%d?kwit=%s#wynik", id, url.QueryEscape(receipt)), fiber.StatusSeeOther)
+}

@@ -1,0 +1,65 @@
+// Live updates over one websocket per tab. Pages mark what they show with
+// data-live-room="poll:42"; this module subscribes, applies snapshots and messages,
+// reconnects with jittered backoff and resubscribes (a gap in seq means resync).
+const handlers = new Map(); // message type → function(room, data, element)
+const rooms = new Map(); // room → { el, seq }
+let socket = null;
+let attempt = 0;
+
+export function on(type, fn) {
+  handlers.set(type, fn);
+}
+
+function subscribe(names) {
+  if (socket && socket.readyState === WebSocket.OPEN && names.length) {
+    socket.send(JSON.stringify({ type: "subscribe", rooms: names }));
+  }
+}
+
+function connect() {
+  const proto = location.protocol === "https:" ? "wss:" : "ws:";
+  socket = new WebSocket(`${proto}//${location.host}/ws`);
+  socket.addEventListener("open", () => {
+    attempt = 0;
+    for (const r of rooms.values()) r.seq = -1;
+    subscribe([...rooms.keys()]);
+  });
+  socket.addEventListener("message", (ev) => {
+    let msg;
+    try { msg = JSON.parse(ev.data); } catch { return; }
+    const r = rooms.get(msg.room);
+    if (!r || !msg.type || msg.type === "subscribed" || msg.type === "error") return;
+    if (r.seq >= 0 && msg.seq && msg.seq <= r.seq) return; // already seen
+    if (r.seq >= 0 && msg.seq && msg.seq > r.seq + 1) { // missed some: resync
+      r.seq = -1;
+      subscribe([msg.room]);
+      return;
+    }
+    if (msg.seq || r.seq < 0) r.seq = msg.seq || 0;
+    const fn = handlers.get(msg.type);
+    if (fn) fn(msg.room, msg.data, r.el);
+  });
+  socket.addEventListener("close", () => {
+    // Jittered exponential backoff: 0.5 s … 30 s, so a restarted server is not stormed.
+    const wait = Math.min(30000, 500 * 2 ** attempt) * (0.5 + Math.random());
+    attempt++;
+    setTimeout(connect, wait);
+  });
+}
+
+export function start() {
+  for (const el of document.querySelectorAll("[data-live-room]")) {
+    rooms.set(el.dataset.liveRoom, { el, seq: -1 });
+  }
+  if (rooms.size && "WebSocket" in window) connect();
+}
+
+// politely tells screen readers a summary, at most once every few seconds.
+export function politely(el, text, every = 5000) {
+  const now = Date.now();
+  const last = Number(el.dataset.lastSaid || 0);
+  clearTimeout(el._pending);
+  const say = () => { el.textContent = text; el.dataset.lastSaid = String(Date.now()); };
+  if (now - last >= every) say();
+  else el._pending = setTimeout(say, every - (now - last));
+}

@@ -1,0 +1,27 @@
+// A poll's results move as votes arrive: bars, numbers and percentages change in
+// place; screen readers hear a short summary now and then, not every tick.
+import { on, politely } from "./live.js";
+
+on("poll.tally", (room, tally, section) => {
+  const totalChoices = tally.options.reduce((n, o) => n + o.votes, 0);
+  const most = Math.max(1, ...tally.options.map((o) => o.votes));
+  for (const o of tally.options) {
+    const pct = totalChoices ? Math.round((o.votes * 100) / totalChoices) : 0;
+    const width = Math.round((o.votes * 300) / most);
+    const bar = section.querySelector(`[data-bar="${o.id}"]`);
+    if (bar) bar.setAttribute("width", String(width));
+    const label = section.querySelector(`[data-bar-value="${o.id}"]`);
+    if (label) {
+      label.setAttribute("x", String(206 + width));
+      label.textContent = `${o.votes} (${pct}%)`;
+    }
+    const votes = section.querySelector(`[data-votes="${o.id}"]`);
+    if (votes) votes.textContent = String(o.votes);
+    const percent = section.querySelector(`[data-percent="${o.id}"]`);
+    if (percent) percent.textContent = String(pct);
+  }
+  const total = section.querySelector("[data-total]");
+  if (total) total.textContent = String(tally.total);
+  const summary = section.querySelector("[data-live-summary]");
+  if (summary) politely(summary, (summary.dataset.template || "").replace("{total}", tally.total));
+});
