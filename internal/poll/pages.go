@@ -99,7 +99,9 @@ func (pg *Pages) show(c *fiber.Ctx, status int, form render.Form) error {
 }
 
 // Show is the poll page.
-func (pg *Pages) Show(c *fiber.Ctx) error { return pg.show(c, fiber.StatusOK, render.NewForm("option_ids")) }
+func (pg *Pages) Show(c *fiber.Ctx) error {
+	return pg.show(c, fiber.StatusOK, render.NewForm("option_ids"))
+}
 
 // Vote takes the plain form post.
 func (pg *Pages) Vote(c *fiber.Ctx) error {
