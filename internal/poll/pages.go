@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -34,6 +35,15 @@ type PageData struct {
 	CanVote    bool
 	NeedSignIn bool
 	Room       string
+	Digest     string // after the close: the SHA-256 of the published receipt list
+	Check      *ReceiptCheck
+}
+
+// ReceiptCheck answers "is my receipt counted?".
+type ReceiptCheck struct {
+	Receipt string
+	Found   bool
+	Labels  []string
 }
 
 // Bar is one option's row of the chart and table.
@@ -92,6 +102,14 @@ func (pg *Pages) show(c *fiber.Ctx, status int, form render.Form) error {
 	} else if pr, ok := problem.As(err); !ok || pr.Code != "results_hidden" {
 		return err
 	}
+	if poll.Status == "closed" {
+		if list, err := pg.svc.Receipts(ctx, p, id); err == nil {
+			data.Digest = list.Digest
+			if q := strings.TrimSpace(c.Query("sprawdz")); q != "" {
+				data.Check = check(list, poll, q)
+			}
+		}
+	}
 	data.CanVote = poll.Status == "open"
 	data.NeedSignIn = data.CanVote && poll.Eligibility != "open" && !p.SignedIn()
 	v := render.View{Title: poll.Question, Data: data, Error: form.HasErrors()}
@@ -135,4 +153,23 @@ func (pg *Pages) Vote(c *fiber.Ctx) error {
 		return pg.show(c, status, form)
 	}
 	return c.Redirect(fmt.Sprintf("/ankiety/%d?kwit=%s#wynik", id, url.QueryEscape(receipt)), fiber.StatusSeeOther)
+}
+
+func check(list ReceiptList, poll Poll, receipt string) *ReceiptCheck {
+	want := HashReceipt(receipt)
+	rc := &ReceiptCheck{Receipt: strings.Clone(receipt)}
+	for _, e := range list.Entries {
+		if e.ReceiptHash != want {
+			continue
+		}
+		rc.Found = true
+		for _, id := range e.OptionIDs {
+			for _, o := range poll.Options {
+				if o.ID == id {
+					rc.Labels = append(rc.Labels, o.Label)
+				}
+			}
+		}
+	}
+	return rc
 }

@@ -140,6 +140,7 @@ var authzTable = []authzRow{
 	authzRoute("GET /sojusznicy", Public),
 	authzAt("GET /ankiety/:id", "/ankiety/{poll}", Public),
 	authzAt("POST /ankiety/:id/glos", "/ankiety/{poll}/glos", Public), // empty form: 422 choose an answer
+	authzAt("GET /ankiety/:id/wyniki.csv", "/ankiety/{poll}/wyniki.csv", Public),
 	authzRoute("GET /zaproszenie", Public),
 
 	// Signing in and up.
@@ -253,6 +254,7 @@ var authzTable = []authzRow{
 	authzAt("POST /api/v1/polls/:id/votes", "/api/v1/polls/{poll}/votes", Public), // {}: 422 choose an answer
 	authzAt("GET /api/v1/polls/:id/results", "/api/v1/polls/{poll}/results", Public),
 	authzAt("POST /api/v1/polls/:id/paper", "/api/v1/polls/{poll}/paper", StaffOnly), // {}: 422
+	authzAt("GET /api/v1/polls/:id/receipts", "/api/v1/polls/{closedPoll}/receipts", Public),
 }
 
 // authzSkipped are mounted routes outside the matrix: probes and static files.

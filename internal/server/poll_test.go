@@ -2,12 +2,15 @@ package server_test
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -359,5 +362,63 @@ func TestViewersSeeTheTallyMoveLive(t *testing.T) {
 			}
 			return
 		}
+	}
+}
+
+// TestReceiptsArePublishedAfterTheClose: a voter finds their receipt's hash in the list
+// with their choice, the digest is the SHA-256 of the sorted list, and nothing is
+// published while voting is open.
+func TestReceiptsArePublishedAfterTheClose(t *testing.T) {
+	t.Parallel()
+	s := servertest.Start(t, servertest.Options{})
+	p, mod := newPoll(t, s, map[string]any{"question": "Sprawdzalne głosowanie?", "kind": "single",
+		"options": []string{"Tak", "Nie"}, "eligibility": "registered"})
+	v := s.API(t)
+	v.Login("resident@example.org", "lawka-demo-2026")
+	r := v.Do(http.MethodPost, fmt.Sprintf("/api/v1/polls/%d/votes", p.Poll.ID), map[string]any{"option_ids": []int64{p.Poll.Options[1].ID}})
+	var rc struct{ Receipt string }
+	r.JSON(t, &rc)
+	list := fmt.Sprintf("/api/v1/polls/%d/receipts", p.Poll.ID)
+	if r := s.API(t).Do(http.MethodGet, list, nil); r.StatusCode != http.StatusConflict {
+		t.Fatalf("receipts while open: %d", r.StatusCode)
+	}
+	mod.Do(http.MethodPost, fmt.Sprintf("/api/v1/polls/%d/close", p.Poll.ID), nil)
+	r = s.API(t).Do(http.MethodGet, list, nil)
+	var pub struct {
+		Digest  string
+		Entries []struct {
+			ReceiptHash string  `json:"receipt_hash"`
+			OptionIDs   []int64 `json:"option_ids"`
+		}
+	}
+	r.JSON(t, &pub)
+	sum := sha256.Sum256([]byte(rc.Receipt))
+	mine := hex.EncodeToString(sum[:])
+	h := sha256.New()
+	found := false
+	for _, e := range pub.Entries {
+		ids := make([]string, len(e.OptionIDs))
+		for i, id := range e.OptionIDs {
+			ids[i] = strconv.FormatInt(id, 10)
+		}
+		h.Write([]byte(e.ReceiptHash + ":" + strings.Join(ids, ",") + "\n"))
+		if e.ReceiptHash == mine && len(e.OptionIDs) == 1 && e.OptionIDs[0] == p.Poll.Options[1].ID {
+			found = true
+		}
+	}
+	if !found || len(pub.Entries) != 1 || hex.EncodeToString(h.Sum(nil)) != pub.Digest {
+		t.Fatalf("published %+v; my receipt hash %s found %v", pub, mine, found)
+	}
+	if strings.Contains(r.Body, rc.Receipt) {
+		t.Fatal("the receipt itself was published")
+	}
+	page := s.Browser(t).Get(fmt.Sprintf("/ankiety/%d?sprawdz=%s", p.Poll.ID, strings.ToLower(rc.Receipt)))
+	if !strings.Contains(page.Body, "Ten numer jest na liście") || !strings.Contains(page.Body, "„Nie”") {
+		t.Fatal("the page does not confirm the receipt")
+	}
+	csvBody := s.API(t).Do(http.MethodGet, fmt.Sprintf("/ankiety/%d/wyniki.csv", p.Poll.ID), nil)
+	if csvBody.StatusCode != http.StatusOK || !strings.Contains(csvBody.Body, "option_id,label,online,paper,votes") ||
+		!strings.Contains(csvBody.Body, ",Nie,1,0,1") {
+		t.Fatalf("CSV: %d %s", csvBody.StatusCode, csvBody.Body)
 	}
 }

@@ -54,6 +54,7 @@ func (s *Server) routes() {
 	app.Get("/zaproszenie", s.signatures.ShowInvite)
 	app.Get("/ankiety/:id", s.pollPages.Show)
 	app.Post("/ankiety/:id/glos", s.pollPages.Vote)
+	app.Get("/ankiety/:id/wyniki.csv", s.polls.ResultsCSV)
 
 	// Signing in and up (public forms).
 	app.Get("/logowanie", s.accounts.ShowLogin)
@@ -144,6 +145,7 @@ func (s *Server) routes() {
 	api.Post("/polls/:id/votes", s.polls.APIVote)
 	api.Get("/polls/:id/results", s.polls.APIResults)
 	api.Post("/polls/:id/paper", signedIn, s.polls.APIPaper)
+	api.Get("/polls/:id/receipts", s.polls.APIReceipts)
 	api.Post("/signatures", signedIn, s.signatures.APISign)
 	api.Delete("/signatures/:id", signedIn, s.signatures.APIWithdraw)
 	api.Get("/me/signatures", signedIn, s.signatures.APIMine)
