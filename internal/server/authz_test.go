@@ -211,6 +211,12 @@ var authzTable = []authzRow{
 	authzRoute("POST /admin/kody", StaffOnly),
 	authzAt("GET /admin/kody/:id", "/admin/kody/{batch}", StaffOnly),
 	authzRoute("GET /admin/dziennik", AdminOnly),
+	authzRoute("GET /admin/ankiety", StaffOnly),
+	authzRoute("POST /admin/ankiety", StaffOnly), // empty form: 422
+	authzAt("GET /admin/ankiety/:id", "/admin/ankiety/{poll}", StaffOnly),
+	authzAt("POST /admin/ankiety/:id/otworz", "/admin/ankiety/{poll}/otworz", StaffOnly), // already open: no change
+	authzAt("POST /admin/ankiety/:id/zamknij", "/admin/ankiety/{closedPoll}/zamknij", StaffOnly),
+	authzAt("POST /admin/ankiety/:id/papier", "/admin/ankiety/{poll}/papier", StaffOnly), // empty form: 422
 	authzRoute("GET /admin/podpisy", StaffOnly),
 	// A rejection without a reason: Decide checks the decision field before the role
 	// (an empty form answers 422 to anyone); this reaches the role check, and staff

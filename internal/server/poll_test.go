@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -421,4 +422,60 @@ func TestReceiptsArePublishedAfterTheClose(t *testing.T) {
 		!strings.Contains(csvBody.Body, ",Nie,1,0,1") {
 		t.Fatalf("CSV: %d %s", csvBody.StatusCode, csvBody.Body)
 	}
+}
+
+// TestModeratorConsole: a moderator creates a poll with the form, opens it, adds paper
+// ballots and closes it; a resident cannot reach the console.
+func TestModeratorConsole(t *testing.T) {
+	t.Parallel()
+	s := servertest.Start(t, servertest.Options{})
+	res := s.Browser(t)
+	res.SignIn("resident@example.org", "lawka-demo-2026")
+	if r := res.Get("/admin/ankiety"); r.StatusCode != http.StatusForbidden {
+		t.Fatalf("a resident on the console: %d", r.StatusCode)
+	}
+	b := s.Browser(t)
+	b.SignIn("moderator@example.org", "lawka-demo-2026")
+	bad := b.Submit("/admin/ankiety", "/admin/ankiety", url.Values{"question": {"Sala dla NGO?"}, "kind": {"single"},
+		"options": {"Tak"}, "eligibility": {"registered"}, "results_visibility": {"live"}})
+	if bad.StatusCode != http.StatusUnprocessableEntity || !strings.HasPrefix(bad.Title(), "Błąd:") || !strings.Contains(bad.Body, `href="#options"`) {
+		t.Fatalf("one answer only: %d %q", bad.StatusCode, bad.Title())
+	}
+	r := b.Submit("/admin/ankiety", "/admin/ankiety", url.Values{"question": {"Bezpłatne sale dla NGO w domach kultury?"}, "kind": {"single"},
+		"options": {"Tak\r\nNie\r\n\r\nNie wiem"}, "eligibility": {"registered"}, "results_visibility": {"live"}, "allow_change": {"yes"}})
+	if r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("create: %d %s", r.StatusCode, r.Title())
+	}
+	manage := r.Header.Get("Location")
+	id := strings.TrimPrefix(manage, "/admin/ankiety/")
+	if r := b.Submit(manage, manage+"/otworz", nil); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("open: %d", r.StatusCode)
+	}
+	opts := scalar[[]int64](t, s, `SELECT array(SELECT id FROM poll_options WHERE poll_id = $1 ORDER BY position)`, mustAtoi(t, id))
+	if len(opts) != 3 {
+		t.Fatalf("%d options saved, want 3 (blank lines ignored)", len(opts))
+	}
+	if r := b.Submit(manage, manage+"/papier", url.Values{fmt.Sprintf("count_%d", opts[0]): {"4"}, fmt.Sprintf("count_%d", opts[1]): {"2"},
+		"note": {"urna w domu kultury"}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("paper: %d %s", r.StatusCode, r.Title())
+	}
+	if r := b.Submit(manage, manage+"/papier", url.Values{fmt.Sprintf("count_%d", opts[0]): {"-3"}}); r.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("a negative count: %d", r.StatusCode)
+	}
+	if r := b.Submit(manage, manage+"/zamknij", nil); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("close: %d", r.StatusCode)
+	}
+	got := results(t, s, mustAtoi(t, id))
+	if got.Status != "closed" || got.Total != 6 || got.ByChannel["paper"] != 6 {
+		t.Fatalf("results %+v", got)
+	}
+}
+
+func mustAtoi(t *testing.T, s string) int64 {
+	t.Helper()
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
