@@ -147,10 +147,13 @@ func (s *Sessions) RevokeAll(ctx context.Context, userID int64) error {
 	return err
 }
 
-// Forget drops the cached principals of userID (after a role or verification change),
-// so the next request reads the new state.
-func (s *Sessions) Forget(ctx context.Context, userID int64) error {
-	rows, err := s.pool.Query(ctx, `SELECT token_hash FROM sessions WHERE user_id = $1 AND revoked_at IS NULL`, userID)
+// Forget drops the cached principals of these people (after a role, verification or
+// membership change), so their next request reads the new state.
+func (s *Sessions) Forget(ctx context.Context, userIDs ...int64) error {
+	if len(userIDs) == 0 {
+		return nil
+	}
+	rows, err := s.pool.Query(ctx, `SELECT token_hash FROM sessions WHERE user_id = ANY($1) AND revoked_at IS NULL`, userIDs)
 	if err != nil {
 		return err
 	}

@@ -62,14 +62,33 @@ func (s *Signatures) MyOrganisations(ctx context.Context, p auth.Principal) ([]M
 	if err != nil {
 		return nil, err
 	}
+	// Everyone of all these organisations in one query, then shared out.
+	orgIDs := make([]int64, len(orgs))
+	for i, o := range orgs {
+		orgIDs[i] = o.ID
+	}
+	rows, err = s.pool.Query(ctx, `SELECT m.organisation_id, m.user_id, u.display_name, m.role FROM organisation_members m
+		JOIN users u ON u.id = m.user_id WHERE m.organisation_id = ANY($1) ORDER BY m.role DESC, u.display_name`, orgIDs)
+	if err != nil {
+		return nil, err
+	}
+	type row struct {
+		OrgID int64
+		Member
+	}
+	members, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
+		var m row
+		err := r.Scan(&m.OrgID, &m.UserID, &m.DisplayName, &m.Role)
+		return m, err
+	})
+	if err != nil {
+		return nil, err
+	}
 	for i := range orgs {
-		rows, err := s.pool.Query(ctx, `SELECT m.user_id, u.display_name, m.role FROM organisation_members m
-			JOIN users u ON u.id = m.user_id WHERE m.organisation_id = $1 ORDER BY m.role DESC, u.display_name`, orgs[i].ID)
-		if err != nil {
-			return nil, err
-		}
-		if orgs[i].Members, err = pgx.CollectRows(rows, pgx.RowToStructByName[Member]); err != nil {
-			return nil, err
+		for _, m := range members {
+			if m.OrgID == orgs[i].ID {
+				orgs[i].Members = append(orgs[i].Members, m.Member)
+			}
 		}
 	}
 	return orgs, nil

@@ -68,7 +68,7 @@ type Ally struct {
 
 // SessionForgetter refreshes a person's cached sign-in after their membership changes.
 type SessionForgetter interface {
-	Forget(ctx context.Context, userID int64) error
+	Forget(ctx context.Context, userIDs ...int64) error
 }
 
 // Signatures holds the rules of signing: who may sign, for whom, and how moderators
@@ -388,12 +388,7 @@ func (s *Signatures) forgetAffected(ctx context.Context, id int64) error {
 	if err != nil {
 		return err
 	}
-	for _, uid := range ids {
-		if err := s.sessions.Forget(ctx, uid); err != nil {
-			return err
-		}
-	}
-	return nil
+	return s.sessions.Forget(ctx, ids...)
 }
 
 // Pending lists signatures waiting for a decision, oldest first (moderators and admins).

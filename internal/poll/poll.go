@@ -234,7 +234,9 @@ func (s *Service) transition(ctx context.Context, p auth.Principal, id int64, fr
 		if status != from {
 			return problem.Conflict("poll_"+status, "polls.wrong_state")
 		}
-		if _, err := tx.Exec(ctx, `UPDATE polls SET status = $2, `+stamp+` = now() WHERE id = $1`, id, to); err != nil {
+		// clock_timestamp, not now(): the moment the change takes effect (after the lock
+		// every vote shares was won), not when this transaction began.
+		if _, err := tx.Exec(ctx, `UPDATE polls SET status = $2, `+stamp+` = clock_timestamp() WHERE id = $1`, id, to); err != nil {
 			return err
 		}
 		return audit.Write(ctx, tx, audit.Entry{ActorID: p.UserID, Action: "poll." + map[string]string{"open": "open", "closed": "close"}[to],
@@ -315,8 +317,9 @@ func (s *Service) Vote(ctx context.Context, pt Participant, pollID int64, option
 			idem = &idempotencyKey
 		}
 		var ballotID int64
-		err = tx.QueryRow(ctx, `INSERT INTO ballots (poll_id, participant, user_id, receipt, idempotency_key)
-			VALUES ($1, $2, $3, $4, $5) ON CONFLICT (poll_id, participant) DO NOTHING RETURNING id, receipt`,
+		err = tx.QueryRow(ctx, `INSERT INTO ballots (poll_id, participant, user_id, receipt, idempotency_key, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, clock_timestamp(), clock_timestamp())
+			ON CONFLICT (poll_id, participant) DO NOTHING RETURNING id, receipt`,
 			pollID, key, userID, newReceipt(), idem).Scan(&ballotID, &receipt)
 		if err == nil {
 			created = true
@@ -346,7 +349,7 @@ func (s *Service) Vote(ctx context.Context, pt Participant, pollID int64, option
 		if _, err := tx.Exec(ctx, `DELETE FROM ballot_choices WHERE ballot_id = $1`, ballotID); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE ballots SET updated_at = now() WHERE id = $1`, ballotID); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE ballots SET updated_at = clock_timestamp() WHERE id = $1`, ballotID); err != nil {
 			return err
 		}
 		_, err = tx.Exec(ctx, `INSERT INTO ballot_choices (ballot_id, option_id) SELECT $1, unnest($2::bigint[])`, ballotID, optionIDs)
@@ -472,12 +475,27 @@ type TallyOption struct {
 	Votes int   `json:"votes"`
 }
 
-func tallyOf(r Results) Tally {
-	t := Tally{Status: r.Status, Total: r.Total}
-	for _, o := range r.Options {
-		t.Options = append(t.Options, TallyOption{ID: o.ID, Votes: o.Votes})
+// tally reads what viewers see in one round trip (it runs after every vote), and whether
+// results are hidden until the close.
+func tally(ctx context.Context, q db.Querier, id int64) (t Tally, hidden bool, err error) {
+	var ids []int64
+	var votes []int32
+	err = q.QueryRow(ctx, `SELECT CASE WHEN p.status = 'open' AND p.closes_at <= now() THEN 'closed' ELSE p.status END,
+		p.results_visibility = 'after_close',
+		(SELECT count(*) FROM ballots b WHERE b.poll_id = p.id)::int
+			+ (SELECT coalesce(sum(ballots), 0) FROM paper_counts c WHERE c.poll_id = p.id)::int,
+		array(SELECT o.id FROM poll_options o WHERE o.poll_id = p.id ORDER BY o.position),
+		array(SELECT ((SELECT count(*) FROM ballot_choices bc WHERE bc.option_id = o.id)
+			+ (SELECT coalesce(sum(pc.votes), 0) FROM paper_count_options pc WHERE pc.option_id = o.id))::int
+			FROM poll_options o WHERE o.poll_id = p.id ORDER BY o.position)
+		FROM polls p WHERE p.id = $1`, id).Scan(&t.Status, &hidden, &t.Total, &ids, &votes)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return t, false, problem.NotFound()
 	}
-	return t
+	for i, oid := range ids {
+		t.Options = append(t.Options, TallyOption{ID: oid, Votes: int(votes[i])})
+	}
+	return t, hidden && t.Status != "closed", err
 }
 
 // publishTally pushes the poll's current tally to its viewers (when results are live).
@@ -486,16 +504,15 @@ func (s *Service) publishTally(ctx context.Context, id int64) {
 	if s.pub == nil {
 		return
 	}
-	poll, err := s.Get(ctx, id)
-	if err != nil || poll.ResultsVisibility == "after_close" && poll.Status != "closed" {
-		return
-	}
-	r, err := count(ctx, s.pool, poll)
+	t, hidden, err := tally(ctx, s.pool, id)
 	if err != nil {
 		s.log.Warn("poll: tally for viewers failed", "poll", id, "error", err)
 		return
 	}
-	if err := s.pub.Publish(ctx, "poll:"+strconv.FormatInt(id, 10), "poll.tally", tallyOf(r)); err != nil {
+	if hidden {
+		return
+	}
+	if err := s.pub.Publish(ctx, "poll:"+strconv.FormatInt(id, 10), "poll.tally", t); err != nil {
 		s.log.Warn("poll: publishing the tally failed", "poll", id, "error", err)
 	}
 }
