@@ -108,8 +108,17 @@ func (h *Hub) serve(ws *websocket.Conn, p auth.Principal) {
 		return
 	}
 	defer h.remove(c)
-	go c.read()
+	readDone := make(chan struct{})
+	go func() {
+		defer close(readDone)
+		c.read()
+	}()
 	c.write()
+	// The server closes the connection only after serve returns, and the reader must be
+	// gone by then (fasthttp reuses the hijacked connection's struct): wake it with a
+	// past deadline and wait.
+	_ = ws.SetReadDeadline(time.Now())
+	<-readDone
 }
 
 // clientMessage is what a client may send.
