@@ -224,8 +224,8 @@ func (r Room) Snapshot(ctx context.Context, id string) (string, any, error) {
 	if err != nil {
 		return "", nil, problem.NotFound()
 	}
-	t, _, err := tally(ctx, r.Svc.pool, n) // Authorize already decided who may see it
-	return "poll.tally", t, err
+	c, err := r.Svc.counts(ctx, n) // Authorize already decided who may see it
+	return "poll.tally", c.tally(), err
 }
 
 // PersonalData unlinks a person's ballots on erasure: they stay counted.

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -22,6 +23,7 @@ import (
 	"lawka/internal/platform/auth"
 	"lawka/internal/platform/db"
 	"lawka/internal/platform/problem"
+	"lawka/internal/platform/redisx"
 )
 
 // Poll is a question with options.
@@ -71,14 +73,28 @@ type Publisher interface {
 
 // Service holds the poll rules.
 type Service struct {
-	pool *pgxpool.Pool
-	pub  Publisher
-	log  *slog.Logger
+	pool    *pgxpool.Pool
+	live    *liveTallies // nil without Redis (command line, seeds)
+	pub     Publisher
+	log     *slog.Logger
+	commits committer
+	defs    sync.Map // poll id → *Poll: the parts that never change after creation
+	watch   *watcher
 }
 
-// NewService builds the service; pub may be nil (command line, seeds).
-func NewService(pool *pgxpool.Pool, pub Publisher, log *slog.Logger) *Service {
-	return &Service{pool: pool, pub: pub, log: log}
+// NewService builds the service; rdb and pub may be nil (command line, seeds): votes are
+// then only written to PostgreSQL.
+func NewService(pool *pgxpool.Pool, rdb *redisx.Client, pub Publisher, log *slog.Logger) *Service {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Service{pool: pool, pub: pub, log: log}
+	if rdb != nil {
+		s.live = &liveTallies{rdb: rdb}
+	}
+	s.commits.svc = s
+	s.watch = newWatcher(s)
+	return s
 }
 
 // New is what creating a poll needs.
@@ -245,7 +261,8 @@ func (s *Service) transition(ctx context.Context, p auth.Principal, id int64, fr
 	if err != nil {
 		return Poll{}, err
 	}
-	s.publishTally(ctx, id)
+	s.defs.Delete(id)
+	s.refresh(ctx, id)
 	return s.Get(ctx, id)
 }
 
@@ -268,98 +285,70 @@ func (pt Participant) key() string {
 
 // Vote records a ballot. It returns the receipt and whether this was the first ballot
 // (201) rather than a retry or a change (200). Retries with the same choices or the
-// same idempotency key count once.
+// same idempotency key count once. The ballot is in PostgreSQL when Vote returns
+// without an error; it is written together with the votes that arrived at the same time.
 func (s *Service) Vote(ctx context.Context, pt Participant, pollID int64, optionIDs []int64, idempotencyKey string) (receipt string, created bool, err error) {
-	err = db.Tx(ctx, s.pool, func(tx pgx.Tx) error {
-		var status, kind, eligibility string
-		var maxChoices int
-		var allowChange bool
-		err := tx.QueryRow(ctx, `SELECT CASE WHEN status = 'open' AND closes_at <= now() THEN 'closed' ELSE status END,
-			kind, max_choices, eligibility, allow_change FROM polls WHERE id = $1 FOR SHARE`, pollID).
-			Scan(&status, &kind, &maxChoices, &eligibility, &allowChange)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return problem.NotFound()
-		}
-		if err != nil {
-			return err
-		}
-		switch status {
-		case "draft":
-			return problem.Conflict("poll_not_open", "polls.not_open")
-		case "closed":
-			return problem.Conflict("poll_closed", "polls.closed")
-		}
-		if err := eligible(pt, eligibility); err != nil {
-			return err
-		}
-		if err := s.checkChoices(ctx, tx, pollID, optionIDs, maxChoices); err != nil {
-			return err
-		}
-		key := pt.key()
-		if idempotencyKey != "" {
-			var r string
-			err := tx.QueryRow(ctx, `SELECT receipt FROM ballots WHERE poll_id = $1 AND idempotency_key = $2 AND participant = $3`,
-				pollID, idempotencyKey, key).Scan(&r)
-			if err == nil {
-				receipt, created = r, true
-				return nil
-			}
-			if !errors.Is(err, pgx.ErrNoRows) {
-				return err
-			}
-		}
-		var userID *int64
-		if pt.SignedIn() {
-			userID = &pt.UserID
-		}
-		var idem *string
-		if idempotencyKey != "" {
-			idem = &idempotencyKey
-		}
-		var ballotID int64
-		err = tx.QueryRow(ctx, `INSERT INTO ballots (poll_id, participant, user_id, receipt, idempotency_key, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, clock_timestamp(), clock_timestamp())
-			ON CONFLICT (poll_id, participant) DO NOTHING RETURNING id, receipt`,
-			pollID, key, userID, newReceipt(), idem).Scan(&ballotID, &receipt)
-		if err == nil {
-			created = true
-			_, err = tx.Exec(ctx, `INSERT INTO ballot_choices (ballot_id, option_id) SELECT $1, unnest($2::bigint[])`, ballotID, optionIDs)
-			return err
-		}
-		if !errors.Is(err, pgx.ErrNoRows) {
-			if db.IsUniqueViolation(err, "ballots_idempotency") {
-				return problem.Conflict("idempotency_key_reused", "polls.idempotency_key_reused")
-			}
-			return err
-		}
-		// The participant voted before: a retry (same choices) or a change.
-		var have []int64
-		if err := tx.QueryRow(ctx, `SELECT b.id, b.receipt, array(SELECT option_id FROM ballot_choices c WHERE c.ballot_id = b.id ORDER BY option_id)
-			FROM ballots b WHERE b.poll_id = $1 AND b.participant = $2 FOR UPDATE`, pollID, key).Scan(&ballotID, &receipt, &have); err != nil {
-			return err
-		}
-		want := slices.Clone(optionIDs)
-		slices.Sort(want)
-		if slices.Equal(have, want) {
-			return nil
-		}
-		if !allowChange {
-			return problem.Conflict("vote_locked", "polls.vote_locked")
-		}
-		if _, err := tx.Exec(ctx, `DELETE FROM ballot_choices WHERE ballot_id = $1`, ballotID); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `UPDATE ballots SET updated_at = clock_timestamp() WHERE id = $1`, ballotID); err != nil {
-			return err
-		}
-		_, err = tx.Exec(ctx, `INSERT INTO ballot_choices (ballot_id, option_id) SELECT $1, unnest($2::bigint[])`, ballotID, optionIDs)
-		return err
-	})
+	def, err := s.definition(ctx, pollID)
 	if err != nil {
 		return "", false, err
 	}
-	s.publishTally(ctx, pollID)
-	return receipt, created, nil
+	if err := s.votable(ctx, def); err != nil {
+		return "", false, err
+	}
+	if err := eligible(pt, def.Eligibility); err != nil {
+		return "", false, err
+	}
+	if err := checkChoices(def, optionIDs, def.MaxChoices); err != nil {
+		return "", false, err
+	}
+	r := &ballotRequest{pollID: pollID, participant: pt.key(), optionIDs: slices.Sorted(slices.Values(optionIDs)),
+		idem: idempotencyKey, allowChange: def.AllowChange, receipt: newReceipt()}
+	if pt.SignedIn() {
+		r.userID = &pt.UserID
+	}
+	res := s.commits.submit(ctx, r)
+	if e, ok := problem.As(res.err); ok && e.Code == "poll_closed" {
+		s.defs.Delete(pollID)
+	}
+	return res.receipt, res.created, res.err
+}
+
+// definition is the poll as created (cached: question, options and rules never change;
+// its status is read again where it matters).
+func (s *Service) definition(ctx context.Context, id int64) (*Poll, error) {
+	if p, ok := s.defs.Load(id); ok {
+		return p.(*Poll), nil
+	}
+	p, err := get(ctx, s.pool, id)
+	if err != nil {
+		return nil, err
+	}
+	s.defs.Store(id, &p)
+	return &p, nil
+}
+
+// votable refuses a vote early when the poll is known to be closed or still a draft;
+// the batch checks again under the poll's lock.
+func (s *Service) votable(ctx context.Context, def *Poll) error {
+	status := def.Status
+	if status == "open" && def.ClosesAt != nil && !def.ClosesAt.After(time.Now()) {
+		status = "closed"
+	}
+	if status == "draft" {
+		if err := s.pool.QueryRow(ctx, `SELECT status FROM polls WHERE id = $1`, def.ID).Scan(&status); err != nil {
+			return err
+		}
+		if status != "draft" {
+			s.defs.Delete(def.ID)
+		}
+	}
+	switch status {
+	case "draft":
+		return problem.Conflict("poll_not_open", "polls.not_open")
+	case "closed":
+		return problem.Conflict("poll_closed", "polls.closed")
+	}
+	return nil
 }
 
 func eligible(pt Participant, eligibility string) error {
@@ -386,7 +375,7 @@ func eligible(pt Participant, eligibility string) error {
 	return nil
 }
 
-func (s *Service) checkChoices(ctx context.Context, tx pgx.Tx, pollID int64, ids []int64, maxChoices int) error {
+func checkChoices(def *Poll, ids []int64, maxChoices int) error {
 	bad := func(key string) error { return problem.Invalid(map[string]string{"option_ids": key}) }
 	if len(ids) == 0 {
 		return bad("polls.choose_one")
@@ -400,13 +389,9 @@ func (s *Service) checkChoices(ctx context.Context, tx pgx.Tx, pollID int64, ids
 			return bad("polls.duplicate_choice")
 		}
 		seen[id] = true
-	}
-	var n int
-	if err := tx.QueryRow(ctx, `SELECT count(*) FROM poll_options WHERE poll_id = $1 AND id = ANY($2)`, pollID, ids).Scan(&n); err != nil {
-		return err
-	}
-	if n != len(ids) {
-		return bad("polls.unknown_option")
+		if !slices.ContainsFunc(def.Options, func(o Option) bool { return o.ID == id }) {
+			return bad("polls.unknown_option")
+		}
 	}
 	return nil
 }
@@ -421,8 +406,9 @@ func newReceipt() string {
 	return receiptEncoding.EncodeToString(b)
 }
 
-// Results counts ballots from PostgreSQL. Hidden results (after close) are shown to the
-// staff only until the close.
+// Results are the poll's counts: from Redis while it is open and Redis holds them up to
+// date, from PostgreSQL otherwise (and always after the close). Hidden results (after
+// close) are shown to the staff only until the close.
 func (s *Service) Results(ctx context.Context, p auth.Principal, id int64) (Results, error) {
 	poll, err := s.Get(ctx, id)
 	if err != nil {
@@ -434,87 +420,62 @@ func (s *Service) Results(ctx context.Context, p auth.Principal, id int64) (Resu
 	if poll.ResultsVisibility == "after_close" && poll.Status != "closed" && !p.Staff() {
 		return Results{}, &problem.Error{Status: 403, Code: "results_hidden", Key: "polls.results_hidden"}
 	}
-	return count(ctx, s.pool, poll)
-}
-
-func count(ctx context.Context, q db.Querier, poll Poll) (Results, error) {
-	r := Results{PollID: poll.ID, Status: poll.Status}
-	var online, paper int
-	if err := q.QueryRow(ctx, `SELECT (SELECT count(*) FROM ballots WHERE poll_id = $1)::int,
-		(SELECT coalesce(sum(ballots), 0) FROM paper_counts WHERE poll_id = $1)::int`, poll.ID).Scan(&online, &paper); err != nil {
-		return r, err
-	}
-	r.ByChannel = map[string]int{"online": online, "paper": paper}
-	r.Total = online + paper
-	rows, err := q.Query(ctx, `SELECT o.id, o.label,
-		(SELECT count(*) FROM ballot_choices c WHERE c.option_id = o.id)::int,
-		(SELECT coalesce(sum(pc.votes), 0) FROM paper_count_options pc WHERE pc.option_id = o.id)::int
-		FROM poll_options o WHERE o.poll_id = $1 ORDER BY o.position`, poll.ID)
+	c, err := s.counts(ctx, id)
 	if err != nil {
-		return r, err
+		return Results{}, err
 	}
-	r.Options, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (OptionResult, error) {
-		var o OptionResult
-		err := row.Scan(&o.ID, &o.Label, &o.Online, &o.Paper)
-		o.Votes = o.Online + o.Paper
-		return o, err
-	})
-	return r, err
+	return c.results(poll), nil
 }
 
-// Tally is what viewers receive live: {"status","total","options":[{id,votes}]}.
+// counts reads the tally: PostgreSQL says the status and the sequence number of the
+// last change; Redis answers when it has applied that change, PostgreSQL counts otherwise.
+func (s *Service) counts(ctx context.Context, id int64) (counts, error) {
+	if s.live == nil {
+		return countsFromDB(ctx, s.pool, id)
+	}
+	def, err := s.definition(ctx, id)
+	if err != nil {
+		return counts{}, err
+	}
+	var status string
+	var seq int64
+	if err := s.pool.QueryRow(ctx, `SELECT CASE WHEN status = 'open' AND closes_at <= now() THEN 'closed' ELSE status END, tally_seq
+		FROM polls WHERE id = $1`, id).Scan(&status, &seq); err != nil {
+		return counts{}, err
+	}
+	if status == "open" {
+		rctx, cancel := context.WithTimeout(ctx, redisWait)
+		c, ok, err := s.live.read(rctx, id, optionIDs(def))
+		cancel()
+		if err == nil && ok && c.Seq >= seq {
+			c.Status = status
+			return c, nil
+		}
+	}
+	return countsFromDB(ctx, s.pool, id)
+}
+
+func optionIDs(p *Poll) []int64 {
+	ids := make([]int64, len(p.Options))
+	for i, o := range p.Options {
+		ids[i] = o.ID
+	}
+	return ids
+}
+
+// Tally is what viewers receive live: {"status","total","options":[{id,votes}],"version"}.
+// Version grows with every change, so a viewer can ignore a tally older than the one shown.
 type Tally struct {
 	Status  string        `json:"status"`
 	Total   int           `json:"total"`
 	Options []TallyOption `json:"options"`
+	Version int64         `json:"version"`
 }
 
 // TallyOption is one option's votes.
 type TallyOption struct {
 	ID    int64 `json:"id"`
 	Votes int   `json:"votes"`
-}
-
-// tally reads what viewers see in one round trip (it runs after every vote), and whether
-// results are hidden until the close.
-func tally(ctx context.Context, q db.Querier, id int64) (t Tally, hidden bool, err error) {
-	var ids []int64
-	var votes []int32
-	err = q.QueryRow(ctx, `SELECT CASE WHEN p.status = 'open' AND p.closes_at <= now() THEN 'closed' ELSE p.status END,
-		p.results_visibility = 'after_close',
-		(SELECT count(*) FROM ballots b WHERE b.poll_id = p.id)::int
-			+ (SELECT coalesce(sum(ballots), 0) FROM paper_counts c WHERE c.poll_id = p.id)::int,
-		array(SELECT o.id FROM poll_options o WHERE o.poll_id = p.id ORDER BY o.position),
-		array(SELECT ((SELECT count(*) FROM ballot_choices bc WHERE bc.option_id = o.id)
-			+ (SELECT coalesce(sum(pc.votes), 0) FROM paper_count_options pc WHERE pc.option_id = o.id))::int
-			FROM poll_options o WHERE o.poll_id = p.id ORDER BY o.position)
-		FROM polls p WHERE p.id = $1`, id).Scan(&t.Status, &hidden, &t.Total, &ids, &votes)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return t, false, problem.NotFound()
-	}
-	for i, oid := range ids {
-		t.Options = append(t.Options, TallyOption{ID: oid, Votes: int(votes[i])})
-	}
-	return t, hidden && t.Status != "closed", err
-}
-
-// publishTally pushes the poll's current tally to its viewers (when results are live).
-// A failure here never fails the vote: the vote is already committed.
-func (s *Service) publishTally(ctx context.Context, id int64) {
-	if s.pub == nil {
-		return
-	}
-	t, hidden, err := tally(ctx, s.pool, id)
-	if err != nil {
-		s.log.Warn("poll: tally for viewers failed", "poll", id, "error", err)
-		return
-	}
-	if hidden {
-		return
-	}
-	if err := s.pub.Publish(ctx, "poll:"+strconv.FormatInt(id, 10), "poll.tally", t); err != nil {
-		s.log.Warn("poll: publishing the tally failed", "poll", id, "error", err)
-	}
 }
 
 // PaperEntry is a moderator's count of paper ballots.
@@ -571,6 +532,10 @@ func (s *Service) AddPaper(ctx context.Context, p auth.Principal, id int64, in P
 		return err
 	}
 	err = db.Tx(ctx, s.pool, func(tx pgx.Tx) error {
+		// The paper count is a numbered change like a batch of votes.
+		if _, err := tx.Exec(ctx, `UPDATE polls SET tally_seq = tally_seq + 1 WHERE id = $1`, id); err != nil {
+			return err
+		}
 		var pcID int64
 		if err := tx.QueryRow(ctx, `INSERT INTO paper_counts (poll_id, ballots, note, entered_by) VALUES ($1, $2, $3, $4) RETURNING id`,
 			id, ballots, strings.TrimSpace(in.Note), p.UserID).Scan(&pcID); err != nil {
@@ -587,6 +552,6 @@ func (s *Service) AddPaper(ctx context.Context, p auth.Principal, id int64, in P
 	if err != nil {
 		return err
 	}
-	s.publishTally(ctx, id)
+	s.refresh(ctx, id)
 	return nil
 }

@@ -207,7 +207,7 @@ func seedPolls(ctx context.Context, pool *pgxpool.Pool) error {
 		return err
 	}
 	mod := auth.Principal{UserID: modID, Roles: []string{auth.Moderator}}
-	polls := poll.NewService(pool, nil, nil)
+	polls := poll.NewService(pool, nil, nil, nil)
 	live, err := polls.Create(ctx, mod, poll.New{Question: "Gdzie w pierwszej kolejności postawić ławkę dialogu?", Kind: "single",
 		Options: []string{"Rynek Podgórski", "Plac Centralny w Nowej Hucie", "Park Jordana", "Przed Urzędem Miasta"}, Eligibility: "open"})
 	if err != nil {

@@ -65,6 +65,7 @@ type Server struct {
 	accounts       *account.Handlers
 	auditlog       *auditlog.Handlers
 	polls          *poll.Handlers
+	pollService    *poll.Service
 	pollPages      *poll.Pages
 	devmail        *devmail.Handlers
 }
@@ -121,7 +122,9 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	s.signatures = coalition.NewSignatureHandlers(
 		coalition.NewSignatures(d.Pool, s.sessions, bundle, cfg.PublicURL.String(), s.limits), r, districtOptions{districts})
 	s.auditlog = auditlog.NewHandlers(auditlog.NewStore(d.Pool), r)
-	polls := poll.NewService(d.Pool, s.hub, d.Log)
+	polls := poll.NewService(d.Pool, d.Redis, s.hub, d.Log)
+	s.pollService = polls
+	s.metrics.MustRegister(polls.Collectors()...)
 	s.hub.Register("poll", poll.Room{Svc: polls})
 	s.polls = poll.NewHandlers(polls, func(ctx context.Context) ([]byte, error) { return secret.Get(ctx, d.Pool, "participant") },
 		cfg.Secure())
@@ -170,6 +173,9 @@ func (s *Server) Shutdown(timeout time.Duration) error {
 	s.hub.Shutdown()
 	return s.App.ShutdownWithTimeout(timeout)
 }
+
+// Polls is the poll service (tests reconcile its tallies on demand).
+func (s *Server) Polls() *poll.Service { return s.pollService }
 
 // Hub is the realtime hub (features publish to it).
 func (s *Server) Hub() *realtime.Hub { return s.hub }
@@ -260,6 +266,7 @@ func (s *Server) Background(ctx context.Context) error {
 		From: "Ławka <no-reply@" + s.cfg.PublicURL.Hostname() + ">"}
 	go w.Run(ctx)
 	go s.hub.Run(ctx)
+	go s.pollService.Run(ctx)
 	return nil
 }
 

@@ -1,0 +1,230 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/cookiejar"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"lawka/internal/server/servertest"
+)
+
+// redisTally is the poll's live tally hash in Redis.
+func redisTally(t *testing.T, s *servertest.Running, id int64) map[string]string {
+	t.Helper()
+	h, err := s.Redis.HGetAll(context.Background(), s.Redis.Key("poll", "{"+strconv.FormatInt(id, 10)+"}", "tally")).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// assertRedisMatches checks that Redis holds exactly PostgreSQL's counts, change for change.
+func assertRedisMatches(t *testing.T, s *servertest.Running, id int64) {
+	t.Helper()
+	h := redisTally(t, s, id)
+	seq := scalar[int](t, s, `SELECT tally_seq::int FROM polls WHERE id = $1`, id)
+	online := scalar[int](t, s, `SELECT count(*)::int FROM ballots WHERE poll_id = $1`, id)
+	if h["seq"] != strconv.Itoa(seq) || h["online"] != strconv.Itoa(online) {
+		t.Fatalf("Redis tally %v, PostgreSQL: change %d, %d ballots", h, seq, online)
+	}
+	rows, err := s.Pool.Query(context.Background(), `SELECT o.id, (SELECT count(*) FROM ballot_choices c WHERE c.option_id = o.id)::int
+		FROM poll_options o WHERE o.poll_id = $1`, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var oid int64
+		var n int
+		if err := rows.Scan(&oid, &n); err != nil {
+			t.Fatal(err)
+		}
+		if got := h["on:"+strconv.FormatInt(oid, 10)]; got != strconv.Itoa(n) {
+			t.Errorf("option %d: Redis %q, PostgreSQL %d", oid, got, n)
+		}
+	}
+}
+
+// burst sends one vote per new anonymous participant, all released at once, and
+// returns how many were acknowledged.
+func burst(t *testing.T, s *servertest.Running, pollID int64, people int, option func(i int) int64) int {
+	t.Helper()
+	url := fmt.Sprintf("%s/api/v1/polls/%d/votes", s.URL, pollID)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	acked := 0
+	for i := 0; i < people; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			jar, _ := cookiejar.New(nil)
+			c := &http.Client{Jar: jar, Timeout: 30 * time.Second}
+			<-start
+			status, body, err := anonVote(c, url, option(i))
+			if err != nil || status != http.StatusCreated {
+				t.Errorf("voter %d: %d %s %v", i, status, body, err)
+				return
+			}
+			mu.Lock()
+			acked++
+			mu.Unlock()
+		}(i)
+	}
+	close(start)
+	wg.Wait()
+	return acked
+}
+
+// TestBurstIsWrittenInBatches: votes arriving together are committed together (fewer
+// numbered changes than votes), every one is stored, and Redis agrees with PostgreSQL.
+func TestBurstIsWrittenInBatches(t *testing.T) {
+	t.Parallel()
+	s := servertest.Start(t, servertest.Options{})
+	p, _ := newPoll(t, s, map[string]any{"question": "Wszyscy naraz?", "kind": "single",
+		"options": []string{"A", "B", "C"}, "eligibility": "open"})
+	const people = 300
+	acked := burst(t, s, p.Poll.ID, people, func(i int) int64 { return p.Poll.Options[i%3].ID })
+	stored := scalar[int](t, s, `SELECT count(*)::int FROM ballots WHERE poll_id = $1`, p.Poll.ID)
+	commits := scalar[int](t, s, `SELECT tally_seq::int FROM polls WHERE id = $1`, p.Poll.ID)
+	if acked != people || stored != people {
+		t.Fatalf("acknowledged %d, stored %d, want %d", acked, stored, people)
+	}
+	if commits >= people {
+		t.Fatalf("%d votes took %d numbered commits: concurrent votes were not written together", people, commits)
+	}
+	t.Logf("%d votes in %d commits", people, commits)
+	assertRedisMatches(t, s, p.Poll.ID)
+	if res := results(t, s, p.Poll.ID); res.Total != people || res.Options[0].Votes != people/3 {
+		t.Fatalf("results %+v", res)
+	}
+}
+
+// TestRedisFlushedMidPollConverges: Redis loses everything while people vote; voting
+// goes on, results stay exact, and the live tally is rebuilt from PostgreSQL.
+func TestRedisFlushedMidPollConverges(t *testing.T) {
+	t.Parallel()
+	s := servertest.Start(t, servertest.Options{})
+	p, _ := newPoll(t, s, map[string]any{"question": "Co po awarii?", "kind": "single",
+		"options": []string{"A", "B"}, "eligibility": "open"})
+	first := burst(t, s, p.Poll.ID, 40, func(i int) int64 { return p.Poll.Options[i%2].ID })
+
+	ctx := context.Background()
+	keys, err := s.Redis.Keys(ctx, s.Redis.Prefix()+"*").Result()
+	if err != nil || len(keys) == 0 {
+		t.Fatalf("keys %v %v", keys, err)
+	}
+	if err := s.Redis.Del(ctx, keys...).Err(); err != nil { // this test's FLUSHALL
+		t.Fatal(err)
+	}
+	if res := results(t, s, p.Poll.ID); res.Total != first {
+		t.Fatalf("results without Redis: %d, want %d", res.Total, first)
+	}
+	second := burst(t, s, p.Poll.ID, 40, func(i int) int64 { return p.Poll.Options[0].ID })
+	assertRedisMatches(t, s, p.Poll.ID)
+	res := results(t, s, p.Poll.ID)
+	if res.Total != first+second || res.Options[0].Votes != int64(first/2+second) {
+		t.Fatalf("results %+v after %d+%d votes", res, first, second)
+	}
+}
+
+// TestReconcilerRepairsDrift: a Redis tally that was changed behind the application's
+// back, or that missed a change, is found and rebuilt; the drift is reported.
+func TestReconcilerRepairsDrift(t *testing.T) {
+	t.Parallel()
+	s := servertest.Start(t, servertest.Options{})
+	p, _ := newPoll(t, s, map[string]any{"question": "Czy liczby się zgadzają?", "kind": "single",
+		"options": []string{"A", "B"}, "eligibility": "open"})
+	burst(t, s, p.Poll.ID, 10, func(i int) int64 { return p.Poll.Options[0].ID })
+	ctx := context.Background()
+	polls := s.Server.Polls()
+	if d := polls.Reconcile(ctx); d != 0 {
+		t.Fatalf("drift %d on an exact tally", d)
+	}
+
+	key := s.Redis.Key("poll", "{"+strconv.FormatInt(p.Poll.ID, 10)+"}", "tally")
+	s.Redis.HIncrBy(ctx, key, "on:"+strconv.FormatInt(p.Poll.Options[1].ID, 10), 5)
+	if d := polls.Reconcile(ctx); d != 5 {
+		t.Fatalf("drift %d, want 5", d)
+	}
+	assertRedisMatches(t, s, p.Poll.ID)
+	if d := polls.Reconcile(ctx); d != 0 {
+		t.Fatalf("drift %d after the repair", d)
+	}
+
+	// A change that never reached Redis: PostgreSQL is a change ahead. Results stay
+	// exact meanwhile (they are counted in PostgreSQL), and the reconciler rebuilds once
+	// it has seen Redis stuck there twice.
+	if _, err := s.Pool.Exec(ctx, `UPDATE polls SET tally_seq = tally_seq + 1 WHERE id = $1`, p.Poll.ID); err != nil {
+		t.Fatal(err)
+	}
+	if res := results(t, s, p.Poll.ID); res.Total != 10 {
+		t.Fatalf("results %+v", res)
+	}
+	polls.Reconcile(ctx)
+	polls.Reconcile(ctx)
+	assertRedisMatches(t, s, p.Poll.ID)
+
+	metrics := s.API(t).Do(http.MethodGet, "/metrics", nil)
+	if !containsLine(metrics.Body, "lawka_tally_drift 0") || !containsLine(metrics.Body, `lawka_tally_rebuilds_total{reason="drift"} 1`) {
+		t.Fatalf("metrics do not report the drift check:\n%s", metrics.Body)
+	}
+}
+
+func containsLine(body, line string) bool {
+	return slices.Contains(strings.Split(body, "\n"), line)
+}
+
+// TestTalliesAreCoalescedForViewers: a burst of votes reaches a viewer as a handful of
+// tallies (at most about ten a second), the last one exact.
+func TestTalliesAreCoalescedForViewers(t *testing.T) {
+	t.Parallel()
+	s := servertest.Start(t, servertest.Options{})
+	p, _ := newPoll(t, s, map[string]any{"question": "Ile wiadomości?", "kind": "single",
+		"options": []string{"A", "B"}, "eligibility": "open"})
+	viewer := mustDial(t, s, "")
+	send(t, viewer, map[string]any{"type": "subscribe", "rooms": []string{fmt.Sprintf("poll:%d", p.Poll.ID)}})
+	if m := readMsg(t, viewer); m.Type != "subscribed" {
+		t.Fatalf("%+v", m)
+	}
+	readMsg(t, viewer) // the snapshot
+	began := time.Now()
+	const people = 150
+	burst(t, s, p.Poll.ID, people, func(i int) int64 { return p.Poll.Options[i%2].ID })
+	tallies, version := 0, int64(-1)
+	for {
+		m := readMsg(t, viewer)
+		if m.Type != "poll.tally" {
+			continue
+		}
+		tallies++
+		var tally struct {
+			Total   int
+			Version int64
+		}
+		if err := json.Unmarshal(m.Data, &tally); err != nil {
+			t.Fatal(err)
+		}
+		if tally.Version < version {
+			t.Fatalf("tally version went back from %d to %d", version, tally.Version)
+		}
+		version = tally.Version
+		if tally.Total == people {
+			break
+		}
+	}
+	// At most one tally per 100 ms window (the first at once), plus the window in progress.
+	allowed := int(time.Since(began)/(100*time.Millisecond)) + 2
+	if tallies > allowed {
+		t.Fatalf("%d tallies in %v: not coalesced (at most %d)", tallies, time.Since(began), allowed)
+	}
+	t.Logf("%d votes reached the viewer as %d tallies in %v", people, tallies, time.Since(began))
+}
