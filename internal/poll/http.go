@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/jackc/pgx/v5"
@@ -17,11 +18,13 @@ import (
 	"lawka/internal/platform/db"
 	"lawka/internal/platform/httpx"
 	"lawka/internal/platform/problem"
+	"lawka/internal/platform/ratelimit"
 )
 
 // Handlers serves the polls API.
 type Handlers struct {
 	svc     *Service
+	limits  *ratelimit.Limiter
 	loadKey func(context.Context) ([]byte, error)
 	secure  bool
 	mu      sync.Mutex
@@ -29,8 +32,41 @@ type Handlers struct {
 }
 
 // NewHandlers builds the handlers; loadKey gives the key that signs participant cookies.
-func NewHandlers(svc *Service, loadKey func(context.Context) ([]byte, error), secure bool) *Handlers {
-	return &Handlers{svc: svc, loadKey: loadKey, secure: secure}
+func NewHandlers(svc *Service, limits *ratelimit.Limiter, loadKey func(context.Context) ([]byte, error), secure bool) *Handlers {
+	return &Handlers{svc: svc, limits: limits, loadKey: loadKey, secure: secure}
+}
+
+// Voting is rate-limited per participant, and new anonymous participants per address
+// (generously: a whole hall may vote through one address).
+var (
+	votesPerParticipant  = ratelimit.Rule{Name: "vote:participant", Limit: 30, Window: time.Minute}
+	newParticipantsPerIP = ratelimit.Rule{Name: "participant:ip", Limit: 1000, Window: 10 * time.Minute}
+)
+
+// voter is who votes with this request: the signed-in account, or this browser's
+// participant id (issued now if it has none).
+func (h *Handlers) voter(c *fiber.Ctx) (Participant, error) {
+	ctx := c.UserContext()
+	pt := Participant{Principal: auth.From(c)}
+	if !pt.SignedIn() {
+		id, err := h.anonID(c, false)
+		if err != nil {
+			return pt, err
+		}
+		if id == "" {
+			if ok, wait := h.limits.Allow(ctx, newParticipantsPerIP, httpx.ClientIP(c)); !ok {
+				return pt, problem.TooMany(wait)
+			}
+			if id, err = h.anonID(c, true); err != nil {
+				return pt, err
+			}
+		}
+		pt.AnonID = id
+	}
+	if ok, wait := h.limits.Allow(ctx, votesPerParticipant, pt.key()); !ok {
+		return pt, problem.TooMany(wait)
+	}
+	return pt, nil
 }
 
 func pollID(c *fiber.Ctx) (int64, error) {
@@ -148,11 +184,9 @@ func (h *Handlers) APIVote(c *fiber.Ctx) error {
 	if err := httpx.DecodeJSON(c, &in); err != nil {
 		return err
 	}
-	pt := Participant{Principal: auth.From(c)}
-	if !pt.SignedIn() {
-		if pt.AnonID, err = h.anonID(c, true); err != nil {
-			return err
-		}
+	pt, err := h.voter(c)
+	if err != nil {
+		return err
 	}
 	key := c.Get("Idempotency-Key")
 	if len(key) > 100 {

@@ -137,13 +137,11 @@ func (pg *Pages) Vote(c *fiber.Ctx) error {
 		}
 		ids = append(ids, n)
 	}
-	pt := Participant{Principal: auth.From(c)}
-	if !pt.SignedIn() {
-		if pt.AnonID, err = pg.anonID(c, true); err != nil {
-			return err
-		}
+	pt, err := pg.voter(c)
+	var receipt string
+	if err == nil {
+		receipt, _, err = pg.svc.Vote(c.UserContext(), pt, id, ids, "")
 	}
-	receipt, _, err := pg.svc.Vote(c.UserContext(), pt, id, ids, "")
 	if err != nil {
 		form := render.NewForm("option_ids")
 		status, ok := httpx.FormProblem(c, err, &form)

@@ -228,3 +228,78 @@ func TestTalliesAreCoalescedForViewers(t *testing.T) {
 	}
 	t.Logf("%d votes reached the viewer as %d tallies in %v", people, tallies, time.Since(began))
 }
+
+// TestVotingIsRateLimited: one participant sending vote after vote is slowed down with
+// 429 and Retry-After; their ballot stays one ballot.
+func TestVotingIsRateLimited(t *testing.T) {
+	t.Parallel()
+	s := servertest.Start(t, servertest.Options{})
+	p, _ := newPoll(t, s, map[string]any{"question": "Ile razy można zmienić zdanie?", "kind": "single",
+		"options": []string{"A", "B"}, "eligibility": "open"})
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Timeout: 30 * time.Second}
+	url := fmt.Sprintf("%s/api/v1/polls/%d/votes", s.URL, p.Poll.ID)
+	for i := 0; i < 30; i++ {
+		status, body, err := anonVote(c, url, p.Poll.Options[i%2].ID)
+		if err != nil || status != http.StatusCreated && status != http.StatusOK {
+			t.Fatalf("vote %d: %d %s %v", i+1, status, body, err)
+		}
+	}
+	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(fmt.Sprintf(`{"option_ids":[%d]}`, p.Poll.Options[0].ID)))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer none")
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("31st vote in a minute: %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	if res := results(t, s, p.Poll.ID); res.Total != 1 || res.Options[1].Votes != 1 {
+		t.Fatalf("results %+v: one participant is one ballot, with their last choice", res)
+	}
+}
+
+// TestScheduledCloseTakesEffect: a poll with a close time stops taking votes then, and
+// the reconciler records the close and tells viewers.
+func TestScheduledCloseTakesEffect(t *testing.T) {
+	t.Parallel()
+	s := servertest.Start(t, servertest.Options{})
+	p, _ := newPoll(t, s, map[string]any{"question": "Do kiedy głosujemy?", "kind": "single",
+		"options": []string{"A", "B"}, "eligibility": "open", "closes_at": time.Now().Add(time.Hour)})
+	burst(t, s, p.Poll.ID, 3, func(int) int64 { return p.Poll.Options[0].ID })
+	viewer := mustDial(t, s, "")
+	send(t, viewer, map[string]any{"type": "subscribe", "rooms": []string{fmt.Sprintf("poll:%d", p.Poll.ID)}})
+	readMsg(t, viewer) // subscribed
+	readMsg(t, viewer) // snapshot
+	// The hour passes.
+	if _, err := s.Pool.Exec(context.Background(), `UPDATE polls SET closes_at = now() - interval '1 second' WHERE id = $1`, p.Poll.ID); err != nil {
+		t.Fatal(err)
+	}
+	jar, _ := cookiejar.New(nil)
+	status, body, _ := anonVote(&http.Client{Jar: jar}, fmt.Sprintf("%s/api/v1/polls/%d/votes", s.URL, p.Poll.ID), p.Poll.Options[1].ID)
+	if status != http.StatusConflict || !strings.Contains(body, "poll_closed") {
+		t.Fatalf("a vote after the scheduled close: %d %s", status, body)
+	}
+	s.Server.Polls().Reconcile(context.Background())
+	if st := scalar[string](t, s, `SELECT status || ' ' || (closed_at = closes_at)::text FROM polls WHERE id = $1`, p.Poll.ID); st != "closed true" {
+		t.Fatalf("after the reconciler: %q", st)
+	}
+	for {
+		m := readMsg(t, viewer)
+		var tally struct {
+			Status string
+			Total  int
+		}
+		if err := json.Unmarshal(m.Data, &tally); err != nil {
+			t.Fatal(err)
+		}
+		if m.Type == "poll.tally" && tally.Status == "closed" {
+			if tally.Total != 3 {
+				t.Fatalf("final tally %+v", tally)
+			}
+			return
+		}
+	}
+}
