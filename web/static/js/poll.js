@@ -3,6 +3,11 @@
 import { on, politely } from "./live.js";
 
 on("poll.tally", (room, tally, section) => {
+  // Instances publish independently: never replace a newer tally with an older one.
+  if (typeof tally.version === "number") {
+    if (tally.version < Number(section.dataset.version ?? -1)) return;
+    section.dataset.version = String(tally.version);
+  }
   const totalChoices = tally.options.reduce((n, o) => n + o.votes, 0);
   const most = Math.max(1, ...tally.options.map((o) => o.votes));
   for (const o of tally.options) {
