@@ -1,5 +1,7 @@
 // Package servertest starts the real application for tests: a fresh migrated and seeded
 // database, its own Redis key prefix, and the Fiber app on a real loopback listener.
+// On request the server reaches PostgreSQL and Redis through fault-injection proxies
+// (Options.ProxyDatabase, Options.ProxyRedis), so a test can cut them while it runs.
 package servertest
 
 import (
@@ -7,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -15,6 +18,7 @@ import (
 
 	"lawka/internal/platform/config"
 	"lawka/internal/platform/db/dbtest"
+	"lawka/internal/platform/faultproxy"
 	"lawka/internal/platform/redisx"
 	"lawka/internal/platform/redisx/redistest"
 	"lawka/internal/seed"
@@ -25,9 +29,16 @@ import (
 type Running struct {
 	URL    string // http://127.0.0.1:port
 	Server *server.Server
+	// Pool and Redis reach the test's database and keys directly, never through the
+	// proxies below: for the test's own set-up and checks, which a Cut does not disturb.
+	// Without proxies they are also what the server uses.
 	Pool   *pgxpool.Pool
 	Redis  *redisx.Client
 	Config config.Config
+	// DBProxy and RedisProxy sit between the server and PostgreSQL or Redis when
+	// Options.ProxyDatabase or Options.ProxyRedis asked for them; nil otherwise.
+	DBProxy    *faultproxy.Proxy
+	RedisProxy *faultproxy.Proxy
 }
 
 // Options change how the server starts.
@@ -37,6 +48,11 @@ type Options struct {
 	Env      map[string]string // extra LAWKA_* settings
 	Log      io.Writer         // where logs go (default: discarded)
 	Share    *Running          // run a second instance on the first one's database and Redis
+	// ProxyDatabase connects the server's pool to PostgreSQL through Running.DBProxy,
+	// and ProxyRedis its Redis client through Running.RedisProxy. With Share, the
+	// proxies are this instance's own: cutting them leaves the other instance alone.
+	ProxyDatabase bool
+	ProxyRedis    bool
 }
 
 // Start builds and serves the application until the test ends.
@@ -51,6 +67,21 @@ func Start(t testing.TB, opts Options) *Running {
 		pool, rdb = dbtest.New(t), redistest.New(t)
 	default:
 		pool, rdb = seededPool(t), redistest.New(t)
+	}
+	run := &Running{Pool: pool, Redis: rdb}
+	serverPool, serverRedis := pool, rdb
+	if opts.ProxyDatabase {
+		c := pool.Config().ConnConfig
+		run.DBProxy = startProxy(t, "PostgreSQL", c.Host, strconv.Itoa(int(c.Port)))
+		serverPool = dbtest.Through(t, pool, run.DBProxy.Addr())
+	}
+	if opts.ProxyRedis {
+		host, port, err := net.SplitHostPort(rdb.Options().Addr)
+		if err != nil {
+			t.Fatalf("servertest: Redis address %q: %v", rdb.Options().Addr, err)
+		}
+		run.RedisProxy = startProxy(t, "Redis", host, port)
+		serverRedis = redistest.Through(t, rdb, run.RedisProxy.Addr())
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -70,7 +101,7 @@ func Start(t testing.TB, opts Options) *Running {
 		w = io.Discard
 	}
 	log := slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	srv, err := server.New(cfg, server.Deps{Pool: pool, Redis: rdb, Log: log})
+	srv, err := server.New(cfg, server.Deps{Pool: serverPool, Redis: serverRedis, Log: log})
 	if err != nil {
 		t.Fatalf("servertest: %v", err)
 	}
@@ -82,7 +113,22 @@ func Start(t testing.TB, opts Options) *Running {
 	}
 	go func() { _ = srv.Serve(ln) }()
 	t.Cleanup(func() { _ = srv.Shutdown(5 * time.Second) })
-	return &Running{URL: base, Server: srv, Pool: pool, Redis: rdb, Config: cfg}
+	run.URL, run.Server, run.Config = base, srv, cfg
+	return run
+}
+
+// startProxy puts a fault-injection proxy in front of host:port until the test ends.
+func startProxy(t testing.TB, what, host, port string) *faultproxy.Proxy {
+	t.Helper()
+	if host == "" || host[0] == '/' {
+		t.Fatalf("servertest: a proxy in front of %s needs a TCP address, not %q", what, host)
+	}
+	p, err := faultproxy.Start(net.JoinHostPort(host, port))
+	if err != nil {
+		t.Fatalf("servertest: proxy in front of %s: %v", what, err)
+	}
+	t.Cleanup(func() { _ = p.Close() })
+	return p
 }
 
 var (

@@ -11,8 +11,10 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net"
 	"os"
 	"sort"
+	"strconv"
 	"sync"
 	"syscall"
 	"testing"
@@ -116,6 +118,32 @@ func dropDeadTemplates(ctx context.Context, admin *pgx.Conn) {
 func processAlive(pid int) bool {
 	p, err := os.FindProcess(pid)
 	return err == nil && p.Signal(syscall.Signal(0)) == nil
+}
+
+// Through returns a second pool on pool's database, with the same settings, that
+// connects to addr ("host:port") instead, such as a fault-injection proxy in front of
+// PostgreSQL. It is closed after the test.
+func Through(t testing.TB, pool *pgxpool.Pool, addr string) *pgxpool.Pool {
+	t.Helper()
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		t.Fatalf("dbtest: %v", err)
+	}
+	p, err := strconv.ParseUint(port, 10, 16)
+	if err != nil {
+		t.Fatalf("dbtest: port of %s: %v", addr, err)
+	}
+	cfg := pool.Config()
+	cfg.ConnConfig.Host, cfg.ConnConfig.Port = host, uint16(p)
+	for _, f := range cfg.ConnConfig.Fallbacks { // sslmode=prefer tries again without TLS
+		f.Host, f.Port = host, uint16(p)
+	}
+	via, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("dbtest: %v", err)
+	}
+	t.Cleanup(via.Close)
+	return via
 }
 
 // NewEmptyURL creates a fresh database with no schema at all.

@@ -6,7 +6,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"net/url"
 	"os"
+	"strconv"
 	"testing"
 
 	"lawka/internal/platform/redisx"
@@ -46,4 +48,23 @@ func New(t testing.TB) *redisx.Client {
 		c.Close()
 	})
 	return c
+}
+
+// Through returns a second client on c's keys (the same prefix and database) that
+// connects to addr ("host:port") instead, such as a fault-injection proxy in front of
+// c's server (TLS settings are not carried over). It is closed after the test; the
+// keys stay c's to clean up.
+func Through(t testing.TB, c *redisx.Client, addr string) *redisx.Client {
+	t.Helper()
+	o := c.Options()
+	u := url.URL{Scheme: "redis", Host: addr, Path: "/" + strconv.Itoa(o.DB)}
+	if o.Username != "" || o.Password != "" {
+		u.User = url.UserPassword(o.Username, o.Password)
+	}
+	via, err := redisx.Open(u.String(), c.Prefix())
+	if err != nil {
+		t.Fatalf("redistest: %v", err)
+	}
+	t.Cleanup(func() { via.Close() })
+	return via
 }
