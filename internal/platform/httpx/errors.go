@@ -3,6 +3,7 @@ package httpx
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"time"
 
@@ -89,6 +90,24 @@ func ErrorHandler(r *render.Renderer, log *slog.Logger) fiber.ErrorHandler {
 	}
 }
 
+// connectionLost tells the other ways a pooled PostgreSQL connection dies under a
+// request: the server shut down or restarted (it sends FATAL 57P01 "terminating
+// connection due to administrator command" to every session), or the connection ended
+// without a word (pgx returns io.ErrUnexpectedEOF; request bodies never reach the
+// error handler with it, DecodeJSON turns them into problems).
+func connectionLost(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case "57P01", "57P02", "57P03", // admin shutdown, crash shutdown, cannot connect now
+			"08000", "08003", "08006": // connection exception, does not exist, failure
+			return true
+		}
+		return false
+	}
+	return errors.Is(err, io.ErrUnexpectedEOF)
+}
+
 func toProblem(err error) *problem.Error {
 	if p, ok := problem.As(err); ok {
 		return p
@@ -97,7 +116,8 @@ func toProblem(err error) *problem.Error {
 	// them: nothing was saved, try again (503 with Retry-After), not a 500.
 	var connErr *pgconn.ConnectError
 	var netErr *net.OpError
-	if errors.As(err, &connErr) || errors.As(err, &netErr) || errors.Is(err, context.DeadlineExceeded) {
+	if errors.As(err, &connErr) || errors.As(err, &netErr) || errors.Is(err, context.DeadlineExceeded) ||
+		connectionLost(err) {
 		return problem.Unavailable(2*time.Second, err)
 	}
 	var fe *fiber.Error

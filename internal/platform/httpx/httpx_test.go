@@ -2,15 +2,20 @@ package httpx_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http/httptest"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/recover"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"lawka/internal/platform/httpx"
 	"lawka/internal/platform/i18n"
@@ -137,6 +142,47 @@ func TestDecodeJSONIsStrict(t *testing.T) {
 			}
 			if tc.field != "" && (body.Error.Fields[tc.field] == "" || strings.HasPrefix(body.Error.Fields[tc.field], "error.") || strings.HasPrefix(body.Error.Fields[tc.field], "account.")) {
 				t.Fatalf("fields = %v, want a translated message for %s", body.Error.Fields, tc.field)
+			}
+		})
+	}
+}
+
+// TestLostDependencyConnectionsAre503: however PostgreSQL or Redis drop out from under a
+// request, the client is told to try again later, not that the server failed.
+func TestLostDependencyConnectionsAre503(t *testing.T) {
+	a := app(t, io.Discard)
+	cases := []struct {
+		name   string
+		err    error
+		status int
+	}{
+		{"connection refused", &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}, 503},
+		{"connection reset mid-query", fmt.Errorf("voting: %w", &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}), 503},
+		{"deadline passed waiting", fmt.Errorf("voting: %w", context.DeadlineExceeded), 503},
+		{"PostgreSQL shut down or restarted", fmt.Errorf("voting: %w", &pgconn.PgError{Severity: "FATAL", Code: "57P01"}), 503},
+		{"PostgreSQL still starting", &pgconn.PgError{Severity: "FATAL", Code: "57P03"}, 503},
+		{"connection ended without a word", fmt.Errorf("voting: %w", io.ErrUnexpectedEOF), 503},
+		{"a constraint is a bug, not an outage", &pgconn.PgError{Code: "23505"}, 500},
+		{"a syntax error is a bug", &pgconn.PgError{Code: "42601"}, 500},
+	}
+	for i, tc := range cases {
+		a.Get(fmt.Sprintf("/api/v1/dependency/%d", i), func(*fiber.Ctx) error { return tc.err })
+	}
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, err := a.Test(httptest.NewRequest("GET", fmt.Sprintf("/api/v1/dependency/%d", i), nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var body httpx.ErrorBody
+			if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+				t.Fatal(err)
+			}
+			if resp.StatusCode != tc.status {
+				t.Fatalf("status %d (%s), want %d", resp.StatusCode, body.Error.Code, tc.status)
+			}
+			if tc.status == 503 && (body.Error.Code != "unavailable" || resp.Header.Get("Retry-After") == "") {
+				t.Fatalf("503 with code %q and Retry-After %q, want unavailable and a delay", body.Error.Code, resp.Header.Get("Retry-After"))
 			}
 		})
 	}
