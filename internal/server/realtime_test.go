@@ -3,8 +3,10 @@ package server_test
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -218,4 +220,90 @@ func TestShutdownSendsGoingAway(t *testing.T) {
 	if code := closeCode(t, c); code != realtime.CloseGoingAway {
 		t.Fatalf("close code %d, want %d", code, realtime.CloseGoingAway)
 	}
+}
+
+// TestASlowClientIsDroppedAndOthersGetEverything: a client that stops reading is closed
+// (4008) once its queue is full, while a client in the same room that keeps reading gets
+// every message, in order.
+func TestASlowClientIsDroppedAndOthersGetEverything(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	s.Server.Hub().Register("counter", counterRoom{})
+	token := apiToken(t, s, "resident@example.org")
+	healthy := mustDial(t, s, token)
+	// The slow client's socket takes in almost nothing, so the server's queue fills.
+	d := websocket.Dialer{HandshakeTimeout: 5 * time.Second, NetDial: func(network, addr string) (net.Conn, error) {
+		nd := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+			var err error
+			_ = rc.Control(func(fd uintptr) { err = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
+			return err
+		}}
+		return nd.Dial(network, addr)
+	}}
+	slow, _, err := d.Dial(wsURL(s), http.Header{"Origin": {s.Config.Origin()}, "Authorization": {"Bearer " + token}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slow.Close()
+	for _, c := range []*websocket.Conn{healthy, slow} {
+		send(t, c, map[string]any{"type": "subscribe", "rooms": []string{"counter:5"}})
+		readMsg(t, c) // subscribed
+	}
+	snap := readMsg(t, healthy)
+	readMsg(t, slow) // its snapshot; then it stops reading
+
+	const total, step = 1500, 100
+	pad := strings.Repeat("ł", 4000) // 8 KB a message
+	got := make(chan int64, total)
+	go func() {
+		defer close(got)
+		for range total {
+			_ = healthy.SetReadDeadline(time.Now().Add(30 * time.Second))
+			var m realtime.Message
+			if err := healthy.ReadJSON(&m); err != nil {
+				return
+			}
+			got <- m.Seq
+		}
+	}()
+	want := snap.Seq + 1
+	for sent := 0; sent < total; sent += step {
+		for i := range step {
+			if err := s.Server.Hub().Publish(context.Background(), "counter:5", "counter.state",
+				map[string]any{"n": sent + i, "pad": pad}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// The healthy client keeps up: never more than one step behind.
+		for range step {
+			seq, ok := <-got
+			if !ok {
+				t.Fatalf("the healthy client lost its socket after %d messages", want-snap.Seq-1)
+			}
+			if seq != want {
+				t.Fatalf("healthy client: seq %d, want %d", seq, want)
+			}
+			want++
+		}
+	}
+
+	// The slow client finds what was in flight, then the end of its socket.
+	read := 0
+	_ = slow.SetReadDeadline(time.Now().Add(30 * time.Second))
+	for {
+		if _, _, err := slow.ReadMessage(); err != nil {
+			var ce *websocket.CloseError
+			if !errors.As(err, &ce) || ce.Code != realtime.CloseTooSlow && ce.Code != websocket.CloseAbnormalClosure {
+				t.Fatalf("slow client's socket ended with %v", err)
+			}
+			break
+		}
+		read++
+	}
+	if read >= total {
+		t.Fatalf("the slow client got all %d messages: it was never dropped", read)
+	}
+	if m := get(t, s.URL+"/metrics"); !strings.Contains(m.body, "lawka_websocket_slow_drops_total 1\n") {
+		t.Fatalf("the drop is not counted:\n%s", m.body)
+	}
+	t.Logf("slow client dropped after %d of %d messages", read, total)
 }

@@ -20,6 +20,7 @@ type Registry struct {
 	*prometheus.Registry
 	requests   *prometheus.HistogramVec
 	Websockets prometheus.Gauge
+	SlowDrops  prometheus.Counter
 }
 
 // New registers the platform's metrics over pool and rdb.
@@ -36,8 +37,12 @@ func New(pool *pgxpool.Pool, rdb *redis.Client) *Registry {
 			Name: "lawka_websocket_connections",
 			Help: "Open websocket connections on this instance.",
 		}),
+		SlowDrops: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "lawka_websocket_slow_drops_total",
+			Help: "Websockets closed (4008) because the client could not keep up.",
+		}),
 	}
-	reg.MustRegister(r.requests, r.Websockets,
+	reg.MustRegister(r.requests, r.Websockets, r.SlowDrops,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if pool != nil {
 		reg.MustRegister(&poolCollector{pool: pool})

@@ -43,8 +43,23 @@ func (c *conn) offer(msg []byte) {
 	case c.send <- msg:
 	case <-c.done:
 	default:
-		c.close(CloseTooSlow, "too slow")
+		c.dropSlow()
 	}
+}
+
+// dropSlow closes a client that cannot keep up. A write to it may be blocked on a full
+// socket: it gets slowGrace to finish instead of the usual writeWait.
+func (c *conn) dropSlow() {
+	c.once.Do(func() {
+		c.mu.Lock()
+		c.closeAt.code, c.closeAt.text = CloseTooSlow, "too slow"
+		c.mu.Unlock()
+		if c.hub.drops != nil {
+			c.hub.drops.Inc()
+		}
+		_ = c.ws.NetConn().SetWriteDeadline(time.Now().Add(slowGrace))
+		close(c.done)
+	})
 }
 
 // offerLatest keeps only the newest message of a stream waiting for this client.
@@ -226,6 +241,11 @@ func (c *conn) write() {
 	defer ping.Stop()
 	defer c.ws.Close()
 	writeMsg := func(msg []byte) bool {
+		select {
+		case <-c.done:
+			return false // closing: the close frame goes next
+		default:
+		}
 		_ = c.ws.SetWriteDeadline(time.Now().Add(writeWait))
 		return c.ws.WriteMessage(websocket.TextMessage, msg) == nil
 	}
@@ -233,8 +253,9 @@ func (c *conn) write() {
 		select {
 		case msg := <-c.send:
 			if !writeMsg(msg) {
+				// A failed write ends the connection; one refused because it is closing
+				// leaves the close frame to the done case below.
 				c.close(websocket.CloseAbnormalClosure, "")
-				return
 			}
 		case <-c.wake:
 			c.mu.Lock()
@@ -244,7 +265,7 @@ func (c *conn) write() {
 			for _, msg := range pending {
 				if !writeMsg(msg) {
 					c.close(websocket.CloseAbnormalClosure, "")
-					return
+					break
 				}
 			}
 		case <-ping.C:
@@ -256,8 +277,12 @@ func (c *conn) write() {
 			c.mu.Lock()
 			code, text := c.closeAt.code, c.closeAt.text
 			c.mu.Unlock()
+			wait := writeWait
+			if code == CloseTooSlow {
+				wait = slowGrace
+			}
 			if code != websocket.CloseAbnormalClosure {
-				_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(writeWait))
+				_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(wait))
 			}
 			return
 		}

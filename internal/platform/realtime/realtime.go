@@ -55,14 +55,22 @@ const (
 	pingEvery   = 25 * time.Second
 	pongWait    = 60 * time.Second
 	writeWait   = 10 * time.Second
+	slowGrace   = time.Second // how long a dropped slow client has to take its close frame
 	channelName = "rt"
 )
+
+// Metrics are the hub's instruments (either may be nil).
+type Metrics struct {
+	Connections prometheus.Gauge   // open sockets on this instance
+	SlowDrops   prometheus.Counter // sockets closed because they could not keep up
+}
 
 // Hub holds this instance's connections and relays messages from Redis to them.
 type Hub struct {
 	rdb       *redisx.Client
 	log       *slog.Logger
 	gauge     prometheus.Gauge
+	drops     prometheus.Counter
 	coalesced map[string]bool
 
 	mu     sync.RWMutex
@@ -76,8 +84,8 @@ type Hub struct {
 
 // New builds a hub. coalesced names message types for which only the newest pending
 // one matters (tallies): a busy client gets the latest, not a backlog.
-func New(rdb *redisx.Client, log *slog.Logger, gauge prometheus.Gauge, coalesced ...string) *Hub {
-	h := &Hub{rdb: rdb, log: log, gauge: gauge, coalesced: map[string]bool{},
+func New(rdb *redisx.Client, log *slog.Logger, m Metrics, coalesced ...string) *Hub {
+	h := &Hub{rdb: rdb, log: log, gauge: m.Connections, drops: m.SlowDrops, coalesced: map[string]bool{},
 		kinds: map[string]Room{}, rooms: map[string]map[*conn]struct{}{}, conns: map[*conn]struct{}{}}
 	for _, t := range coalesced {
 		h.coalesced[t] = true
