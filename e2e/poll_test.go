@@ -12,7 +12,7 @@ import (
 )
 
 // TestJourneyLivePoll: a moderator opens a poll; two residents vote in two browsers;
-// each sees the result move without reloading.
+// each sees the result move without reloading, and so does the moderator's console.
 func TestJourneyLivePoll(t *testing.T) {
 	srv := servertest.Start(t, servertest.Options{})
 	mod := srv.API(t)
@@ -31,6 +31,12 @@ func TestJourneyLivePoll(t *testing.T) {
 	ewa := b.NewPersonWithin("advocate", 90*time.Second)
 	signIn(t, ola, srv, "resident@example.org", "lawka-demo-2026")
 	signIn(t, ewa, srv, "advocate@example.org", "lawka-demo-2026")
+	console := b.NewPersonWithin("moderator", 90*time.Second)
+	signIn(t, console, srv, "moderator@example.org", "lawka-demo-2026")
+	if status := console.Open(fmt.Sprintf("%s/admin/ankiety/%d", srv.URL, created.Poll.ID)); status != 200 {
+		t.Fatalf("console page: %d", status)
+	}
+	Get(console, chromedp.Evaluate[string](`document.body.dataset.stayed = "yes"`))
 	for _, p := range []*Person{ola, ewa} {
 		if status := p.Open(page); status != 200 {
 			t.Fatalf("poll page: %d", status)
@@ -66,6 +72,9 @@ func TestJourneyLivePoll(t *testing.T) {
 	}
 	voteFor(ewa, "Biblioteka w Nowej Hucie")
 	waitTotal(ola, 2) // and Ola's, on her receipt page
+	waitTotal(console, 2)
+	CheckA11y(t, console.Ctx, "moderator's poll console, live")
+	console.CheckConsole("moderator's poll console")
 	CheckA11y(t, ewa.Ctx, "poll page after voting")
 	ewa.CheckConsole("poll page after voting")
 	ola.CheckConsole("poll page, live")

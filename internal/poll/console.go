@@ -101,7 +101,9 @@ func (pg *Pages) Create(c *fiber.Ctx) error {
 // ManagePage is one poll's controls.
 type ManagePage struct {
 	Poll    Poll
-	Results Results
+	Results *Results
+	Bars    []Bar
+	Room    string // the staff's live room: results even while they are hidden from voters
 	Paper   render.Form
 	Notice  string
 }
@@ -123,7 +125,7 @@ func (pg *Pages) manage(c *fiber.Ctx, status int, paper render.Form) error {
 	if err != nil {
 		return err
 	}
-	page := ManagePage{Poll: poll, Results: res, Paper: paper}
+	page := ManagePage{Poll: poll, Results: &res, Bars: bars(&res), Room: fmt.Sprintf("pollwatch:%d", id), Paper: paper}
 	if d := c.Query("done"); d == "open" || d == "close" || d == "paper" {
 		page.Notice = httpx.L(c).T("polls.done_" + d)
 	}

@@ -51,7 +51,8 @@ func countsFromDB(ctx context.Context, q db.Querier, id int64) (counts, error) {
 
 // tally is what viewers see.
 func (c counts) tally() Tally {
-	t := Tally{Status: c.Status, Total: c.Online + c.Paper, Version: c.Seq}
+	t := Tally{Status: c.Status, Total: c.Online + c.Paper, Version: c.Seq,
+		ByChannel: map[string]int{"online": c.Online, "paper": c.Paper}}
 	for _, oid := range c.OptionIDs {
 		t.Options = append(t.Options, TallyOption{ID: oid, Votes: c.OnOption[oid] + c.PaOption[oid]})
 	}

@@ -262,6 +262,28 @@ func (r Room) Snapshot(ctx context.Context, id string) (string, any, error) {
 	return "poll.tally", c.tally(), err
 }
 
+// WatchRoom is the staff's view of a poll ("pollwatch:<id>"): the live tally even while
+// results are hidden from voters.
+type WatchRoom struct{ Svc *Service }
+
+// Authorize admits moderators and admins.
+func (r WatchRoom) Authorize(ctx context.Context, p auth.Principal, id string) error {
+	if err := auth.RequireStaff(p); err != nil {
+		return err
+	}
+	n, err := strconv.ParseInt(id, 10, 64)
+	if err != nil {
+		return problem.NotFound()
+	}
+	_, err = r.Svc.definition(ctx, n)
+	return err
+}
+
+// Snapshot is the current tally.
+func (r WatchRoom) Snapshot(ctx context.Context, id string) (string, any, error) {
+	return Room(r).Snapshot(ctx, id)
+}
+
 // PersonalData unlinks a person's ballots on erasure: they stay counted.
 type PersonalData struct{}
 

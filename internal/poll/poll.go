@@ -463,13 +463,15 @@ func optionIDs(p *Poll) []int64 {
 	return ids
 }
 
-// Tally is what viewers receive live: {"status","total","options":[{id,votes}],"version"}.
+// Tally is what viewers receive live: {"status","total","options":[{id,votes}],
+// "by_channel":{"online","paper"},"version"}.
 // Version grows with every change, so a viewer can ignore a tally older than the one shown.
 type Tally struct {
-	Status  string        `json:"status"`
-	Total   int           `json:"total"`
-	Options []TallyOption `json:"options"`
-	Version int64         `json:"version"`
+	Status    string         `json:"status"`
+	Total     int            `json:"total"`
+	Options   []TallyOption  `json:"options"`
+	ByChannel map[string]int `json:"by_channel"`
+	Version   int64          `json:"version"`
 }
 
 // TallyOption is one option's votes.

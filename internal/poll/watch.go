@@ -189,7 +189,8 @@ func (w *watcher) publish(ctx context.Context) {
 	}
 }
 
-// publishTally pushes the poll's current tally to its viewers (when results are live).
+// publishTally pushes the poll's current tally to the staff watching it, and to its
+// viewers when results are live.
 // A failure here never fails a vote: the vote is already committed.
 func (s *Service) publishTally(ctx context.Context, id int64) {
 	def, err := s.definition(ctx, id)
@@ -201,11 +202,15 @@ func (s *Service) publishTally(ctx context.Context, id int64) {
 		s.log.Warn("poll: tally for viewers failed", "poll", id, "error", err)
 		return
 	}
-	if def.ResultsVisibility == "after_close" && c.Status != "closed" {
-		return
+	rooms := []string{"pollwatch:"}
+	if def.ResultsVisibility != "after_close" || c.Status == "closed" {
+		rooms = append(rooms, "poll:")
 	}
-	if err := s.pub.Publish(ctx, "poll:"+strconv.FormatInt(id, 10), "poll.tally", c.tally()); err != nil {
-		s.log.Warn("poll: publishing the tally failed", "poll", id, "error", err)
+	t := c.tally()
+	for _, room := range rooms {
+		if err := s.pub.Publish(ctx, room+strconv.FormatInt(id, 10), "poll.tally", t); err != nil {
+			s.log.Warn("poll: publishing the tally failed", "poll", id, "error", err)
+		}
 	}
 }
 

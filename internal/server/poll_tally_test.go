@@ -303,3 +303,52 @@ func TestScheduledCloseTakesEffect(t *testing.T) {
 		}
 	}
 }
+
+// TestModeratorsWatchHiddenResultsLive: while results are hidden from voters, the
+// staff's watch room shows them live; residents may not enter it.
+func TestModeratorsWatchHiddenResultsLive(t *testing.T) {
+	t.Parallel()
+	s := servertest.Start(t, servertest.Options{})
+	p, _ := newPoll(t, s, map[string]any{"question": "Wyniki po zamknięciu?", "kind": "single",
+		"options": []string{"A", "B"}, "eligibility": "open", "results_visibility": "after_close"})
+	room := fmt.Sprintf("pollwatch:%d", p.Poll.ID)
+
+	resident := mustDial(t, s, apiToken(t, s, "resident@example.org"))
+	send(t, resident, map[string]any{"type": "subscribe", "rooms": []string{room, fmt.Sprintf("poll:%d", p.Poll.ID)}})
+	for range 2 {
+		if m := readMsg(t, resident); m.Type != "error" || m.Code != "forbidden" {
+			t.Fatalf("a resident subscribing to hidden results: %+v", m)
+		}
+	}
+
+	mod := mustDial(t, s, apiToken(t, s, "moderator@example.org"))
+	send(t, mod, map[string]any{"type": "subscribe", "rooms": []string{room}})
+	if m := readMsg(t, mod); m.Type != "subscribed" {
+		t.Fatalf("%+v", m)
+	}
+	readMsg(t, mod) // snapshot
+	burst(t, s, p.Poll.ID, 5, func(int) int64 { return p.Poll.Options[1].ID })
+	for {
+		m := readMsg(t, mod)
+		var tally struct {
+			Total     int
+			Options   []struct{ ID, Votes int64 }
+			ByChannel map[string]int `json:"by_channel"`
+		}
+		if err := json.Unmarshal(m.Data, &tally); err != nil {
+			t.Fatal(err)
+		}
+		if tally.Total == 5 {
+			if tally.Options[1].Votes != 5 || tally.ByChannel["online"] != 5 {
+				t.Fatalf("tally %+v", tally)
+			}
+			break
+		}
+	}
+	page := s.Browser(t)
+	page.SignIn("moderator@example.org", "lawka-demo-2026")
+	r := page.Get(fmt.Sprintf("/admin/ankiety/%d", p.Poll.ID))
+	if r.StatusCode != http.StatusOK || !strings.Contains(r.Body, `data-live-room="`+room+`"`) || !strings.Contains(r.Body, `data-votes="`+strconv.FormatInt(p.Poll.Options[1].ID, 10)+`">5<`) {
+		t.Fatalf("console page: %d\n%s", r.StatusCode, r.Body)
+	}
+}

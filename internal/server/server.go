@@ -126,6 +126,7 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	s.pollService = polls
 	s.metrics.MustRegister(polls.Collectors()...)
 	s.hub.Register("poll", poll.Room{Svc: polls})
+	s.hub.Register("pollwatch", poll.WatchRoom{Svc: polls})
 	s.polls = poll.NewHandlers(polls, s.limits, func(ctx context.Context) ([]byte, error) { return secret.Get(ctx, d.Pool, "participant") },
 		cfg.Secure())
 	s.pollPages = poll.NewPages(s.polls, r)

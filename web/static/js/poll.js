@@ -25,6 +25,13 @@ on("poll.tally", (room, tally, section) => {
     const percent = section.querySelector(`[data-percent="${o.id}"]`);
     if (percent) percent.textContent = String(pct);
   }
+  const status = section.querySelector("[data-status]");
+  const statusLabel = status && status.getAttribute(`data-status-${tally.status}`);
+  if (statusLabel) status.textContent = statusLabel;
+  for (const [channel, n] of Object.entries(tally.by_channel || {})) {
+    const el = section.querySelector(`[data-channel="${channel}"]`);
+    if (el) el.textContent = String(n);
+  }
   const total = section.querySelector("[data-total]");
   if (total) total.textContent = String(tally.total);
   const summary = section.querySelector("[data-live-summary]");
