@@ -132,6 +132,7 @@ func (s *Service) writeBatch(ctx context.Context, batch []*ballotRequest) {
 // change is one poll's committed delta and its sequence number.
 type change struct {
 	pollID int64
+	epoch  int64
 	seq    int64
 	delta  delta
 }
@@ -195,13 +196,14 @@ func (s *Service) commitBatch(ctx context.Context, batch []*ballotRequest) ([]ch
 		if len(ids) == 0 {
 			return nil
 		}
-		rows, err := tx.Query(ctx, `UPDATE polls SET tally_seq = tally_seq + 1 WHERE id = ANY($1) RETURNING id, tally_seq`, ids)
+		rows, err := tx.Query(ctx, `UPDATE polls SET tally_seq = tally_seq + 1 WHERE id = ANY($1)
+			RETURNING id, (extract(epoch FROM created_at) * 1000000)::bigint, tally_seq`, ids)
 		if err != nil {
 			return err
 		}
-		var id, seq int64
-		_, err = pgx.ForEachRow(rows, []any{&id, &seq}, func() error {
-			changes = append(changes, change{pollID: id, seq: seq, delta: deltas[id]})
+		var id, epoch, seq int64
+		_, err = pgx.ForEachRow(rows, []any{&id, &epoch, &seq}, func() error {
+			changes = append(changes, change{pollID: id, epoch: epoch, seq: seq, delta: deltas[id]})
 			return nil
 		})
 		return err

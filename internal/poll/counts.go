@@ -15,6 +15,7 @@ import (
 // committed change (batch of votes or paper entry) it includes.
 type counts struct {
 	Status    string
+	Epoch     int64 // the poll's creation time in microseconds: tells polls of one id apart
 	Seq       int64
 	Online    int           // online ballots
 	Paper     int           // paper ballots
@@ -28,7 +29,7 @@ func countsFromDB(ctx context.Context, q db.Querier, id int64) (counts, error) {
 	c := counts{OnOption: map[int64]int{}, PaOption: map[int64]int{}}
 	var online, paper []int32
 	err := q.QueryRow(ctx, `SELECT CASE WHEN p.status = 'open' AND p.closes_at <= now() THEN 'closed' ELSE p.status END,
-		p.tally_seq,
+		(extract(epoch FROM p.created_at) * 1000000)::bigint, p.tally_seq,
 		(SELECT count(*) FROM ballots b WHERE b.poll_id = p.id)::int,
 		(SELECT coalesce(sum(ballots), 0) FROM paper_counts c WHERE c.poll_id = p.id)::int,
 		array(SELECT o.id FROM poll_options o WHERE o.poll_id = p.id ORDER BY o.position),
@@ -36,7 +37,7 @@ func countsFromDB(ctx context.Context, q db.Querier, id int64) (counts, error) {
 			FROM poll_options o WHERE o.poll_id = p.id ORDER BY o.position),
 		array(SELECT (SELECT coalesce(sum(pc.votes), 0) FROM paper_count_options pc WHERE pc.option_id = o.id)::int
 			FROM poll_options o WHERE o.poll_id = p.id ORDER BY o.position)
-		FROM polls p WHERE p.id = $1`, id).Scan(&c.Status, &c.Seq, &c.Online, &c.Paper, &c.OptionIDs, &online, &paper)
+		FROM polls p WHERE p.id = $1`, id).Scan(&c.Status, &c.Epoch, &c.Seq, &c.Online, &c.Paper, &c.OptionIDs, &online, &paper)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return c, problem.NotFound()
 	}
@@ -102,8 +103,9 @@ func countsFromHash(h map[string]string, optionIDs []int64) (c counts, ok bool) 
 	if err != nil {
 		return c, false
 	}
+	epoch, _ := strconv.ParseInt(h["epoch"], 10, 64)
 	num := func(k string) int { n, _ := strconv.Atoi(h[k]); return n }
-	c = counts{Status: h["status"], Seq: seq, Online: num("online"), Paper: num("paper"),
+	c = counts{Status: h["status"], Epoch: epoch, Seq: seq, Online: num("online"), Paper: num("paper"),
 		OnOption: map[int64]int{}, PaOption: map[int64]int{}, OptionIDs: optionIDs}
 	for _, oid := range optionIDs {
 		id := strconv.FormatInt(oid, 10)

@@ -10,38 +10,45 @@ import (
 	"lawka/internal/platform/redisx"
 )
 
-// Live tallies in Redis: one hash per poll ("poll:{42}:tally") with the counts and the
-// sequence number of the last change they include. PostgreSQL numbers every committed
+// Live tallies in Redis: one hash per poll ("poll:{42}:tally") with the counts, the
+// sequence number of the last change they include, and the poll's epoch (its creation
+// time), so a tally left by another database's poll 42 is never taken for this one. PostgreSQL numbers every committed
 // change per poll; a change reaches Redis as a delta with its number, and the script
 // applies deltas strictly in order and each once: a retried command (go-redis retries by
 // itself) finds its number already applied, a delta that arrives before an earlier one
 // waits in "poll:{42}:pending". A lost delta leaves a gap that the reconciler closes by
 // rebuilding from PostgreSQL.
 
-// applyScript: KEYS tally, pending; ARGV seq, "field n field n …".
-// Returns the sequence number now applied, or -1 when the tally is missing (rebuild).
+// applyScript: KEYS tally, pending; ARGV epoch, seq, "field n field n …".
+// Returns the sequence number now applied, or -1 when the tally is missing or belongs
+// to another poll of the same id (another database: the epoch differs) and must be
+// rebuilt.
 var applyScript = redis.NewScript(`
+if redis.call('HGET', KEYS[1], 'epoch') ~= ARGV[1] then return -1 end
 local cur = tonumber(redis.call('HGET', KEYS[1], 'seq'))
 if not cur then return -1 end
-local seq = tonumber(ARGV[1])
+local seq = tonumber(ARGV[2])
 if seq > cur then
-  redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+  redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
   redis.call('EXPIRE', KEYS[2], 86400)
 end
 ` + drainPending + `
 return cur
 `)
 
-// rebuildScript: KEYS tally, pending; ARGV seq, field, value, …
-// Replaces the tally with PostgreSQL's counts unless Redis already holds a later one,
-// then applies any waiting deltas that follow. Returns the sequence number applied.
+// rebuildScript: KEYS tally, pending; ARGV epoch, seq, field, value, …
+// Replaces the tally with PostgreSQL's counts unless Redis already holds a later one of
+// the same poll, then applies any waiting deltas that follow. Returns the sequence
+// number applied.
 var rebuildScript = redis.NewScript(`
+local same = redis.call('HGET', KEYS[1], 'epoch') == ARGV[1]
 local cur = tonumber(redis.call('HGET', KEYS[1], 'seq'))
-local seq = tonumber(ARGV[1])
-if cur and cur > seq then return cur end
+local seq = tonumber(ARGV[2])
+if same and cur and cur > seq then return cur end
+if not same then redis.call('DEL', KEYS[2]) end
 redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], 'seq', seq)
-for i = 2, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+redis.call('HSET', KEYS[1], 'epoch', ARGV[1], 'seq', seq)
+for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 redis.call('EXPIRE', KEYS[1], 604800)
 for _, f in ipairs(redis.call('HKEYS', KEYS[2])) do
   if tonumber(f) <= seq then redis.call('HDEL', KEYS[2], f) end
@@ -82,14 +89,14 @@ func (l liveTallies) keys(id int64) []string {
 }
 
 // apply adds a committed change; missing reports that the tally must be rebuilt.
-func (l liveTallies) apply(ctx context.Context, id, seq int64, d delta) (missing bool, err error) {
-	cur, err := applyScript.Run(ctx, l.rdb, l.keys(id), seq, d.encode()).Int64()
+func (l liveTallies) apply(ctx context.Context, id, epoch, seq int64, d delta) (missing bool, err error) {
+	cur, err := applyScript.Run(ctx, l.rdb, l.keys(id), epoch, seq, d.encode()).Int64()
 	return cur < 0, err
 }
 
 // rebuild writes PostgreSQL's counts (unless Redis already holds later ones).
 func (l liveTallies) rebuild(ctx context.Context, id int64, c counts) error {
-	return rebuildScript.Run(ctx, l.rdb, l.keys(id), append([]any{c.Seq}, c.fields()...)...).Err()
+	return rebuildScript.Run(ctx, l.rdb, l.keys(id), append([]any{c.Epoch, c.Seq}, c.fields()...)...).Err()
 }
 
 // forget deletes a poll's tally and waiting deltas.

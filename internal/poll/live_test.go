@@ -12,7 +12,7 @@ import (
 func TestLiveTallyAppliesEachChangeOnceAndInOrder(t *testing.T) {
 	ctx := context.Background()
 	l := liveTallies{rdb: redistest.New(t)}
-	const poll = 42
+	const poll, epoch = 42, 1700000000000000
 	opts := []int64{7, 8}
 	read := func() counts {
 		t.Helper()
@@ -30,17 +30,17 @@ func TestLiveTallyAppliesEachChangeOnceAndInOrder(t *testing.T) {
 	}
 
 	// Nothing in Redis yet: a change asks for a rebuild instead of counting from zero.
-	if missing, err := l.apply(ctx, poll, 1, vote(7)); err != nil || !missing {
+	if missing, err := l.apply(ctx, poll, epoch, 1, vote(7)); err != nil || !missing {
 		t.Fatalf("apply to a missing tally: missing=%v err=%v", missing, err)
 	}
-	start := counts{Status: "open", Seq: 0, OnOption: map[int64]int{}, PaOption: map[int64]int{}, OptionIDs: opts}
+	start := counts{Status: "open", Epoch: epoch, Seq: 0, OnOption: map[int64]int{}, PaOption: map[int64]int{}, OptionIDs: opts}
 	if err := l.rebuild(ctx, poll, start); err != nil {
 		t.Fatal(err)
 	}
 
 	// A retried command (the same change twice) counts once.
 	for range 2 {
-		if _, err := l.apply(ctx, poll, 1, vote(7)); err != nil {
+		if _, err := l.apply(ctx, poll, epoch, 1, vote(7)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -49,7 +49,7 @@ func TestLiveTallyAppliesEachChangeOnceAndInOrder(t *testing.T) {
 	}
 
 	// Change 3 arrives before change 2: it waits, then both count, in order.
-	if _, err := l.apply(ctx, poll, 3, vote(8)); err != nil {
+	if _, err := l.apply(ctx, poll, epoch, 3, vote(8)); err != nil {
 		t.Fatal(err)
 	}
 	if c := read(); c.Seq != 1 || c.Online != 1 {
@@ -58,7 +58,7 @@ func TestLiveTallyAppliesEachChangeOnceAndInOrder(t *testing.T) {
 	changed := delta{}
 	changed.choices([]int64{7}, -1)
 	changed.choices([]int64{8}, 1)
-	if _, err := l.apply(ctx, poll, 2, changed); err != nil {
+	if _, err := l.apply(ctx, poll, epoch, 2, changed); err != nil {
 		t.Fatal(err)
 	}
 	if c := read(); c.Seq != 3 || c.Online != 2 || c.OnOption[7] != 0 || c.OnOption[8] != 2 {
@@ -66,7 +66,7 @@ func TestLiveTallyAppliesEachChangeOnceAndInOrder(t *testing.T) {
 	}
 
 	// A rebuild from an older PostgreSQL snapshot never moves the tally back.
-	if err := l.rebuild(ctx, poll, counts{Status: "open", Seq: 2, OnOption: map[int64]int{8: 1}, PaOption: map[int64]int{},
+	if err := l.rebuild(ctx, poll, counts{Status: "open", Epoch: epoch, Seq: 2, OnOption: map[int64]int{8: 1}, PaOption: map[int64]int{},
 		OptionIDs: opts, Online: 1}); err != nil {
 		t.Fatal(err)
 	}
@@ -76,14 +76,27 @@ func TestLiveTallyAppliesEachChangeOnceAndInOrder(t *testing.T) {
 
 	// A rebuild past a lost change (5 waits for 4, which never comes) takes PostgreSQL's
 	// counts and then the waiting changes that follow them.
-	if _, err := l.apply(ctx, poll, 5, vote(7)); err != nil {
+	if _, err := l.apply(ctx, poll, epoch, 5, vote(7)); err != nil {
 		t.Fatal(err)
 	}
-	pg := counts{Status: "open", Seq: 4, Online: 3, OnOption: map[int64]int{7: 0, 8: 3}, PaOption: map[int64]int{}, OptionIDs: opts}
+	pg := counts{Status: "open", Epoch: epoch, Seq: 4, Online: 3, OnOption: map[int64]int{7: 0, 8: 3}, PaOption: map[int64]int{}, OptionIDs: opts}
 	if err := l.rebuild(ctx, poll, pg); err != nil {
 		t.Fatal(err)
 	}
 	if c := read(); c.Seq != 5 || c.Online != 4 || c.OnOption[7] != 1 || c.OnOption[8] != 3 {
 		t.Fatalf("after the rebuild at 4 and the waiting change 5: %+v", c)
+	}
+
+	// Poll 42 of another database (a recreated one: another epoch) never adds to this
+	// tally, and its rebuild replaces it even from a lower sequence number.
+	if missing, err := l.apply(ctx, poll, epoch+1, 6, vote(7)); err != nil || !missing {
+		t.Fatalf("a change of another poll 42: missing=%v err=%v", missing, err)
+	}
+	other := counts{Status: "open", Epoch: epoch + 1, Seq: 1, Online: 1, OnOption: map[int64]int{8: 1}, PaOption: map[int64]int{}, OptionIDs: opts}
+	if err := l.rebuild(ctx, poll, other); err != nil {
+		t.Fatal(err)
+	}
+	if c := read(); c.Epoch != epoch+1 || c.Seq != 1 || c.Online != 1 || c.OnOption[7] != 0 {
+		t.Fatalf("after the other poll's rebuild: %+v", c)
 	}
 }

@@ -96,7 +96,7 @@ func (s *Service) applyLive(ctx context.Context, changes []change) {
 	for _, ch := range changes {
 		if s.live != nil {
 			rctx, cancel := context.WithTimeout(ctx, redisWait)
-			missing, err := s.live.apply(rctx, ch.pollID, ch.seq, ch.delta)
+			missing, err := s.live.apply(rctx, ch.pollID, ch.epoch, ch.seq, ch.delta)
 			cancel()
 			switch {
 			case err != nil:
@@ -274,8 +274,9 @@ func (w *watcher) check(ctx context.Context, id int64) int {
 	delete(w.behind, id)
 	w.mu.Unlock()
 	switch {
-	case !ok:
+	case !ok || rd.Epoch != db.Epoch: // none, or another database's poll of this id
 		w.rebuild(ctx, id, "missing")
+		w.changed(id)
 		return 0
 	case rd.Seq == db.Seq:
 		d := rd.drift(db)
