@@ -11,7 +11,7 @@ VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X lawka/internal/version.Version=$(VERSION)
 ENV := .data/env.sh
 
-.PHONY: run build test vet fmt services stop e2e screenshots clean help
+.PHONY: run build test vet fmt services stop e2e screenshots bench clean help
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -46,6 +46,12 @@ screenshots: services ## refresh the README's screenshots (docs/screenshots)
 	source $(ENV); \
 	export LAWKA_CHROMIUM="$$(scripts/chromium.sh)"; \
 	LAWKA_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run TestScreenshots ./e2e/...
+
+bench: build services ## measure live polls against raw baselines, write BENCHMARKS.md (BENCH_QUICK=1: short run)
+	source $(ENV); \
+	$(GO) build -o bin/lawka-bench ./cmd/lawka-bench; \
+	bin/lawka-bench run -lawka $(BIN) \
+		$(if $(BENCH_QUICK),-quick -out .data/bench/BENCHMARKS.quick.md -command "BENCH_QUICK=1 make bench",-out BENCHMARKS.md -command "make bench")
 
 stop: ## stop the private PostgreSQL and Redis under .data/
 	scripts/services.sh stop

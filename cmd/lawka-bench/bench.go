@@ -1,0 +1,607 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// options are the run's knobs; -quick shrinks everything for development.
+type options struct {
+	lawka, out, work, command, only  string
+	systems, cpuProfile              string
+	dbName                           string
+	quick, keepDB, idempotency, perf bool
+	quietBelow                       float64
+	quietWait                        time.Duration
+
+	stepDur    time.Duration
+	rates      []float64
+	refine     int
+	conns      int
+	ackP99     time.Duration
+	burst      int
+	rawBallots int
+	rawBatch   int
+	rawWorkers int
+
+	s2Clients []int
+	s2Rate    float64
+	s2Dur     time.Duration
+	s2P99     time.Duration
+}
+
+func parseOptions(args []string) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.StringVar(&o.lawka, "lawka", "bin/lawka", "the lawka binary under test (make build)")
+	fs.StringVar(&o.out, "out", "BENCHMARKS.md", "where to write the report")
+	fs.StringVar(&o.work, "work", ".data/bench", "directory for logs and the private Redis")
+	fs.StringVar(&o.command, "command", "", "the command to print in the report (default: this command line)")
+	fs.StringVar(&o.only, "only", "", "run only s1 or s2 (development)")
+	fs.StringVar(&o.systems, "systems", "lawka,hub", "S2: which systems to run (development)")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write this tool's CPU profile to the file (development)")
+	fs.StringVar(&o.dbName, "db", "lawka_bench", "the benchmark's own database (dropped and created on every run)")
+	fs.BoolVar(&o.quick, "quick", false, "short steps and fewer clients, for development (figures not comparable)")
+	fs.BoolVar(&o.keepDB, "keep-db", false, "leave the benchmark database behind for inspection")
+	fs.Float64Var(&o.quietBelow, "quiet-below", 25, "wait until the machine is less busy than this (%) before starting")
+	fs.DurationVar(&o.quietWait, "quiet-wait", 3*time.Minute, "wait at most this long for a quiet machine (0: do not wait)")
+	fs.BoolVar(&o.idempotency, "idempotency-key", false, "send an Idempotency-Key with every vote")
+	_, perfErr := exec.LookPath("perf")
+	fs.BoolVar(&o.perf, "perf", perfErr == nil, "profile the server with perf at S1's first failing rate")
+	rates := fs.String("rates", "100,250,500,1000,1500,2000,3000,4000,5000,6000,8000,10000,12000,15000,20000,25000,30000,40000",
+		"S1 vote rates to try, per second, ascending (stops after two failing steps)")
+	fs.DurationVar(&o.stepDur, "step", 3*time.Second, "S1: how long each rate step lasts")
+	fs.IntVar(&o.refine, "refine", 2, "S1: bisection steps between the last passing and the first failing rate")
+	fs.IntVar(&o.conns, "conns", 256, "S1: keep-alive connections of the HTTP driver")
+	fs.DurationVar(&o.ackP99, "ack-p99", 25*time.Millisecond, "S1: the p99 acknowledgement a step must meet")
+	fs.IntVar(&o.burst, "burst", 4092, "S1: votes sent at once")
+	fs.IntVar(&o.rawBallots, "raw-ballots", 100000, "raw ceiling: ballots inserted straight into PostgreSQL")
+	fs.IntVar(&o.rawBatch, "raw-batch", 250, "raw ceiling: ballots per transaction")
+	fs.IntVar(&o.rawWorkers, "raw-workers", 4, "raw ceiling: concurrent inserting connections")
+	clients := fs.String("clients", "0,1000,5000,10000", "S2: websocket clients per run (0 measures the cost of taking votes alone)")
+	fs.Float64Var(&o.s2Rate, "vote-rate", 1000, "S2: votes per second while clients watch")
+	fs.DurationVar(&o.s2Dur, "vote-time", 10*time.Second, "S2: how long votes are cast")
+	fs.DurationVar(&o.s2P99, "fanout-p99", 150*time.Millisecond, "S2: the p99 vote-to-client latency target at the largest run")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if o.quick {
+		def := func(name string, apply func()) {
+			if !set[name] {
+				apply()
+			}
+		}
+		def("step", func() { o.stepDur = 1500 * time.Millisecond })
+		def("refine", func() { o.refine = 1 })
+		def("raw-ballots", func() { o.rawBallots = 20000 })
+		def("clients", func() { *clients = "0,1000,3000" })
+		def("vote-time", func() { o.s2Dur = 4 * time.Second })
+	}
+	for _, f := range strings.Split(*rates, ",") {
+		v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+		if err != nil || v <= 0 {
+			return o, fmt.Errorf("-rates: %q is not a positive number", f)
+		}
+		o.rates = append(o.rates, v)
+	}
+	for _, f := range strings.Split(*clients, ",") {
+		v, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || v < 0 {
+			return o, fmt.Errorf("-clients: %q is not a count", f)
+		}
+		o.s2Clients = append(o.s2Clients, v)
+	}
+	if o.only != "" && o.only != "s1" && o.only != "s2" {
+		return o, fmt.Errorf("-only: want s1 or s2")
+	}
+	if o.command == "" {
+		o.command = "lawka-bench " + strings.Join(append([]string{"run"}, args...), " ")
+	}
+	return o, nil
+}
+
+// bench is one run: its services, the account that creates polls, and the results.
+type bench struct {
+	opt       options
+	self      string // this executable, for the baseline servers
+	dbURL     string
+	adminURL  string
+	redisURL  string
+	redisPort int
+	redis     *child
+	pool      *pgxpool.Pool
+	token     string
+	voters    int64 // voters used so far: each vote is a new participant from a new address
+	report    *Report
+	logf      func(format string, args ...any)
+}
+
+const (
+	publicURL     = "http://localhost:8080" // one origin for every instance, sent by every client
+	benchEmail    = "bench@example.org"
+	benchPassword = "benchmark password 1"
+)
+
+func runBench(ctx context.Context, args []string) error {
+	opt, err := parseOptions(args)
+	if err != nil {
+		return err
+	}
+	b := &bench{opt: opt, report: &Report{Command: opt.command, Quick: opt.quick, Started: time.Now()}}
+	b.logf = func(format string, args ...any) {
+		fmt.Fprintf(os.Stderr, "%s  %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
+	}
+	if b.self, err = os.Executable(); err != nil {
+		return err
+	}
+	if _, err := os.Stat(opt.lawka); err != nil {
+		return fmt.Errorf("-lawka %s: %w (run make build)", opt.lawka, err)
+	}
+	if err := os.MkdirAll(opt.work, 0o755); err != nil {
+		return err
+	}
+	limit, err := raiseFileLimit()
+	if err != nil {
+		return fmt.Errorf("raising the open-file limit: %w", err)
+	}
+	b.logf("describing the machine…")
+	b.report.Machine = describeMachine()
+	if opt.quietWait > 0 && b.report.Machine.BusyBefore >= opt.quietBelow {
+		b.report.Machine.QuietWait, b.report.Machine.BusyBefore = waitQuiet(ctx, opt.quietBelow, opt.quietWait, b.logf)
+	}
+	b.report.Machine.FileLimit = limit
+	if limit < 12000 && opt.only != "s1" {
+		b.logf("warning: only %d open files allowed; S2 needs about 10,100 in this process", limit)
+	}
+
+	if opt.cpuProfile != "" {
+		f, err := os.Create(opt.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	defer b.cleanup()
+	if err := b.setup(ctx); err != nil {
+		return err
+	}
+	if opt.only != "s2" {
+		if err := b.runS1(ctx); err != nil {
+			return fmt.Errorf("S1: %w", err)
+		}
+	}
+	if opt.only != "s1" {
+		if err := b.runS2(ctx); err != nil {
+			return fmt.Errorf("S2: %w", err)
+		}
+	}
+	b.report.Finished = time.Now()
+	if err := os.WriteFile(opt.out, []byte(b.report.Markdown()), 0o644); err != nil {
+		return err
+	}
+	b.logf("wrote %s", opt.out)
+	return nil
+}
+
+// setup makes the benchmark's database and Redis, migrates and creates a moderator.
+func (b *bench) setup(ctx context.Context) error {
+	devURL := os.Getenv("LAWKA_DATABASE_URL")
+	if devURL == "" {
+		return errors.New("LAWKA_DATABASE_URL is not set (make bench sources .data/env.sh from scripts/services.sh)")
+	}
+	var devDB string
+	var err error
+	b.dbURL, devDB, err = withDatabase(devURL, b.opt.dbName)
+	if err != nil {
+		return err
+	}
+	if devDB == b.opt.dbName {
+		return fmt.Errorf("the benchmark database %q is the development database; pick another with -db", devDB)
+	}
+	if b.adminURL, _, err = withDatabase(devURL, "postgres"); err != nil {
+		return err
+	}
+	b.logf("creating database %s (dropped first if it exists)…", b.opt.dbName)
+	admin, err := pgx.Connect(ctx, b.adminURL)
+	if err != nil {
+		return fmt.Errorf("connecting to PostgreSQL: %w", err)
+	}
+	ident := pgx.Identifier{b.opt.dbName}.Sanitize()
+	_, err = admin.Exec(ctx, "DROP DATABASE IF EXISTS "+ident+" WITH (FORCE)")
+	if err == nil {
+		_, err = admin.Exec(ctx, "CREATE DATABASE "+ident)
+	}
+	if err == nil {
+		err = admin.QueryRow(ctx, "SELECT current_setting('server_version')").Scan(&b.report.Machine.Postgres)
+	}
+	var sync string
+	if err == nil {
+		err = admin.QueryRow(ctx, "SELECT current_setting('synchronous_commit') || ', fsync ' || current_setting('fsync')").Scan(&sync)
+		b.report.Machine.Postgres += " (synchronous_commit " + sync + ")"
+	}
+	admin.Close(ctx)
+	if err != nil {
+		return fmt.Errorf("creating the benchmark database: %w", err)
+	}
+
+	if err := b.startRedis(ctx); err != nil {
+		return err
+	}
+	env := b.lawkaEnv("127.0.0.1:0")
+	if out, err := b.runLawka(ctx, env, "migrate", "up"); err != nil {
+		return fmt.Errorf("lawka migrate up: %w\n%s", err, out)
+	}
+	if out, err := b.runLawka(ctx, env, "user", "create", "--email", benchEmail, "--password", benchPassword,
+		"--name", "Benchmark", "--role", "moderator"); err != nil {
+		return fmt.Errorf("lawka user create: %w\n%s", err, out)
+	}
+	cfg, err := pgxpool.ParseConfig(b.dbURL)
+	if err != nil {
+		return err
+	}
+	cfg.MaxConns = int32(max(b.opt.rawWorkers, 4))
+	cfg.ConnConfig.RuntimeParams["application_name"] = "lawka-bench"
+	if b.pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
+		return err
+	}
+	return nil
+}
+
+func (b *bench) cleanup() {
+	if b.pool != nil {
+		b.pool.Close()
+	}
+	b.redis.stop(5 * time.Second)
+	if b.adminURL != "" && !b.opt.keepDB {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if admin, err := pgx.Connect(ctx, b.adminURL); err == nil {
+			_, _ = admin.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{b.opt.dbName}.Sanitize()+" WITH (FORCE)")
+			admin.Close(ctx)
+		}
+	}
+}
+
+// withDatabase returns the PostgreSQL URL (or keyword/value string) pointing at db, and
+// the database it named before.
+func withDatabase(dsn, db string) (string, string, error) {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		u, err := url.Parse(dsn)
+		if err != nil {
+			return "", "", fmt.Errorf("LAWKA_DATABASE_URL: %w", err)
+		}
+		old := strings.TrimPrefix(u.Path, "/")
+		u.Path = "/" + db
+		u.RawPath = ""
+		return u.String(), old, nil
+	}
+	re := regexp.MustCompile(`(^|\s)dbname=\S+`)
+	old := ""
+	if m := re.FindString(dsn); m != "" {
+		old = strings.TrimPrefix(strings.TrimSpace(m), "dbname=")
+		return re.ReplaceAllString(dsn, "${1}dbname="+db), old, nil
+	}
+	return dsn + " dbname=" + db, old, nil
+}
+
+// startRedis runs a private redis-server for the benchmark (same persistence as
+// scripts/services.sh: append-only file, fsync every second). A private server keeps
+// the benchmark's pub/sub traffic away from any development server on the machine.
+func (b *bench) startRedis(ctx context.Context) error {
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		return errors.New("redis-server is not installed (apt-get install redis-server); the benchmark runs its own")
+	}
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	dir, err := filepath.Abs(filepath.Join(b.opt.work, "redis"))
+	if err != nil {
+		return err
+	}
+	_ = os.RemoveAll(dir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	b.redis, err = startChild("redis-server", filepath.Join(b.opt.work, "redis.log"), childEnv(), bin,
+		"--bind", "127.0.0.1", "--port", strconv.Itoa(port), "--dir", dir, "--save", "", "--appendonly", "yes",
+		"--daemonize", "no", "--protected-mode", "no")
+	if err != nil {
+		return err
+	}
+	b.redisURL, b.redisPort = fmt.Sprintf("redis://127.0.0.1:%d/0", port), port
+	for i := 0; ; i++ {
+		out, err := commandOutput(ctx, "redis-cli", "-p", strconv.Itoa(port), "ping")
+		if err == nil && out == "PONG" {
+			break
+		}
+		if b.redis.exited() || i > 100 {
+			return fmt.Errorf("redis-server did not start: %s", b.redis.tail())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if v, err := commandOutput(ctx, "redis-server", "--version"); err == nil {
+		if m := regexp.MustCompile(`v=(\S+)`).FindStringSubmatch(v); m != nil {
+			b.report.Machine.Redis = m[1]
+		}
+	}
+	b.logf("private redis-server on 127.0.0.1:%d", port)
+	return nil
+}
+
+func (b *bench) lawkaEnv(addr string) []string {
+	return childEnv(
+		"LAWKA_ADDR="+addr,
+		"LAWKA_DATABASE_URL="+b.dbURL,
+		"LAWKA_REDIS_URL="+b.redisURL,
+		"LAWKA_PUBLIC_URL="+publicURL,
+		"LAWKA_ENV=prod",
+		"LAWKA_TRUSTED_PROXIES=127.0.0.1/32",
+		"LAWKA_LOG_LEVEL=warn",
+		"LAWKA_REQUIRE_2FA_FOR_STAFF=false",
+	)
+}
+
+func (b *bench) runLawka(ctx context.Context, env []string, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, b.opt.lawka, args...)
+	cmd.Env = env
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// server is a running HTTP server under test.
+type server struct {
+	*child
+	addr string // host:port
+}
+
+func (s server) url(path string) string { return "http://" + s.addr + path }
+
+// startLawka starts one `lawka serve` and waits until it is ready.
+func (b *bench) startLawka(ctx context.Context, name string) (server, error) {
+	port, err := freePort()
+	if err != nil {
+		return server{}, err
+	}
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	c, err := startChild(name, filepath.Join(b.opt.work, name+".log"), b.lawkaEnv(addr), b.opt.lawka, "serve")
+	if err != nil {
+		return server{}, err
+	}
+	s := server{child: c, addr: addr}
+	if err := waitHTTP(ctx, c, s.url("/readyz"), 60*time.Second); err != nil {
+		c.stop(5 * time.Second)
+		return server{}, err
+	}
+	return s, nil
+}
+
+// startBaseline starts one of this tool's own servers (noop-server, hub-server).
+func (b *bench) startBaseline(ctx context.Context, kind string) (server, error) {
+	port, err := freePort()
+	if err != nil {
+		return server{}, err
+	}
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	c, err := startChild(kind, filepath.Join(b.opt.work, kind+".log"), childEnv(), b.self, kind, "-addr", addr)
+	if err != nil {
+		return server{}, err
+	}
+	s := server{child: c, addr: addr}
+	if err := waitHTTP(ctx, c, s.url("/healthz"), 30*time.Second); err != nil {
+		c.stop(5 * time.Second)
+		return server{}, err
+	}
+	return s, nil
+}
+
+// api calls the JSON API as the benchmark's moderator.
+func (b *bench) api(ctx context.Context, s server, method, path string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		raw, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(raw)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, s.url(path), body)
+	if err != nil {
+		return err
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Accept", "application/json")
+	if b.token != "" {
+		req.Header.Set("Authorization", "Bearer "+b.token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("%s %s: status %d: %s", method, path, resp.StatusCode, clip(raw, 300))
+	}
+	if out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			return fmt.Errorf("%s %s: %w: %s", method, path, err, clip(raw, 300))
+		}
+	}
+	return nil
+}
+
+func (b *bench) login(ctx context.Context, s server) error {
+	var out struct {
+		Token string `json:"token"`
+	}
+	b.token = ""
+	if err := b.api(ctx, s, http.MethodPost, "/api/v1/auth/login", map[string]string{"email": benchEmail, "password": benchPassword}, &out); err != nil {
+		return fmt.Errorf("signing in: %w", err)
+	}
+	if out.Token == "" {
+		return errors.New("signing in: no token in the answer")
+	}
+	b.token = out.Token
+	return nil
+}
+
+// poll is an open poll to vote in.
+type poll struct {
+	ID      int64
+	Options []int64
+}
+
+func (b *bench) openPoll(ctx context.Context, s server, question string) (poll, error) {
+	var out struct {
+		Poll struct {
+			ID      int64 `json:"id"`
+			Options []struct {
+				ID int64 `json:"id"`
+			} `json:"options"`
+		} `json:"poll"`
+	}
+	in := map[string]any{"question": question, "kind": "single", "options": []string{"Tak", "Nie", "Nie wiem", "Wstrzymuję się"},
+		"eligibility": "open"}
+	if err := b.api(ctx, s, http.MethodPost, "/api/v1/polls", in, &out); err != nil {
+		return poll{}, err
+	}
+	p := poll{ID: out.Poll.ID}
+	for _, o := range out.Poll.Options {
+		p.Options = append(p.Options, o.ID)
+	}
+	if err := b.api(ctx, s, http.MethodPost, fmt.Sprintf("/api/v1/polls/%d/open", p.ID), nil, nil); err != nil {
+		return poll{}, err
+	}
+	return p, nil
+}
+
+// voteBuilder makes the raw request of vote i: a new participant (no cookie) from its
+// own address (X-Forwarded-For from a trusted proxy), choosing the options in turn.
+func (b *bench) voteBuilder(p poll, n int) func([]byte, int) []byte {
+	base := b.voters
+	b.voters += int64(n)
+	path := fmt.Sprintf("/api/v1/polls/%d/votes", p.ID)
+	idem := b.opt.idempotency
+	return func(dst []byte, i int) []byte {
+		g := base + int64(i) + 1
+		opt := p.Options[i%len(p.Options)]
+		var room [40]byte
+		body := strconv.AppendInt(append(room[:0], `{"option_ids":[`...), opt, 10)
+		body = append(body, "]}"...)
+		dst = append(dst, "POST "...)
+		dst = append(dst, path...)
+		dst = append(dst, " HTTP/1.1\r\nHost: localhost:8080\r\nUser-Agent: lawka-bench\r\nAccept: application/json\r\n"+
+			"Content-Type: application/json\r\nX-Forwarded-For: 10."...)
+		dst = strconv.AppendInt(dst, g>>16&255, 10)
+		dst = append(dst, '.')
+		dst = strconv.AppendInt(dst, g>>8&255, 10)
+		dst = append(dst, '.')
+		dst = strconv.AppendInt(dst, g&255, 10)
+		if idem {
+			dst = append(dst, "\r\nIdempotency-Key: bench-"...)
+			dst = strconv.AppendInt(dst, g, 10)
+		}
+		dst = append(dst, "\r\nContent-Length: "...)
+		dst = strconv.AppendInt(dst, int64(len(body)), 10)
+		dst = append(dst, "\r\n\r\n"...)
+		return append(dst, body...)
+	}
+}
+
+// Counts is the exactness check after votes: what the tool saw acknowledged, what the
+// API reports and what PostgreSQL holds.
+type Counts struct {
+	Acked, API, DB int
+	NoDB           bool // a baseline without a database
+	OptionsMatch   bool
+	Err            string
+}
+
+// Exact says whether they all agree.
+func (c Counts) Exact() bool {
+	return c.Err == "" && c.Acked == c.API && (c.NoDB || c.Acked == c.DB) && c.OptionsMatch
+}
+
+func (b *bench) verify(ctx context.Context, s server, p poll, res Result) Counts {
+	acked := map[int64]int{}
+	var c Counts
+	for i := 0; i < res.N; i++ {
+		if res.Status[i] == http.StatusCreated {
+			acked[p.Options[i%len(p.Options)]]++
+			c.Acked++
+		}
+	}
+	var out struct {
+		Total   int `json:"total"`
+		Options []struct {
+			ID    int64 `json:"id"`
+			Votes int   `json:"votes"`
+		} `json:"options"`
+	}
+	if err := b.api(ctx, s, http.MethodGet, fmt.Sprintf("/api/v1/polls/%d/results", p.ID), nil, &out); err != nil {
+		c.Err = err.Error()
+		return c
+	}
+	c.API = out.Total
+	c.OptionsMatch = true
+	for _, o := range out.Options {
+		if o.Votes != acked[o.ID] {
+			c.OptionsMatch = false
+		}
+	}
+	rows, err := b.pool.Query(ctx, `SELECT c.option_id, count(*) FROM ballots b JOIN ballot_choices c ON c.ballot_id = b.id
+		WHERE b.poll_id = $1 GROUP BY c.option_id`, p.ID)
+	if err == nil {
+		var id int64
+		var n int
+		_, err = pgx.ForEachRow(rows, []any{&id, &n}, func() error {
+			if n != acked[id] {
+				c.OptionsMatch = false
+			}
+			return nil
+		})
+	}
+	if err == nil {
+		err = b.pool.QueryRow(ctx, `SELECT count(*) FROM ballots WHERE poll_id = $1`, p.ID).Scan(&c.DB)
+	}
+	if err != nil {
+		c.Err = err.Error()
+	}
+	return c
+}

@@ -1,0 +1,68 @@
+// Command lawka-bench measures live polls and writes BENCHMARKS.md: S1, how fast votes
+// are acknowledged (rate steps, a burst of 4,092 votes at once, exact counts afterwards),
+// and S2, how tallies fan out to 1,000–10,000 websocket clients split over two
+// instances. Every figure comes with a raw baseline measured in the same run: a no-op
+// Fiber route, redis-benchmark HINCRBY, ballots inserted straight into PostgreSQL, and a
+// minimal gorilla/websocket hub.
+//
+//	lawka-bench run [flags]           the whole benchmark (make bench); needs LAWKA_DATABASE_URL
+//	lawka-bench noop-server -addr A   the no-op route (S1 baseline), run by `run` as a child
+//	lawka-bench hub-server -addr A    the minimal hub (S2 baseline), run by `run` as a child
+//
+// It never touches the development data: it drops and creates its own database
+// (lawka_bench by default) on the same PostgreSQL server and starts a private
+// redis-server, because Redis pub/sub channels are shared by all database numbers.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:])
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "lawka-bench:", err)
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		usage()
+		return errors.New("a command is needed")
+	}
+	switch args[0] {
+	case "run":
+		return runBench(ctx, args[1:])
+	case "noop-server":
+		return runNoopServer(ctx, args[1:])
+	case "hub-server":
+		return runHubServer(ctx, args[1:])
+	case "-h", "--help", "help":
+		usage()
+		return nil
+	}
+	usage()
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+func usage() {
+	fmt.Fprint(os.Stderr, `Usage:
+  lawka-bench run [flags]           run S1 and S2 with their baselines and write BENCHMARKS.md
+  lawka-bench noop-server -addr A   serve the no-op vote route (the S1 baseline)
+  lawka-bench hub-server -addr A    serve the minimal websocket hub (the S2 baseline)
+
+Run "lawka-bench run -h" for the flags.
+`)
+}
