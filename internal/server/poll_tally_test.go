@@ -352,3 +352,58 @@ func TestModeratorsWatchHiddenResultsLive(t *testing.T) {
 		t.Fatalf("console page: %d\n%s", r.StatusCode, r.Body)
 	}
 }
+
+// TestRedisDownDuringVoting: without Redis, votes are still taken (PostgreSQL holds them)
+// and results are counted in PostgreSQL; once Redis is back, its tally catches up.
+func TestRedisDownDuringVoting(t *testing.T) {
+	t.Parallel()
+	s := servertest.Start(t, servertest.Options{ProxyRedis: true})
+	p, _ := newPoll(t, s, map[string]any{"question": "Bez Redisa?", "kind": "single",
+		"options": []string{"A", "B"}, "eligibility": "open"})
+	before := burst(t, s, p.Poll.ID, 10, func(i int) int64 { return p.Poll.Options[0].ID })
+
+	s.RedisProxy.Cut()
+	during := burst(t, s, p.Poll.ID, 10, func(i int) int64 { return p.Poll.Options[1].ID })
+	if res := results(t, s, p.Poll.ID); res.Total != before+during || res.Options[1].Votes != int64(during) {
+		t.Fatalf("results while Redis is down: %+v", res)
+	}
+
+	s.RedisProxy.Restore()
+	after := burst(t, s, p.Poll.ID, 10, func(i int) int64 { return p.Poll.Options[1].ID })
+	if res := results(t, s, p.Poll.ID); res.Total != before+during+after {
+		t.Fatalf("results after Redis came back: %+v", res)
+	}
+	// Redis missed the changes made while it was away: the reconciler sees it stuck
+	// behind PostgreSQL and rebuilds it.
+	polls := s.Server.Polls()
+	polls.Reconcile(context.Background())
+	polls.Reconcile(context.Background())
+	assertRedisMatches(t, s, p.Poll.ID)
+}
+
+// TestRedisAnswersLostMidCommand: the connection to Redis is reset after commands were
+// sent but before their answers came back, again and again while people vote. The Redis
+// client retries; a retried tally change must not count twice.
+func TestRedisAnswersLostMidCommand(t *testing.T) {
+	t.Parallel()
+	s := servertest.Start(t, servertest.Options{ProxyRedis: true})
+	p, _ := newPoll(t, s, map[string]any{"question": "Zerwane połączenie?", "kind": "single",
+		"options": []string{"A", "B"}, "eligibility": "open"})
+	total := 0
+	for round := 1; round <= 12; round++ {
+		s.RedisProxy.ResetAfterRequest(round%4 + 1)
+		total += burst(t, s, p.Poll.ID, 5, func(i int) int64 { return p.Poll.Options[i%2].ID })
+	}
+	s.RedisProxy.ResetAfterRequest(0)
+	if res := results(t, s, p.Poll.ID); res.Total != total {
+		t.Fatalf("results %+v, want %d", res, total)
+	}
+	// A change counted twice would show as drift at the same change number; one whose
+	// every retry failed leaves Redis behind, which the second round repairs.
+	polls := s.Server.Polls()
+	if drift := polls.Reconcile(context.Background()); drift != 0 {
+		t.Fatalf("drift %d after retried commands", drift)
+	}
+	polls.Reconcile(context.Background())
+	assertRedisMatches(t, s, p.Poll.ID)
+}
