@@ -92,9 +92,10 @@ func ErrorHandler(r *render.Renderer, log *slog.Logger) fiber.ErrorHandler {
 
 // connectionLost tells the other ways a pooled PostgreSQL connection dies under a
 // request: the server shut down or restarted (it sends FATAL 57P01 "terminating
-// connection due to administrator command" to every session), or the connection ended
+// connection due to administrator command" to every session), the connection ended
 // without a word (pgx returns io.ErrUnexpectedEOF; request bodies never reach the
-// error handler with it, DecodeJSON turns them into problems).
+// error handler with it, DecodeJSON turns them into problems), or the request went on
+// using a connection that an earlier failure had closed (pgconn.ErrConnClosed).
 func connectionLost(err error) bool {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
@@ -105,7 +106,7 @@ func connectionLost(err error) bool {
 		}
 		return false
 	}
-	return errors.Is(err, io.ErrUnexpectedEOF)
+	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, pgconn.ErrConnClosed)
 }
 
 func toProblem(err error) *problem.Error {

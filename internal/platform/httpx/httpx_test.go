@@ -162,6 +162,7 @@ func TestLostDependencyConnectionsAre503(t *testing.T) {
 		{"PostgreSQL shut down or restarted", fmt.Errorf("voting: %w", &pgconn.PgError{Severity: "FATAL", Code: "57P01"}), 503},
 		{"PostgreSQL still starting", &pgconn.PgError{Severity: "FATAL", Code: "57P03"}, 503},
 		{"connection ended without a word", fmt.Errorf("voting: %w", io.ErrUnexpectedEOF), 503},
+		{"a connection an earlier failure closed", fmt.Errorf("voting: %w", pgconn.ErrConnClosed), 503},
 		{"a constraint is a bug, not an outage", &pgconn.PgError{Code: "23505"}, 500},
 		{"a syntax error is a bug", &pgconn.PgError{Code: "42601"}, 500},
 	}
