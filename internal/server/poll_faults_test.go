@@ -153,6 +153,58 @@ func TestPostgresRestartDuringVoting(t *testing.T) {
 	}
 }
 
+// TestVotesWhosePostgresAnswerIsLost: the connection to PostgreSQL breaks after the
+// server sent a command and before the answer came back (the command may have been
+// carried out, a COMMIT included), at each step of a vote in turn. The voter is told to
+// try again (503), never that the server failed, and the retry with the same
+// Idempotency-Key is counted once, with the receipt of the first answer when there was
+// one.
+func TestVotesWhosePostgresAnswerIsLost(t *testing.T) {
+	t.Parallel()
+	s := servertest.Start(t, servertest.Options{ProxyDatabase: true})
+	p, _ := newPoll(t, s, map[string]any{"question": "Zgubiona odpowiedź bazy?", "kind": "single",
+		"options": []string{"Tak", "Nie"}, "eligibility": "open"})
+	path := fmt.Sprintf("/api/v1/polls/%d/votes", p.Poll.ID)
+	const steps = 12 // more requests to PostgreSQL than one vote makes
+	receipts := make([]string, 0, steps)
+	lost := 0
+	for k := 1; k <= steps; k++ {
+		v := anonymousVoter(t, s)
+		vote := func() servertest.Response {
+			return v.Do(http.MethodPost, path, map[string]any{"option_ids": []int64{p.Poll.Options[k%2].ID}},
+				"Idempotency-Key", fmt.Sprintf("lost-%d", k))
+		}
+		s.DBProxy.ResetAfterRequest(k)
+		first := vote()
+		s.DBProxy.ResetAfterRequest(0)
+		who := fmt.Sprintf("a vote whose %d. request to PostgreSQL lost its answer", k)
+		switch first.StatusCode {
+		case http.StatusCreated:
+		case http.StatusServiceUnavailable:
+			requireUnavailable(t, first, who)
+			lost++
+		default:
+			t.Errorf("%s: %d %s, want 201, or 503 to try again", who, first.StatusCode, first.Body)
+		}
+		again, _ := voteUntilAcknowledged(t, vote, who+", sent again")
+		got := receiptOf(t, again)
+		if first.StatusCode == http.StatusCreated && receiptOf(t, first) != got {
+			t.Errorf("%s: receipt %s when sent again, %s the first time", who, got, receiptOf(t, first))
+		}
+		receipts = append(receipts, got)
+	}
+	if lost == 0 {
+		t.Fatalf("no vote lost an answer from PostgreSQL in %d tries: the proxy did not cut any vote", steps)
+	}
+	if n := scalar[int](t, s, `SELECT count(*)::int FROM ballots WHERE poll_id = $1`, p.Poll.ID); n != steps {
+		t.Fatalf("%d ballots for %d voters", n, steps)
+	}
+	if n := scalar[int](t, s, `SELECT count(*)::int FROM ballots WHERE poll_id = $1 AND receipt = ANY($2)`, p.Poll.ID, receipts); n != steps {
+		t.Fatalf("%d ballots with the %d acknowledged receipts", n, steps)
+	}
+	t.Logf("%d of %d votes lost an answer from PostgreSQL and were retried", lost, steps)
+}
+
 // voteUntilAcknowledged sends a vote until it is acknowledged (201 or 200), as a client
 // honouring 503 would, and returns the answer and how many requests it took. A pool may
 // still hold connections an outage broke, so a request can fail on one (503) before the
