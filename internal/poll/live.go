@@ -81,7 +81,7 @@ type liveTallies struct {
 
 // redisWait bounds how long a vote's answer waits for Redis: a slow or absent Redis must
 // not hold up votes that are already committed (the reconciler catches up later).
-const redisWait = 250 * time.Millisecond
+const redisWait = time.Second
 
 func (l liveTallies) keys(id int64) []string {
 	tag := "{" + strconv.FormatInt(id, 10) + "}"

@@ -36,8 +36,16 @@ type watcher struct {
 
 	drift    prometheus.Gauge
 	rebuilds *prometheus.CounterVec
-	redisBad atomic.Bool // logged once per outage
+	redisBad atomic.Bool  // logged once per outage
+	downTill atomic.Int64 // after a Redis failure, votes skip Redis until then (unix ns)
 }
+
+// redisDownFor is how long votes leave Redis alone after it failed; the reconciler
+// brings it up to date afterwards.
+const redisDownFor = time.Second
+
+// redisSkipped says whether Redis failed a moment ago.
+func (w *watcher) redisSkipped() bool { return time.Now().UnixNano() < w.downTill.Load() }
 
 func newWatcher(s *Service) *watcher {
 	return &watcher{svc: s, kick: make(chan struct{}, 1), dirty: map[int64]bool{}, published: map[int64]time.Time{},
@@ -94,7 +102,7 @@ func (w *watcher) changed(id int64) {
 // applyLive brings committed changes to Redis and marks them for viewers.
 func (s *Service) applyLive(ctx context.Context, changes []change) {
 	for _, ch := range changes {
-		if s.live != nil {
+		if s.live != nil && !s.watch.redisSkipped() {
 			rctx, cancel := context.WithTimeout(ctx, redisWait)
 			missing, err := s.live.apply(rctx, ch.pollID, ch.epoch, ch.seq, ch.delta)
 			cancel()
@@ -119,6 +127,7 @@ func (s *Service) refresh(ctx context.Context, id int64) {
 }
 
 func (w *watcher) redisDown(err error) {
+	w.downTill.Store(time.Now().Add(redisDownFor).UnixNano())
 	if !w.redisBad.Swap(true) {
 		w.svc.log.Warn("poll: Redis tallies unavailable; votes go on in PostgreSQL and results are counted there", "error", err)
 	}

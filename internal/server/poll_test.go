@@ -224,6 +224,7 @@ func TestConcurrentVotesCountExactlyOnce(t *testing.T) {
 			t.Errorf("option %d: %d votes, want %d", o.ID, o.Votes, want[o.ID])
 		}
 	}
+	assertRedisMatches(t, s, p.Poll.ID) // the live tally too, change for change
 }
 
 // TestVotesRacingTheCloseAreAllOrNothing: every vote answered 2xx is stored; every vote

@@ -30,6 +30,9 @@ func Open(url, prefix string) (*Client, error) {
 	opt.DialTimeout = 3 * time.Second
 	opt.ReadTimeout = 2 * time.Second
 	opt.WriteTimeout = 2 * time.Second
+	// A caller's deadline bounds the command: a hung Redis must not hold up a request
+	// longer than the caller allows (votes wait for it only briefly).
+	opt.ContextTimeoutEnabled = true
 	return &Client{Client: redis.NewClient(opt), prefix: prefix}, nil
 }
 
