@@ -228,6 +228,7 @@ var authzTable = []authzRow{
 	authzRoute("GET /dev/mail", AdminOnly),
 
 	// JSON API.
+	authzRoute("GET /api/v1/openapi.json", Public),
 	authzRoute("GET /api/v1/neighbourhoods", Public),
 	authzRoute("GET /api/v1/allies", Public),
 	authzRoute("POST /api/v1/auth/register", Public),

@@ -131,6 +131,7 @@ func (s *Server) routes() {
 
 	// JSON API.
 	api := app.Group("/api/v1")
+	api.Get("/openapi.json", s.openAPI)
 	api.Get("/neighbourhoods", s.neighbourhoods.APIList)
 	api.Get("/allies", s.signatures.APIAllies)
 	api.Post("/auth/register", s.accounts.APIRegister)
