@@ -29,7 +29,7 @@ type options struct {
 	systems, cpuProfile              string
 	dbName                           string
 	quick, keepDB, idempotency, perf bool
-	quietBelow                       float64
+	quietBelow, othersMax            float64
 	quietWait                        time.Duration
 
 	stepDur    time.Duration
@@ -63,6 +63,7 @@ func parseOptions(args []string) (options, error) {
 	fs.BoolVar(&o.keepDB, "keep-db", false, "leave the benchmark database behind for inspection")
 	fs.Float64Var(&o.quietBelow, "quiet-below", 25, "wait until the machine is less busy than this (%) before starting")
 	fs.DurationVar(&o.quietWait, "quiet-wait", 3*time.Minute, "wait at most this long for a quiet machine (0: do not wait)")
+	fs.Float64Var(&o.othersMax, "others-max", 35, "measure again when other processes took more than this share of a core (%)")
 	fs.BoolVar(&o.idempotency, "idempotency-key", false, "send an Idempotency-Key with every vote")
 	_, perfErr := exec.LookPath("perf")
 	fs.BoolVar(&o.perf, "perf", perfErr == nil, "profile the server with perf at S1's first failing rate")
@@ -150,7 +151,7 @@ func runBench(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	b := &bench{opt: opt, report: &Report{Command: opt.command, Quick: opt.quick, Started: time.Now()}}
+	b := &bench{opt: opt, report: &Report{Command: opt.command, Quick: opt.quick, OthersMax: opt.othersMax, Started: time.Now()}}
 	b.logf = func(format string, args ...any) {
 		fmt.Fprintf(os.Stderr, "%s  %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
 	}

@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -113,4 +115,44 @@ func childEnv(extra ...string) []string {
 		}
 	}
 	return append(env, extra...)
+}
+
+// scrapeMetrics reads a Prometheus text page into "name{labels}" → value (0 values and
+// comments skipped); an unreachable page gives an empty map.
+func scrapeMetrics(url string) map[string]float64 {
+	out := map[string]float64{}
+	client := &http.Client{Timeout: 5 * time.Second}
+	resp, err := client.Get(url)
+	if err != nil {
+		return out
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		return out
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		if i < 0 {
+			continue
+		}
+		if v, err := strconv.ParseFloat(line[i+1:], 64); err == nil {
+			out[line[:i]] = v
+		}
+	}
+	return out
+}
+
+// metricDelta is after − before for every series of name (summed over labels).
+func metricDelta(before, after map[string]float64, name string) float64 {
+	sum := 0.0
+	for k, v := range after {
+		if k == name || strings.HasPrefix(k, name+"{") {
+			sum += v - before[k]
+		}
+	}
+	return sum
 }

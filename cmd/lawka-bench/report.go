@@ -13,6 +13,7 @@ import (
 type Report struct {
 	Command           string
 	Quick             bool
+	OthersMax         float64
 	Started, Finished time.Time
 	Machine           Machine
 	S1                *S1Report
@@ -83,6 +84,20 @@ func (r *Report) summary() []summaryRow {
 		why := ""
 		if fail != nil {
 			why = fmt.Sprintf("At %s votes/s (the first failing step: %s) %s.", num(fail.Rate), fail.Why, cpuSentence(fail.CPU, "lawka serve"))
+			if fail.PoolAcquires > 0 && fail.Stats.Sent > 0 {
+				why += fmt.Sprintf(" Votes waited %s on average for a PostgreSQL connection (lawka_db_pool_acquire_wait_seconds_total).",
+					ms(time.Duration(fail.PoolWait/float64(fail.Stats.Sent)*1e9)))
+			}
+			if pr := s.Profile; pr != nil && len(pr.Waits) > 0 {
+				var top []string
+				for i, w := range pr.Waits {
+					if i == 4 {
+						break
+					}
+					top = append(top, fmt.Sprintf("%s %.0f %%", w.What, w.Percent))
+				}
+				why += fmt.Sprintf(" lawka's PostgreSQL connections at %s votes/s: %s.", num(pr.Rate), strings.Join(top, ", "))
+			}
 			if s.Profile != nil && len(s.Profile.ByLawka) > 0 {
 				why += " " + profileSentence(s.Profile)
 			}
@@ -316,10 +331,10 @@ func (r *Report) Markdown() string {
 	p("- **Voters.** Every vote is a new anonymous participant (no cookie) from its own address (`X-Forwarded-For` from a trusted proxy, `LAWKA_TRUSTED_PROXIES=127.0.0.1/32`), choosing the four options in turn. Each S1 step votes in a fresh open poll.")
 	p("- **Exact counts.** After every step and the burst: votes answered 201 = `total` of `GET /api/v1/polls/{id}/results` = ballots of the poll counted in PostgreSQL, and per option likewise.")
 	p("- **Servers.** `lawka serve` with `LAWKA_ENV=prod`, `LAWKA_LOG_LEVEL=warn`, against the run's own database and Redis. S2 runs two instances with one public origin (`%s`), clients alternating between them and votes alternating between them; fresh processes for every client count.", publicURL)
-	p("- **Baselines** run in their own processes under the same driver and clients: a Fiber app whose vote route answers 201 at once; a minimal gorilla/websocket hub (counts votes in memory, encodes the tally once ten times a second when it changed, one writer goroutine per client keeping only the newest tally); ballots inserted by pgx straight into PostgreSQL in batches, each batch one durable transaction; `redis-benchmark` HINCRBY.")
-	p("- **S2 latency** of a tally with total T is the time it reached a client minus the time the T-th vote was sent; p50/p99/max over every tally every client received. **Lost**: a client whose last tally is not the final total 5 s after the last vote. **Out of order**: a tally whose `data.version` (or, without one, `total`) is lower than one the client showed before; tallies the client's `seq` says it has already passed are ignored as the browser does (counted as stale). **Seq gaps** are counted (the browser would resubscribe; the tool keeps reading).")
+	p("- **Baselines** run in their own processes under the same driver and clients: a Fiber app whose vote route answers 201 at once; a lean gorilla/websocket hub (counts votes in memory; ten times a second, when the tally changed, encodes it once as a prepared message and writes it to every client from one writer per core; one reader goroutine and a 512-byte read buffer per client); ballots inserted by pgx straight into PostgreSQL in batches, each batch one durable transaction; `redis-benchmark` HINCRBY.")
+	p("- **S2 latency** of a tally with total T is the time it reached a client minus the time the T-th vote was sent, in send order (the newest of the T counted votes left no earlier, so this is an upper bound when votes commit out of order); p50/p99/max over every tally every client received. **Lost**: a client whose last tally is not the final total 5 s after the last vote. **Out of order**: a tally whose `data.version` (or, without one, `total`) is lower than one the client showed before; tallies the client's `seq` says it has already passed are ignored as the browser does (counted as stale). **Seq gaps** are counted (the browser would resubscribe; the tool keeps reading).")
 	p("- **Memory per idle connection**: VmRSS of the server processes with every client subscribed and idle for 2 s, minus VmRSS before the first client, over the clients. **Deliveries per CPU-second**: tally messages received by all clients during the voting window (until every client had the final total) over the user+system CPU time of the server processes in that window (from /proc), which includes taking the votes.")
-	p("- **CPU columns** are percentages of one core over the step (100 %% = one core busy); \"machine\" is the share of all cores.")
+	p("- **CPU columns** are percentages of one core over the window (100 %% = one core busy), from /proc: the servers under test, PostgreSQL (its shared processes and the backends of the bench database), the private Redis, the load tool, and \"others\" (everything else the machine did: other people's builds and tests); \"machine\" is the share of all cores. A measurement during which others took more than %.0f %% of a core is repeated (up to three times for S1 steps and the burst, twice for S2 runs) and the least disturbed attempt is kept.", r.OthersMax)
 	return w.String()
 }
 
@@ -341,11 +356,15 @@ func (r *Report) writeS1(p func(string, ...any)) {
 		p("")
 		p("%s connections, opened beforehand and idle (a room of phones on the poll page), each sends one vote at the same moment.", num(float64(bu.N)))
 		p("")
-		p("| first vote sent → last acknowledged | acknowledged (201) | errors | p50 | p99 | max | API total | ballots in PostgreSQL | exact | lawka CPU | PostgreSQL CPU | machine |")
-		p("|---|---|---|---|---|---|---|---|---|---|---|---|")
-		p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |", ms(bu.Absorb), num(float64(bu.Stats.OK)), errorList(bu.Stats.Errors),
+		p("| first vote sent → last acknowledged | acknowledged (201) | errors | p50 | p99 | max | API total | ballots in PostgreSQL | exact | lawka CPU | PostgreSQL CPU | others | machine |")
+		p("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+		p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |", ms(bu.Absorb), num(float64(bu.Stats.OK)), errorList(bu.Stats.Errors),
 			ms(bu.Stats.P50), ms(bu.Stats.P99), ms(bu.Stats.Max), num(float64(bu.Counts.API)), num(float64(bu.Counts.DB)), yes(bu.Counts.Exact()),
-			pctCore(bu.CPU, bu.CPU.Servers), pctCore(bu.CPU, bu.CPU.Postgres), machineBusy(bu.CPU))
+			pctCore(bu.CPU, bu.CPU.Servers), pctCore(bu.CPU, bu.CPU.Postgres), pctCore(bu.CPU, bu.CPU.MachineOthers), machineBusy(bu.CPU))
+		if bu.Attempts > 1 {
+			p("")
+			p("The least disturbed of %d attempts (other work on the machine disturbed the others).", bu.Attempts)
+		}
 		p("")
 	}
 	if rc := s.Raw; rc != nil {
@@ -367,18 +386,27 @@ func (r *Report) writeS1(p func(string, ...any)) {
 		p("")
 	}
 	if pr := s.Profile; pr != nil {
-		p("### Where the CPU went (perf, whole machine, %s votes/s for %s)", num(pr.Rate), pr.Duration)
+		p("### Where the time went at %s votes/s (%s)", num(pr.Rate), pr.Duration)
 		p("")
-		if pr.Err != "" {
-			p("perf failed: %s", pr.Err)
+		p("Votes at the first failing rate, once more, while the tool watched: votes were acknowledged at %s/s, p50 %s, p99 %s, %s.",
+			num(pr.Stats.Rate), ms(pr.Stats.P50), ms(pr.Stats.P99), errorList(pr.Stats.Errors))
+		p("")
+		if len(pr.Waits) > 0 {
+			p("What lawka's PostgreSQL connections were doing (`pg_stat_activity`, sampled every 10 ms, %s observations):", num(float64(pr.Samples)))
 			p("")
-			return
+			perfTable(p, "state or wait event", pr.Waits)
 		}
-		p("During the profile votes were acknowledged at %s/s, p50 %s, p99 %s, %s.", num(pr.Stats.Rate), ms(pr.Stats.P50), ms(pr.Stats.P99), errorList(pr.Stats.Errors))
-		p("")
-		perfTable(p, "process", pr.ByComm)
-		perfTable(p, "function in lawka serve (share of its samples; [k] kernel)", pr.ByLawka)
-		perfTable(p, "function in PostgreSQL (share of its samples; [k] kernel)", pr.ByPG)
+		if pr.Err != "" {
+			p("perf: %s", pr.Err)
+			p("")
+		}
+		if len(pr.ByComm) > 0 {
+			p("perf over the whole machine (499 samples per second per core):")
+			p("")
+			perfTable(p, "process", pr.ByComm)
+			perfTable(p, "function in lawka serve (share of its samples; [k] kernel)", pr.ByLawka)
+			perfTable(p, "function in PostgreSQL (share of its samples; [k] kernel)", pr.ByPG)
+		}
 	}
 }
 
@@ -386,7 +414,7 @@ func perfTable(p func(string, ...any), what string, lines []PerfLine) {
 	if len(lines) == 0 {
 		return
 	}
-	p("| samples | %s |", what)
+	p("| share | %s |", what)
 	p("|---|---|")
 	for _, l := range lines {
 		p("| %.1f %% | `%s` |", l.Percent, strings.ReplaceAll(l.What, "|", "\\|"))
@@ -396,16 +424,19 @@ func perfTable(p func(string, ...any), what string, lines []PerfLine) {
 
 func stepTable(p func(string, ...any), steps []Step, counts bool) {
 	if counts {
-		p("| target/s | answered/s | p50 | p99 | max | errors | exact counts | lawka CPU | PostgreSQL CPU | Redis CPU | tool CPU | machine | result |")
-		p("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+		p("| target/s | answered/s | p50 | p99 | max | errors | exact counts | DB pool wait per vote | lawka CPU | PostgreSQL CPU | Redis CPU | tool CPU | others | machine | result |")
+		p("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	} else {
-		p("| target/s | answered/s | p50 | p99 | max | errors | server CPU | tool CPU | machine | result |")
-		p("|---|---|---|---|---|---|---|---|---|---|")
+		p("| target/s | answered/s | p50 | p99 | max | errors | server CPU | tool CPU | others | machine | result |")
+		p("|---|---|---|---|---|---|---|---|---|---|---|")
 	}
 	for _, st := range steps {
 		result := "pass"
 		if !st.Pass {
 			result = "fail: " + st.Why
+		}
+		if st.Attempts > 1 {
+			result += fmt.Sprintf(" (least disturbed of %d attempts)", st.Attempts)
 		}
 		if counts {
 			exact := "—"
@@ -415,13 +446,17 @@ func stepTable(p func(string, ...any), steps []Step, counts bool) {
 					exact += fmt.Sprintf(" (acked %d, API %d, DB %d)", st.Counts.Acked, st.Counts.API, st.Counts.DB)
 				}
 			}
-			p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |", num(st.Rate), num(st.Stats.Rate), ms(st.Stats.P50), ms(st.Stats.P99),
-				ms(st.Stats.Max), num(float64(st.Stats.ErrorCount())), exact, pctCore(st.CPU, st.CPU.Servers), pctCore(st.CPU, st.CPU.Postgres),
-				pctCore(st.CPU, st.CPU.Redis), pctCore(st.CPU, st.CPU.Tool), machineBusy(st.CPU), result)
+			wait := "—"
+			if st.PoolAcquires > 0 && st.Stats.Sent > 0 {
+				wait = ms(time.Duration(st.PoolWait / float64(st.Stats.Sent) * 1e9))
+			}
+			p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |", num(st.Rate), num(st.Stats.Rate), ms(st.Stats.P50), ms(st.Stats.P99),
+				ms(st.Stats.Max), num(float64(st.Stats.ErrorCount())), exact, wait, pctCore(st.CPU, st.CPU.Servers), pctCore(st.CPU, st.CPU.Postgres),
+				pctCore(st.CPU, st.CPU.Redis), pctCore(st.CPU, st.CPU.Tool), pctCore(st.CPU, st.CPU.MachineOthers), machineBusy(st.CPU), result)
 		} else {
-			p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |", num(st.Rate), num(st.Stats.Rate), ms(st.Stats.P50), ms(st.Stats.P99),
+			p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |", num(st.Rate), num(st.Stats.Rate), ms(st.Stats.P50), ms(st.Stats.P99),
 				ms(st.Stats.Max), num(float64(st.Stats.ErrorCount())), pctCore(st.CPU, st.CPU.Servers), pctCore(st.CPU, st.CPU.Tool),
-				machineBusy(st.CPU), result)
+				pctCore(st.CPU, st.CPU.MachineOthers), machineBusy(st.CPU), result)
 		}
 	}
 	p("")
@@ -494,6 +529,12 @@ func (r *Report) writeS2(p func(string, ...any)) {
 		}
 		if run.Unmatched > 0 {
 			notes = append(notes, fmt.Sprintf("%d tallies arrived before the send time of the vote of their total was recorded (not in the latency figures)", run.Unmatched))
+		}
+		if run.SlowDrops > 0 {
+			notes = append(notes, fmt.Sprintf("the servers closed %s sockets as too slow (lawka_websocket_slow_drops_total)", num(run.SlowDrops)))
+		}
+		if run.Attempts > 1 {
+			notes = append(notes, fmt.Sprintf("the least disturbed of %d attempts", run.Attempts))
 		}
 		if run.Clients > 0 && !run.Settled {
 			notes = append(notes, fmt.Sprintf("not every client had the final total %s after the last vote", ms(run.Settle)))

@@ -17,16 +17,21 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // Step is one S1 rate step.
 type Step struct {
-	Rate   float64
-	Stats  Stats
-	Counts *Counts // nil for the no-op baseline
-	CPU    CPUUse
-	Pass   bool
-	Why    string
+	Rate     float64
+	Stats    Stats
+	Counts   *Counts // nil for the no-op baseline
+	CPU      CPUUse
+	Pass     bool
+	Why      string
+	Attempts int // > 1: earlier attempts were disturbed by other work on the machine
+	// From lawka's /metrics: time votes spent waiting for a PostgreSQL connection.
+	PoolAcquires, PoolWait float64
 }
 
 // Search is a rate search: the steps tried and the highest that passed.
@@ -37,11 +42,12 @@ type Search struct {
 
 // Burst is the 4,092-votes-at-once test.
 type Burst struct {
-	N      int
-	Stats  Stats
-	Absorb time.Duration // first vote sent → last acknowledgement
-	Counts Counts
-	CPU    CPUUse
+	N        int
+	Stats    Stats
+	Absorb   time.Duration // first vote sent → last acknowledgement
+	Counts   Counts
+	CPU      CPUUse
+	Attempts int
 }
 
 // RawCeiling is ballots inserted straight into PostgreSQL.
@@ -50,6 +56,7 @@ type RawCeiling struct {
 	Elapsed                          time.Duration
 	Rate                             float64
 	CPU                              CPUUse
+	Attempts                         int
 }
 
 // RedisBench is redis-benchmark's HINCRBY figure (context only).
@@ -68,6 +75,8 @@ type Profile struct {
 	ByComm   []PerfLine
 	ByLawka  []PerfLine
 	ByPG     []PerfLine
+	Waits    []PerfLine // what lawka's PostgreSQL backends were doing, sampled every 10 ms
+	Samples  int
 	Err      string
 }
 
@@ -118,23 +127,39 @@ func (b *bench) runS1(ctx context.Context) error {
 	}
 	d.Close()
 
-	if b.opt.perf {
-		rate := firstFailure(r.Lawka)
-		b.logf("S1: profiling the machine with perf at %g votes/s…", rate)
-		r.Profile = b.profile(ctx, s, rate)
-	}
+	rate := firstFailure(r.Lawka)
+	b.logf("S1: profiling at %g votes/s (PostgreSQL wait events; perf: %v)…", rate, b.opt.perf)
+	r.Profile = b.profile(ctx, s, rate)
 
 	time.Sleep(2 * time.Second)
 	b.logf("S1: burst of %d votes at once", b.opt.burst)
-	if r.Burst, err = b.burst(ctx, s); err != nil {
+	var attempts int
+	r.Burst, attempts, err = undisturbed(b, 3, func() (*Burst, CPUUse, error) {
+		bu, err := b.burst(ctx, s)
+		if err != nil {
+			return nil, CPUUse{}, err
+		}
+		time.Sleep(time.Second)
+		return bu, bu.CPU, nil
+	})
+	if err != nil {
 		return err
 	}
+	r.Burst.Attempts = attempts
 
 	time.Sleep(2 * time.Second)
 	b.logf("S1: raw ballot ceiling (%d ballots straight into PostgreSQL)", b.opt.rawBallots)
-	if r.Raw, err = b.rawCeiling(ctx, s); err != nil {
+	r.Raw, attempts, err = undisturbed(b, 2, func() (*RawCeiling, CPUUse, error) {
+		rc, err := b.rawCeiling(ctx, s)
+		if err != nil {
+			return nil, CPUUse{}, err
+		}
+		return rc, rc.CPU, nil
+	})
+	if err != nil {
 		return err
 	}
+	r.Raw.Attempts = attempts
 	r.Redis = b.redisBenchmark(ctx)
 	s.stop(20 * time.Second)
 
@@ -164,10 +189,14 @@ func (b *bench) search(ctx context.Context, step func(rate float64) (Step, error
 		if err := ctx.Err(); err != nil {
 			return false, err
 		}
-		st, err := step(rate)
+		st, attempts, err := undisturbed(b, 3, func() (Step, CPUUse, error) {
+			st, err := step(rate)
+			return st, st.CPU, err
+		})
 		if err != nil {
 			return false, err
 		}
+		st.Attempts = attempts
 		verdict := "pass"
 		if !st.Pass {
 			verdict = "FAIL: " + st.Why
@@ -222,6 +251,29 @@ func (b *bench) search(ctx context.Context, step func(rate float64) (Step, error
 	return s, nil
 }
 
+// undisturbed runs measure again (up to tries times in all) while other processes on
+// the machine (other people's builds and tests) took more than -others-max of a core
+// during it, and keeps the least disturbed attempt.
+func undisturbed[T any](b *bench, tries int, measure func() (T, CPUUse, error)) (T, int, error) {
+	var best T
+	bestOthers := math.Inf(1)
+	for i := 1; ; i++ {
+		v, u, err := measure()
+		if err != nil {
+			return v, i, err
+		}
+		others := u.Share(u.MachineOthers)
+		if others < bestOthers {
+			best, bestOthers = v, others
+		}
+		if others <= b.opt.othersMax || i >= tries {
+			return best, i, nil
+		}
+		b.logf("  (other processes took %.0f %% of a core meanwhile: measuring again)", others)
+		time.Sleep(2 * time.Second)
+	}
+}
+
 func firstFailure(s Search) float64 {
 	best := 0.0
 	if s.Best != nil {
@@ -261,9 +313,13 @@ func (b *bench) lawkaStep(ctx context.Context, s server, d *Driver, rate float64
 		return Step{}, err
 	}
 	n := max(int(rate*dur.Seconds()), 1)
+	before := scrapeMetrics(s.url("/metrics"))
 	m := StartCPU([]int{s.pid()}, b.redis.pid(), b.opt.dbName)
 	res := d.Run(Plan{N: n, Rate: rate, Build: b.voteBuilder(p, n), MaxBacklog: max(int(rate), 2*b.opt.conns), Want: http.StatusCreated})
 	st := Step{Rate: rate, Stats: res.Summarise(http.StatusCreated), CPU: m.Stop()}
+	after := scrapeMetrics(s.url("/metrics"))
+	st.PoolAcquires = metricDelta(before, after, "lawka_db_pool_acquires_total")
+	st.PoolWait = metricDelta(before, after, "lawka_db_pool_acquire_wait_seconds_total")
 	c := b.verify(ctx, s, p, res)
 	st.Counts = &c
 	b.judge(&st)
@@ -424,8 +480,9 @@ func (b *bench) redisBenchmark(ctx context.Context) *RedisBench {
 	return rb
 }
 
-// profile samples the whole machine with perf for a few seconds of votes at rate, and
-// summarises the samples by process and by function (lawka serve, PostgreSQL).
+// profile runs votes at rate for a few seconds while it samples what lawka's
+// PostgreSQL connections are doing and, when perf is there, where the whole machine's
+// CPU goes (by process, and by function in lawka serve and in PostgreSQL).
 func (b *bench) profile(ctx context.Context, s server, rate float64) *Profile {
 	dur := 4 * time.Second
 	if b.opt.quick {
@@ -448,21 +505,40 @@ func (b *bench) profile(ctx context.Context, s server, rate float64) *Profile {
 		return pr
 	}
 	defer d.Close()
-	perf := exec.CommandContext(ctx, "perf", "record", "-F", "499", "-a", "-o", data, "--", "sleep", strconv.Itoa(int(dur.Seconds())))
-	perf.Stdout, perf.Stderr = nil, nil
-	if err := perf.Start(); err != nil {
-		pr.Err = err.Error()
-		return pr
+	var perf *exec.Cmd
+	if b.opt.perf {
+		perf = exec.CommandContext(ctx, "perf", "record", "-F", "499", "-a", "-o", data, "--", "sleep", strconv.Itoa(int(dur.Seconds())))
+		if err := perf.Start(); err != nil {
+			pr.Err = "perf record: " + err.Error()
+			perf = nil
+		} else {
+			defer os.Remove(data)
+			time.Sleep(200 * time.Millisecond) // perf attaches
+		}
 	}
-	time.Sleep(200 * time.Millisecond) // perf attaches
+	stop := make(chan struct{})
+	waits := make(chan map[string]int, 1)
+	go func() { waits <- b.sampleWaits(ctx, stop) }()
 	n := int(rate * (dur.Seconds() - 0.5))
 	res := d.Run(Plan{N: n, Rate: rate, Build: b.voteBuilder(p, n), MaxBacklog: max(int(rate), 2*b.opt.conns), Want: http.StatusCreated})
+	close(stop)
 	pr.Stats = res.Summarise(http.StatusCreated)
+	counts := <-waits
+	for k, v := range counts {
+		pr.Samples += v
+		pr.Waits = append(pr.Waits, PerfLine{Percent: float64(v), What: k})
+	}
+	for i := range pr.Waits {
+		pr.Waits[i].Percent *= 100 / float64(max(pr.Samples, 1))
+	}
+	sort.Slice(pr.Waits, func(i, j int) bool { return pr.Waits[i].Percent > pr.Waits[j].Percent })
+	if perf == nil {
+		return pr
+	}
 	if err := perf.Wait(); err != nil {
 		pr.Err = "perf record: " + err.Error()
 		return pr
 	}
-	defer os.Remove(data)
 	report := func(extra ...string) ([]PerfLine, error) {
 		args := append([]string{"report", "-i", data, "--stdio", "--no-children", "--percent-limit", "1"}, extra...)
 		out, err := commandOutput(ctx, "perf", args...)
@@ -479,6 +555,31 @@ func (b *bench) profile(ctx context.Context, s server, rate float64) *Profile {
 	pr.ByLawka, _ = report("--comms", "lawka", "--percentage", "relative", "--sort", "symbol")
 	pr.ByPG, _ = report("--comms", "postgres", "--percentage", "relative", "--sort", "symbol")
 	return pr
+}
+
+// sampleWaits looks at lawka's PostgreSQL connections every 10 ms until stop and counts
+// what each was doing: running, idle, or waiting (on a lock, on WAL, on the client).
+func (b *bench) sampleWaits(ctx context.Context, stop <-chan struct{}) map[string]int {
+	counts := map[string]int{}
+	t := time.NewTicker(10 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return counts
+		case <-ctx.Done():
+			return counts
+		case <-t.C:
+		}
+		rows, err := b.pool.Query(ctx, `SELECT CASE WHEN state = 'active' THEN coalesce(wait_event_type || ': ' || wait_event, 'running (CPU)')
+			WHEN state = 'idle' THEN 'idle (waiting for lawka)' ELSE state || coalesce(' / ' || wait_event, '') END
+			FROM pg_stat_activity WHERE datname = $1 AND application_name = 'lawka'`, b.opt.dbName)
+		if err != nil {
+			continue
+		}
+		var what string
+		_, _ = pgx.ForEachRow(rows, []any{&what}, func() error { counts[what]++; return nil })
+	}
 }
 
 var perfLine = regexp.MustCompile(`^\s*([0-9.]+)%\s+(.+?)\s*$`)
