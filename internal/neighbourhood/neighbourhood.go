@@ -122,3 +122,10 @@ func (s *Store) Exists(ctx context.Context, id int64) (bool, error) {
 	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM neighbourhoods WHERE id = $1)`, id).Scan(&ok)
 	return ok, err
 }
+
+// TopicsExist reports whether every one of ids is a topic.
+func (s *Store) TopicsExist(ctx context.Context, ids []int64) (bool, error) {
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM topics WHERE id = ANY($1)`, ids).Scan(&n)
+	return n == len(ids), err
+}

@@ -87,7 +87,18 @@ var (
 	AdvocateOrStaff = authzWants{SignIn, Deny, Deny, Deny, Allow, Allow, Allow}
 	// The sample is an organisation the advocate represents: its representatives only.
 	AdvocateOnly = authzWants{SignIn, Deny, Deny, Deny, Allow, Deny, Deny}
+	// Seen only by the staff (and its owner), not even offered to visitors: a draft.
+	StaffSees = authzWants{Deny, Deny, Deny, Deny, Deny, Allow, Allow}
 )
+
+// ownOrStaff is a route on an object its owner and the staff may change: the caller's
+// own object ({ownProposal}) and someone else's ({proposal}).
+func ownOrStaff(route, path string) authzRow {
+	return authzRow{route: route, probes: []authzProbe{
+		{name: "own", path: strings.ReplaceAll(path, "{proposal}", "{ownProposal}"), want: SignedIn},
+		{name: "other's", path: path, want: StaffOnly},
+	}}
+}
 
 // authzProbe is one request to a route.
 type authzProbe struct {
@@ -104,6 +115,9 @@ type authzProbe struct {
 	//   {othersSession} a session of marta.sasiadka (no actor's)
 	//   {ownSig}        a pending signature made for the caller just before the request
 	//   {ownSession}    the caller's own session
+	//   {proposal}      marta.sasiadka's published proposal (no actor's)
+	//   {draftProposal} marta.sasiadka's draft
+	//   {ownProposal}   a published proposal made for the caller just before the request
 	path string
 	// body is sent instead of the empty form ("") or "{}" (routes under /api/). Only
 	// where an empty body would be refused before the role is looked at.
@@ -138,6 +152,12 @@ var authzTable = []authzRow{
 	// per room on subscribe (realtime tests).
 	authzRoute("GET /ws", Public),
 	authzRoute("GET /sojusznicy", Public),
+	authzRoute("GET /propozycje", Public),
+	{route: "GET /propozycje/:id<int>", probes: []authzProbe{
+		{name: "published", path: "/propozycje/{proposal}", want: Public},
+		{name: "draft", path: "/propozycje/{draftProposal}", want: StaffSees},
+	}},
+	authzAt("GET /propozycje/:id<int>/historia", "/propozycje/{proposal}/historia", Public),
 	authzAt("GET /ankiety/:id", "/ankiety/{poll}", Public),
 	authzAt("POST /ankiety/:id/glos", "/ankiety/{poll}/glos", Public), // empty form: 422 choose an answer
 	authzAt("GET /ankiety/:id/wyniki.csv", "/ankiety/{poll}/wyniki.csv", Public),
@@ -213,6 +233,12 @@ var authzTable = []authzRow{
 	authzRoute("GET /admin/dziennik", AdminOnly),
 	authzRoute("GET /admin/ankiety", StaffOnly),
 	authzRoute("POST /admin/ankiety", StaffOnly), // empty form: 422
+	authzRoute("GET /propozycje/nowa", SignedIn),
+	authzRoute("POST /propozycje", SignedIn), // empty form: 422
+	ownOrStaff("GET /propozycje/:id<int>/edycja", "/propozycje/{proposal}/edycja"),
+	ownOrStaff("POST /propozycje/:id<int>/edycja", "/propozycje/{proposal}/edycja"), // empty form: 422
+	authzAt("POST /propozycje/:id<int>/poparcie", "/propozycje/{proposal}/poparcie", SignedIn),
+	ownOrStaff("POST /propozycje/:id<int>/status", "/propozycje/{proposal}/status"), // empty form: 422 no such move
 	authzAt("GET /admin/ankiety/:id", "/admin/ankiety/{poll}", StaffOnly),
 	authzAt("POST /admin/ankiety/:id/otworz", "/admin/ankiety/{poll}/otworz", StaffOnly), // already open: no change
 	authzAt("POST /admin/ankiety/:id/zamknij", "/admin/ankiety/{closedPoll}/zamknij", StaffOnly),
@@ -253,6 +279,14 @@ var authzTable = []authzRow{
 	{route: "POST /api/v1/admin/signatures/:id/decision", probes: []authzProbe{
 		{path: "/api/v1/admin/signatures/{pendingSig}/decision", body: `{"confirm":false}`, want: StaffOnly}}},
 
+	// Proposals.
+	authzRoute("GET /api/v1/proposals", Public),
+	authzRoute("POST /api/v1/proposals", SignedIn), // {}: 422
+	authzAt("GET /api/v1/proposals/:id", "/api/v1/proposals/{proposal}", Public),
+	ownOrStaff("PATCH /api/v1/proposals/:id", "/api/v1/proposals/{proposal}"),              // {}: 422
+	ownOrStaff("POST /api/v1/proposals/:id/status", "/api/v1/proposals/{proposal}/status"), // {}: 422
+	authzAt("POST /api/v1/proposals/:id/support", "/api/v1/proposals/{proposal}/support", SignedIn),
+	authzAt("DELETE /api/v1/proposals/:id/support", "/api/v1/proposals/{proposal}/support", SignedIn),
 	// Polls ({poll}: the seeded open poll anyone may vote in).
 	authzRoute("POST /api/v1/polls", StaffOnly),
 	authzAt("GET /api/v1/polls/:id", "/api/v1/polls/{poll}", Public),
@@ -459,6 +493,12 @@ func authzSetup(t *testing.T, s *servertest.Running) *authzFixture {
 
 	var marta int64
 	fx.victim, marta = fx.client.login(t, "marta.sasiadka@example.org")
+	q("proposal", `INSERT INTO proposals (neighbourhood_id, author_id, title, body, body_html, published_at)
+		VALUES ((SELECT min(id) FROM neighbourhoods), $1, 'Stojaki rowerowe przy bibliotece', 'Prosimy o stojaki na rowery przy filii biblioteki.',
+		'<p>Prosimy o stojaki na rowery przy filii biblioteki.</p>', now()) RETURNING id`, marta)
+	q("draftProposal", `INSERT INTO proposals (neighbourhood_id, author_id, title, body, body_html, status)
+		VALUES ((SELECT min(id) FROM neighbourhoods), $1, 'Szkic: więcej ławek', 'Szkic propozycji, jeszcze nieopublikowany.',
+		'<p>Szkic propozycji, jeszcze nieopublikowany.</p>', 'draft') RETURNING id`, marta)
 	q("othersSession", `SELECT id FROM sessions WHERE user_id = $1 AND revoked_at IS NULL ORDER BY id DESC LIMIT 1`, marta)
 	return fx
 }
@@ -488,6 +528,15 @@ func (fx *authzFixture) fill(t *testing.T, path string, userID, sessionID int64)
 			id = fx.freshSignature(t, userID)
 		}
 		path = strings.ReplaceAll(path, "{ownSig}", strconv.FormatInt(id, 10))
+	}
+	if strings.Contains(path, "{ownProposal}") {
+		id := fx.ids["proposal"]
+		if userID != 0 {
+			id = authzQuery[int64](t, fx.s, `INSERT INTO proposals (neighbourhood_id, author_id, title, body, body_html, published_at)
+				VALUES ((SELECT min(id) FROM neighbourhoods), $1, 'Moja propozycja', 'Propozycja osoby sprawdzającej uprawnienia.',
+				'<p>Propozycja osoby sprawdzającej uprawnienia.</p>', now()) RETURNING id`, userID)
+		}
+		path = strings.ReplaceAll(path, "{ownProposal}", strconv.FormatInt(id, 10))
 	}
 	if strings.Contains(path, "{ownSession}") {
 		id := fx.ids["othersSession"]

@@ -18,6 +18,7 @@ var navigation = []struct {
 	Roles     []string
 }{
 	{"nav.home", "/", nil},
+	{"nav.proposals", "/propozycje", nil},
 	{"nav.declaration", "/deklaracja", nil},
 	{"nav.allies", "/sojusznicy", nil},
 	{"nav.admin", "/admin", []string{auth.Moderator, auth.Admin}},
@@ -52,6 +53,9 @@ func (s *Server) routes() {
 	app.Get("/zasady", s.terms)
 	app.Get("/sojusznicy", s.signatures.Allies)
 	app.Get("/zaproszenie", s.signatures.ShowInvite)
+	app.Get("/propozycje", s.proposals.List)
+	app.Get("/propozycje/:id<int>", s.proposals.Show)
+	app.Get("/propozycje/:id<int>/historia", s.proposals.History)
 	app.Get("/ankiety/:id", s.pollPages.Show)
 	app.Post("/ankiety/:id/glos", s.pollPages.Vote)
 	app.Get("/ankiety/:id/wyniki.csv", s.polls.ResultsCSV)
@@ -100,6 +104,12 @@ func (s *Server) routes() {
 	app.Post("/zaproszenie", signedIn, s.signatures.AcceptInvite)
 	app.Post("/konto/podpisy/:id/wycofaj", signedIn, s.signatures.Withdraw)
 	app.Get("/konto/podpisy/:id/skan", signedIn, s.signatures.Scan)
+	app.Get("/propozycje/nowa", signedIn, s.proposals.New)
+	app.Post("/propozycje", signedIn, s.proposals.Create)
+	app.Get("/propozycje/:id<int>/edycja", signedIn, s.proposals.Edit)
+	app.Post("/propozycje/:id<int>/edycja", signedIn, s.proposals.Update)
+	app.Post("/propozycje/:id<int>/poparcie", signedIn, s.proposals.Support)
+	app.Post("/propozycje/:id<int>/status", signedIn, s.proposals.SetStatus)
 	app.Get("/kod", signedIn, s.accounts.ShowRedeem)
 	app.Post("/kod", signedIn, s.accounts.Redeem)
 
@@ -145,6 +155,13 @@ func (s *Server) routes() {
 	api.Put("/admin/users/:id/roles", signedIn, s.accounts.APISetRoles)
 	api.Post("/admin/users/:id/verify", signedIn, s.accounts.APIVerify)
 	api.Get("/admin/audit", signedIn, s.auditlog.APIList)
+	api.Get("/proposals", s.proposals.APIList)
+	api.Post("/proposals", signedIn, s.proposals.APICreate)
+	api.Get("/proposals/:id", s.proposals.APIGet)
+	api.Patch("/proposals/:id", signedIn, s.proposals.APIEdit)
+	api.Post("/proposals/:id/status", signedIn, s.proposals.APIStatus)
+	api.Post("/proposals/:id/support", signedIn, s.proposals.APISupport)
+	api.Delete("/proposals/:id/support", signedIn, s.proposals.APISupport)
 	api.Post("/polls", signedIn, s.polls.APICreate)
 	api.Get("/polls/:id", s.polls.APIGet)
 	api.Post("/polls/:id/open", signedIn, s.polls.APIOpen)

@@ -33,6 +33,7 @@ import (
 	"lawka/internal/platform/render"
 	"lawka/internal/platform/secret"
 	"lawka/internal/poll"
+	"lawka/internal/proposal"
 	"lawka/web"
 )
 
@@ -65,6 +66,7 @@ type Server struct {
 	accounts       *account.Handlers
 	auditlog       *auditlog.Handlers
 	polls          *poll.Handlers
+	proposals      *proposal.Handlers
 	pollService    *poll.Service
 	pollPages      *poll.Pages
 	devmail        *devmail.Handlers
@@ -108,7 +110,7 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	s.csrf = csrf.New(func(ctx context.Context) ([]byte, error) { return secret.Get(ctx, d.Pool, "csrf") }, cfg.Secure())
 	s.limits = ratelimit.New(d.Redis, d.Log)
 	s.sessions = account.NewSessions(d.Pool, d.Redis, bundle, cfg.Secure())
-	s.hub = realtime.New(d.Redis, d.Log, realtime.Metrics{Connections: s.metrics.Websockets, SlowDrops: s.metrics.SlowDrops}, "poll.tally")
+	s.hub = realtime.New(d.Redis, d.Log, realtime.Metrics{Connections: s.metrics.Websockets, SlowDrops: s.metrics.SlowDrops}, "poll.tally", "proposal.supports")
 	s.sessions.Ended = s.hub.EndSessions
 
 	districts := neighbourhood.NewStore(d.Pool)
@@ -122,6 +124,9 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	s.signatures = coalition.NewSignatureHandlers(
 		coalition.NewSignatures(d.Pool, s.sessions, bundle, cfg.PublicURL.String(), s.limits), r, districtOptions{districts})
 	s.auditlog = auditlog.NewHandlers(auditlog.NewStore(d.Pool), r)
+	proposals := proposal.NewService(d.Pool, proposalPlaces{districts}, s.hub, s.limits, d.Log)
+	s.hub.Register("proposal", proposal.Room{Svc: proposals})
+	s.proposals = proposal.NewHandlers(proposals, r, proposalPlaces{districts})
 	polls := poll.NewService(d.Pool, d.Redis, s.hub, d.Log)
 	s.pollService = polls
 	s.metrics.MustRegister(polls.Collectors()...)
@@ -279,6 +284,39 @@ func (d districtOptions) Districts(ctx context.Context) ([]coalition.District, e
 	out := make([]coalition.District, len(list))
 	for i, n := range list {
 		out[i] = coalition.District{ID: n.ID, Slug: n.Slug, Name: n.Roman() + " " + n.Name}
+	}
+	return out, nil
+}
+
+// proposalPlaces adapts the neighbourhood store to what proposals ask.
+type proposalPlaces struct{ store *neighbourhood.Store }
+
+func (p proposalPlaces) Exists(ctx context.Context, id int64) (bool, error) { return p.store.Exists(ctx, id) }
+
+func (p proposalPlaces) TopicsExist(ctx context.Context, ids []int64) (bool, error) {
+	return p.store.TopicsExist(ctx, ids)
+}
+
+func (p proposalPlaces) DistrictChoices(ctx context.Context) ([]proposal.Choice, error) {
+	list, err := p.store.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]proposal.Choice, len(list))
+	for i, n := range list {
+		out[i] = proposal.Choice{ID: n.ID, Name: n.Roman() + " " + n.Name}
+	}
+	return out, nil
+}
+
+func (p proposalPlaces) TopicChoices(ctx context.Context, lang string) ([]proposal.Choice, error) {
+	list, err := p.store.Topics(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]proposal.Choice, len(list))
+	for i, t := range list {
+		out[i] = proposal.Choice{ID: t.ID, Name: t.Name(lang)}
 	}
 	return out, nil
 }

@@ -1,0 +1,97 @@
+// Package proposal holds residents' proposals for their district: written in Markdown,
+// filed under a district and topics, supported (one support per account), moved through
+// a public status workflow where every decision carries an official answer, with every
+// edit kept in a history anyone can read.
+package proposal
+
+import (
+	"html/template"
+	"slices"
+	"time"
+)
+
+// Statuses in workflow order.
+const (
+	Draft       = "draft"
+	Published   = "published"
+	UnderReview = "under_review"
+	Accepted    = "accepted"
+	Rejected    = "rejected"
+	Implemented = "implemented"
+	Withdrawn   = "withdrawn"
+)
+
+// Statuses lists every status, for filters.
+var Statuses = []string{Published, UnderReview, Accepted, Rejected, Implemented, Withdrawn}
+
+// Proposal is one proposal as shown to a viewer.
+type Proposal struct {
+	ID              int64         `json:"id"`
+	Title           string        `json:"title"`
+	Body            string        `json:"body"`
+	BodyHTML        template.HTML `json:"body_html"`
+	Status          string        `json:"status"`
+	Author          *Author       `json:"author"` // nil once the account is erased
+	NeighbourhoodID int64         `json:"neighbourhood_id"`
+	TopicIDs        []int64       `json:"topic_ids"`
+	Supports        int           `json:"supports"`
+	Comments        int           `json:"comments"`
+	Supported       bool          `json:"supported"` // by the viewer
+	Channel         string        `json:"channel"`
+	Location        *Location     `json:"location,omitempty"`
+	CreatedAt       time.Time     `json:"created_at"`
+	UpdatedAt       time.Time     `json:"updated_at"`
+	Revisions       int           `json:"revisions"`
+}
+
+// Author is who wrote a proposal.
+type Author struct {
+	ID          int64  `json:"id"`
+	DisplayName string `json:"display_name"`
+}
+
+// Location is an optional place on the map.
+type Location struct {
+	Label     string   `json:"label"`
+	Latitude  *float64 `json:"latitude,omitempty"`
+	Longitude *float64 `json:"longitude,omitempty"`
+}
+
+// Revision is the text as it was after one save.
+type Revision struct {
+	ID        int64
+	Title     string
+	Body      string
+	EditedBy  string
+	CreatedAt time.Time
+}
+
+// StatusChange is a decision with its official answer.
+type StatusChange struct {
+	From, To   string
+	Answer     template.HTML
+	DecidedBy  string
+	CreatedAt  time.Time
+	ByOfficial bool // a moderator's or admin's decision, not the author's
+}
+
+// Open says whether the proposal can still be supported.
+func (p Proposal) Open() bool { return p.Status == Published || p.Status == UnderReview }
+
+// staffMoves are the decisions moderators and admins make, each with an answer.
+var staffMoves = map[string][]string{
+	Published:   {UnderReview, Accepted, Rejected},
+	UnderReview: {Accepted, Rejected, Published},
+	Accepted:    {Implemented, Rejected},
+	Rejected:    {UnderReview},
+}
+
+// authorMoves are the author's own: publish a draft, withdraw.
+var authorMoves = map[string][]string{
+	Draft:       {Published, Withdrawn},
+	Published:   {Withdrawn},
+	UnderReview: {Withdrawn},
+}
+
+// NextStatuses are the moves open to staff from status.
+func NextStatuses(status string) []string { return slices.Clone(staffMoves[status]) }

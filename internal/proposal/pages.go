@@ -1,0 +1,320 @@
+package proposal
+
+import (
+	"fmt"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"lawka/internal/platform/auth"
+	"lawka/internal/platform/httpx"
+	"lawka/internal/platform/problem"
+	"lawka/internal/platform/render"
+)
+
+type pageRenderer = *render.Renderer
+
+// NewHandlers builds the API and page handlers.
+func NewHandlers(svc *Service, r *render.Renderer, places Places) *Handlers {
+	return &Handlers{svc: svc, pages: r, places: places}
+}
+
+// ListPage is the list of proposals with its filters.
+type ListPage struct {
+	Items     []Proposal
+	Next      string // the next page's URL, "" on the last
+	Filter    Filter
+	Form      render.Form
+	Districts []Choice
+	Topics    []Choice
+	Statuses  []string
+	Names     map[int64]string // district names by id
+}
+
+// List shows proposals, filtered and sorted, a page at a time (works without JavaScript).
+func (h *Handlers) List(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	lang := httpx.L(c).Lang
+	page := ListPage{Statuses: Statuses, Form: render.NewForm("neighbourhood_id", "topic_id", "status", "sort", "q")}
+	var err error
+	if page.Districts, err = h.places.DistrictChoices(ctx); err != nil {
+		return err
+	}
+	if page.Topics, err = h.places.TopicChoices(ctx, lang); err != nil {
+		return err
+	}
+	page.Names = names(page.Districts)
+	status := fiber.StatusOK
+	f, err := filterFrom(c)
+	if err == nil {
+		page.Items, page.Next, err = h.svc.List(ctx, auth.From(c), f)
+	}
+	page.Filter = f
+	if err != nil {
+		st, ok := httpx.FormProblem(c, err, &page.Form)
+		if !ok {
+			return err
+		}
+		status = st
+	}
+	if page.Next != "" {
+		q := url.Values{}
+		c.Context().QueryArgs().VisitAll(func(k, v []byte) { q.Set(string(k), string(v)) })
+		q.Set("cursor", page.Next)
+		page.Next = "/propozycje?" + q.Encode()
+	}
+	return h.pages.HTML(c, status, "proposal/list", render.View{Title: httpx.L(c).T("proposals.title"),
+		Section: "nav.proposals", Error: page.Form.HasErrors(), Data: page})
+}
+
+func names(cs []Choice) map[int64]string {
+	m := make(map[int64]string, len(cs))
+	for _, c := range cs {
+		m[c.ID] = c.Name
+	}
+	return m
+}
+
+// FormPage is the form to write or edit a proposal.
+type FormPage struct {
+	Proposal  *Proposal // nil for a new one
+	Form      render.Form
+	Districts []Choice
+	Topics    []Choice
+	Chosen    map[int64]bool
+}
+
+var formFields = []string{"title", "body", "neighbourhood_id", "topic_ids", "location_label"}
+
+func (h *Handlers) form(c *fiber.Ctx, status int, pr *Proposal, form render.Form, chosen []int64) error {
+	ctx := c.UserContext()
+	page := FormPage{Proposal: pr, Form: form, Chosen: map[int64]bool{}}
+	var err error
+	if page.Districts, err = h.places.DistrictChoices(ctx); err != nil {
+		return err
+	}
+	if page.Topics, err = h.places.TopicChoices(ctx, httpx.L(c).Lang); err != nil {
+		return err
+	}
+	for _, id := range chosen {
+		page.Chosen[id] = true
+	}
+	title := httpx.L(c).T("proposals.new_title")
+	if pr != nil {
+		title = httpx.L(c).T("proposals.edit_title")
+	}
+	return h.pages.HTML(c, status, "proposal/form", render.View{Title: title, Section: "nav.proposals",
+		Error: form.HasErrors(), Data: page})
+}
+
+// New shows the empty form.
+func (h *Handlers) New(c *fiber.Ctx) error {
+	form := render.NewForm(formFields...)
+	if d := c.Query("dzielnica"); d != "" {
+		form.Values["neighbourhood_id"] = strings.Clone(d)
+	}
+	return h.form(c, fiber.StatusOK, nil, form, nil)
+}
+
+// inputFrom reads the posted form.
+func inputFrom(c *fiber.Ctx, form *render.Form) (Input, []int64) {
+	httpx.FormValues(c, form, "title", "body", "neighbourhood_id", "location_label")
+	in := Input{Title: form.Values["title"], Body: form.Values["body"], LocationLabel: form.Values["location_label"],
+		Draft: c.FormValue("draft") != ""}
+	in.NeighbourhoodID, _ = strconv.ParseInt(form.Values["neighbourhood_id"], 10, 64)
+	for _, raw := range c.Request().PostArgs().PeekMulti("topic_ids") {
+		if id, err := strconv.ParseInt(string(raw), 10, 64); err == nil {
+			in.TopicIDs = append(in.TopicIDs, id)
+		}
+	}
+	return in, slices.Clone(in.TopicIDs)
+}
+
+// Create saves the form and opens the new proposal.
+func (h *Handlers) Create(c *fiber.Ctx) error {
+	form := render.NewForm(formFields...)
+	in, chosen := inputFrom(c, &form)
+	pr, err := h.svc.Create(c.UserContext(), auth.From(c), in)
+	if err != nil {
+		status, ok := httpx.FormProblem(c, err, &form)
+		if !ok {
+			return err
+		}
+		return h.form(c, status, nil, form, chosen)
+	}
+	return c.Redirect(fmt.Sprintf("/propozycje/%d?zapisano=1", pr.ID), fiber.StatusSeeOther)
+}
+
+// Edit shows the form filled with the current text.
+func (h *Handlers) Edit(c *fiber.Ctx) error {
+	id, err := proposalID(c)
+	if err != nil {
+		return err
+	}
+	p := auth.From(c)
+	pr, err := h.svc.Get(c.UserContext(), p, id)
+	if err != nil {
+		return err
+	}
+	if !canEdit(p, pr) {
+		return problem.Forbidden()
+	}
+	form := render.NewForm(formFields...)
+	form.Values["title"], form.Values["body"] = pr.Title, pr.Body
+	form.Values["neighbourhood_id"] = strconv.FormatInt(pr.NeighbourhoodID, 10)
+	if pr.Location != nil {
+		form.Values["location_label"] = pr.Location.Label
+	}
+	return h.form(c, fiber.StatusOK, &pr, form, pr.TopicIDs)
+}
+
+// Update saves an edit.
+func (h *Handlers) Update(c *fiber.Ctx) error {
+	id, err := proposalID(c)
+	if err != nil {
+		return err
+	}
+	p := auth.From(c)
+	form := render.NewForm(formFields...)
+	in, chosen := inputFrom(c, &form)
+	if _, err := h.svc.Edit(c.UserContext(), p, id, in); err != nil {
+		status, ok := httpx.FormProblem(c, err, &form)
+		if !ok || status == fiber.StatusForbidden || status == fiber.StatusNotFound {
+			return err
+		}
+		pr, gerr := h.svc.Get(c.UserContext(), p, id)
+		if gerr != nil {
+			return gerr
+		}
+		return h.form(c, status, &pr, form, chosen)
+	}
+	return c.Redirect(fmt.Sprintf("/propozycje/%d?zapisano=1", id), fiber.StatusSeeOther)
+}
+
+func canEdit(p auth.Principal, pr Proposal) bool {
+	own := pr.Author != nil && pr.Author.ID == p.UserID
+	return (own || p.Staff()) && (pr.Status == Draft || pr.Status == Published)
+}
+
+// ShowPage is one proposal's page.
+type ShowPage struct {
+	Proposal     Proposal
+	District     string
+	Topics       []string
+	Changes      []StatusChange
+	Room         string
+	CanEdit      bool
+	Own          bool
+	NextStatuses []string // the staff's decisions from here
+	AuthorMoves  []string // the author's own moves from here
+	StatusForm   render.Form
+	Notice       string
+}
+
+func (h *Handlers) show(c *fiber.Ctx, status int, statusForm render.Form) error {
+	id, err := proposalID(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.UserContext()
+	p := auth.From(c)
+	pr, err := h.svc.Get(ctx, p, id)
+	if err != nil {
+		return err
+	}
+	page := ShowPage{Proposal: pr, Room: RoomOf(id), CanEdit: canEdit(p, pr), StatusForm: statusForm}
+	page.Own = pr.Author != nil && pr.Author.ID == p.UserID
+	if p.Staff() {
+		page.NextStatuses = NextStatuses(pr.Status)
+	}
+	if page.Own {
+		page.AuthorMoves = slices.Clone(authorMoves[pr.Status])
+	}
+	districts, err := h.places.DistrictChoices(ctx)
+	if err != nil {
+		return err
+	}
+	page.District = names(districts)[pr.NeighbourhoodID]
+	topics, err := h.places.TopicChoices(ctx, httpx.L(c).Lang)
+	if err != nil {
+		return err
+	}
+	for _, t := range topics {
+		if slices.Contains(pr.TopicIDs, t.ID) {
+			page.Topics = append(page.Topics, t.Name)
+		}
+	}
+	if page.Changes, err = h.svc.statusChanges(ctx, id); err != nil {
+		return err
+	}
+	if c.Query("zapisano") != "" {
+		page.Notice = httpx.L(c).T("proposals.saved")
+	}
+	return h.pages.HTML(c, status, "proposal/show", render.View{Title: pr.Title, Section: "nav.proposals",
+		Error: statusForm.HasErrors(), Data: page})
+}
+
+// Show is a proposal's page.
+func (h *Handlers) Show(c *fiber.Ctx) error {
+	return h.show(c, fiber.StatusOK, render.NewForm("status", "answer"))
+}
+
+// Support is the support button's form (support=yes gives, support=no takes back).
+func (h *Handlers) Support(c *fiber.Ctx) error {
+	id, err := proposalID(c)
+	if err != nil {
+		return err
+	}
+	if _, _, err := h.svc.Support(c.UserContext(), auth.From(c), id, c.FormValue("support") != "no"); err != nil {
+		return err
+	}
+	return c.Redirect(fmt.Sprintf("/propozycje/%d#poparcie", id), fiber.StatusSeeOther)
+}
+
+// SetStatus is the decision form (staff) and the author's publish/withdraw buttons.
+func (h *Handlers) SetStatus(c *fiber.Ctx) error {
+	id, err := proposalID(c)
+	if err != nil {
+		return err
+	}
+	form := render.NewForm("status", "answer")
+	httpx.FormValues(c, &form, "status", "answer")
+	if _, err := h.svc.SetStatus(c.UserContext(), auth.From(c), id, form.Values["status"], form.Values["answer"]); err != nil {
+		status, ok := httpx.FormProblem(c, err, &form)
+		if !ok || status == fiber.StatusForbidden || status == fiber.StatusNotFound {
+			return err
+		}
+		return h.show(c, status, form)
+	}
+	return c.Redirect(fmt.Sprintf("/propozycje/%d#odpowiedzi", id), fiber.StatusSeeOther)
+}
+
+// HistoryPage is a proposal's edit history.
+type HistoryPage struct {
+	Proposal  Proposal
+	Revisions []Revision
+	Changes   []StatusChange
+}
+
+// History lists every saved version of the text and every decision.
+func (h *Handlers) History(c *fiber.Ctx) error {
+	id, err := proposalID(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.UserContext()
+	p := auth.From(c)
+	pr, err := h.svc.Get(ctx, p, id)
+	if err != nil {
+		return err
+	}
+	revs, changes, err := h.svc.History(ctx, p, id)
+	if err != nil {
+		return err
+	}
+	return h.pages.HTML(c, fiber.StatusOK, "proposal/history", render.View{Title: httpx.L(c).T("proposals.history_title", "Title", pr.Title),
+		Section: "nav.proposals", Data: HistoryPage{Proposal: pr, Revisions: revs, Changes: changes}})
+}
