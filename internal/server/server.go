@@ -291,7 +291,9 @@ func (d districtOptions) Districts(ctx context.Context) ([]coalition.District, e
 // proposalPlaces adapts the neighbourhood store to what proposals ask.
 type proposalPlaces struct{ store *neighbourhood.Store }
 
-func (p proposalPlaces) Exists(ctx context.Context, id int64) (bool, error) { return p.store.Exists(ctx, id) }
+func (p proposalPlaces) Exists(ctx context.Context, id int64) (bool, error) {
+	return p.store.Exists(ctx, id)
+}
 
 func (p proposalPlaces) TopicsExist(ctx context.Context, ids []int64) (bool, error) {
 	return p.store.TopicsExist(ctx, ids)
