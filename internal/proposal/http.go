@@ -88,6 +88,11 @@ func filterFrom(c *fiber.Ctx) (Filter, error) {
 	}
 	f.NeighbourhoodID = num("neighbourhood_id")
 	f.TopicID = num("topic_id")
+	if n := num("limit"); n > 100 {
+		bad.Add("limit", "proposals.filter_number")
+	} else {
+		f.Limit = int(n)
+	}
 	return f, bad.Err()
 }
 

@@ -351,8 +351,8 @@ func (s *Service) SetStatus(ctx context.Context, p auth.Principal, id int64, to,
 		if utf8.RuneCountInString(answer) > 5000 {
 			return Proposal{}, problem.Invalid(map[string]string{"answer": "proposals.answer_length"})
 		}
-	case !own && !p.Staff():
-		return Proposal{}, problem.Forbidden()
+	case !own && !p.Staff(), !p.Staff() && slices.Contains([]string{UnderReview, Accepted, Rejected, Implemented}, to):
+		return Proposal{}, problem.Forbidden() // decisions are the staff's
 	default:
 		return Proposal{}, problem.Invalid(map[string]string{"status": "proposals.status_move"})
 	}

@@ -1,0 +1,326 @@
+package server_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+
+	"lawka/internal/server/servertest"
+)
+
+type proposalJSON struct {
+	ID              int64
+	Title           string
+	Body            string
+	BodyHTML        string `json:"body_html"`
+	Status          string
+	Supports        int
+	Supported       bool
+	NeighbourhoodID int64 `json:"neighbourhood_id"`
+	Author          *struct {
+		ID          int64
+		DisplayName string `json:"display_name"`
+	}
+}
+
+func districtID(t *testing.T, s *servertest.Running, slug string) int64 {
+	t.Helper()
+	return scalar[int64](t, s, `SELECT id FROM neighbourhoods WHERE slug = $1`, slug)
+}
+
+func newProposal(t *testing.T, a *servertest.API, body map[string]any) proposalJSON {
+	t.Helper()
+	r := a.Do(http.MethodPost, "/api/v1/proposals", body)
+	if r.StatusCode != http.StatusCreated {
+		t.Fatalf("create proposal: %d %s", r.StatusCode, r.Body)
+	}
+	var out struct{ Proposal proposalJSON }
+	r.JSON(t, &out)
+	return out.Proposal
+}
+
+// TestProposalLifecycle: a resident writes a proposal in the browser and corrects it;
+// the history keeps both versions; a moderator's decision needs an answer, which
+// everyone then reads on the page; a decided proposal is no longer edited.
+func TestProposalLifecycle(t *testing.T) {
+	t.Parallel()
+	s := servertest.Start(t, servertest.Options{})
+	ola := s.Browser(t)
+	ola.SignIn("resident@example.org", "lawka-demo-2026")
+	podgorze := strconv.FormatInt(districtID(t, s, "podgorze"), 10)
+	form := url.Values{"title": {"Stojaki na rowery przy Rynku Podgórskim"}, "neighbourhood_id": {podgorze},
+		"body": {"Przy Rynku Podgórskim brakuje **stojaków na rowery**; rowery stoją przypięte do drzew."}}
+	r := ola.Submit("/propozycje/nowa", "/propozycje", form)
+	if r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("create: %d %s", r.StatusCode, r.Title())
+	}
+	page := r.Header.Get("Location")
+	id := mustAtoi(t, strings.TrimPrefix(strings.Split(page, "?")[0], "/propozycje/"))
+	if r := ola.Get(page); r.StatusCode != http.StatusOK || !strings.Contains(r.Body, "<strong>stojaków na rowery</strong>") {
+		t.Fatalf("proposal page: %d", r.StatusCode)
+	}
+
+	form.Set("title", "Stojaki rowerowe przy Rynku Podgórskim")
+	if r := ola.Submit(fmt.Sprintf("/propozycje/%d/edycja", id), fmt.Sprintf("/propozycje/%d/edycja", id), form); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("edit: %d %s", r.StatusCode, r.Title())
+	}
+	history := s.Browser(t).Get(fmt.Sprintf("/propozycje/%d/historia", id))
+	if !strings.Contains(history.Body, "Stojaki na rowery przy Rynku Podgórskim") || !strings.Contains(history.Body, "Stojaki rowerowe przy Rynku Podgórskim") {
+		t.Fatalf("history does not show both versions: %d", history.StatusCode)
+	}
+
+	mod := s.Browser(t)
+	mod.SignIn("moderator@example.org", "lawka-demo-2026")
+	action := fmt.Sprintf("/propozycje/%d/status", id)
+	if r := mod.Submit(fmt.Sprintf("/propozycje/%d", id), action, url.Values{"status": {"under_review"}}); r.StatusCode != http.StatusUnprocessableEntity ||
+		!strings.Contains(r.Body, `href="#answer"`) {
+		t.Fatalf("a decision without an answer: %d", r.StatusCode)
+	}
+	answer := "Zarząd Dróg sprawdza, czy chodnik przy rynku jest dość szeroki."
+	if r := mod.Post(action, url.Values{"status": {"under_review"}, "answer": {answer}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("decision: %d %s", r.StatusCode, r.Title())
+	}
+	if r := s.Browser(t).Get(fmt.Sprintf("/propozycje/%d", id)); !strings.Contains(r.Body, answer) || !strings.Contains(r.Body, "Rozpatrywana") {
+		t.Fatal("the official answer is not on the public page")
+	}
+	if r := ola.Submit(fmt.Sprintf("/propozycje/%d", id), fmt.Sprintf("/propozycje/%d/edycja", id), form); r.StatusCode != http.StatusConflict {
+		t.Fatalf("editing after a decision: %d, want 409", r.StatusCode)
+	}
+	// Residents cannot decide, whatever they send.
+	if r := ola.Post(action, url.Values{"status": {"accepted"}, "answer": {answer}}); r.StatusCode != http.StatusForbidden {
+		t.Fatalf("the author deciding: %d, want 403", r.StatusCode)
+	}
+	if n := scalar[int](t, s, `SELECT count(*)::int FROM proposal_status_changes WHERE proposal_id = $1`, id); n != 1 {
+		t.Fatalf("%d status changes recorded, want 1", n)
+	}
+}
+
+// TestProposalBadInput: each mistake is named, nothing is saved.
+func TestProposalBadInput(t *testing.T) {
+	t.Parallel()
+	s := servertest.Start(t, servertest.Options{})
+	a := s.API(t)
+	a.Login("resident@example.org", "lawka-demo-2026")
+	good := func() map[string]any {
+		return map[string]any{"title": "Więcej koszy na śmieci", "body": "Na skwerze przy szkole brakuje koszy na śmieci.",
+			"neighbourhood_id": districtID(t, s, "krowodrza")}
+	}
+	before := scalar[int](t, s, `SELECT count(*)::int FROM proposals`)
+	for _, c := range []struct {
+		name, field string
+		change      func(m map[string]any)
+	}{
+		{"empty title", "title", func(m map[string]any) { m["title"] = "  " }},
+		{"long title", "title", func(m map[string]any) { m["title"] = strings.Repeat("ł", 151) }},
+		{"short body", "body", func(m map[string]any) { m["body"] = "za mało" }},
+		{"huge body", "body", func(m map[string]any) { m["body"] = strings.Repeat("a", 20001) }},
+		{"no district", "neighbourhood_id", func(m map[string]any) { delete(m, "neighbourhood_id") }},
+		{"unknown district", "neighbourhood_id", func(m map[string]any) { m["neighbourhood_id"] = 999999 }},
+		{"unknown topic", "topic_ids", func(m map[string]any) { m["topic_ids"] = []int64{999999} }},
+		{"place outside Kraków", "latitude", func(m map[string]any) { m["latitude"], m["longitude"] = 52.23, 21.01 }},
+	} {
+		body := good()
+		c.change(body)
+		r := a.Do(http.MethodPost, "/api/v1/proposals", body)
+		var e struct {
+			Error struct {
+				Code   string
+				Fields map[string]string
+			}
+		}
+		r.JSON(t, &e)
+		if r.StatusCode != http.StatusUnprocessableEntity || e.Error.Fields[c.field] == "" {
+			t.Errorf("%s: %d %s, want 422 naming %s", c.name, r.StatusCode, r.Body, c.field)
+		}
+	}
+	for _, q := range []string{"sort=loudest", "status=lost", "neighbourhood_id=abc", "cursor=%21%21"} {
+		if r := a.Do(http.MethodGet, "/api/v1/proposals?"+q, nil); r.StatusCode/100 != 4 {
+			t.Errorf("list with %s: %d, want 4xx", q, r.StatusCode)
+		}
+	}
+	if r := s.Browser(t).Get("/propozycje?sort=loudest"); r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.Body, `href="#sort"`) {
+		t.Errorf("list page with an unknown sort: %d", r.StatusCode)
+	}
+	if after := scalar[int](t, s, `SELECT count(*)::int FROM proposals`); after != before {
+		t.Fatalf("%d proposals saved from bad input", after-before)
+	}
+}
+
+// TestDraftsStayWithTheirAuthor: a draft is seen by its author and the staff only, and
+// never listed.
+func TestDraftsStayWithTheirAuthor(t *testing.T) {
+	t.Parallel()
+	s := servertest.Start(t, servertest.Options{})
+	author := s.API(t)
+	author.Login("anna.mieszkanka@example.org", "lawka-demo-2026")
+	d := newProposal(t, author, map[string]any{"title": "Szkic: ogród społeczny", "draft": true,
+		"body": "Ogród społeczny na nieużytku przy torach, jeszcze do dopracowania.", "neighbourhood_id": districtID(t, s, "krowodrza")})
+	if d.Status != "draft" {
+		t.Fatalf("status %q", d.Status)
+	}
+	path := fmt.Sprintf("/api/v1/proposals/%d", d.ID)
+	other := s.API(t)
+	other.Login("resident@example.org", "lawka-demo-2026")
+	mod := s.API(t)
+	mod.Login("moderator@example.org", "lawka-demo-2026")
+	for who, a := range map[string]*servertest.API{"visitor": s.API(t), "another resident": other} {
+		if r := a.Do(http.MethodGet, path, nil); r.StatusCode != http.StatusNotFound {
+			t.Errorf("%s reading a draft: %d", who, r.StatusCode)
+		}
+	}
+	for who, a := range map[string]*servertest.API{"author": author, "moderator": mod} {
+		if r := a.Do(http.MethodGet, path, nil); r.StatusCode != http.StatusOK {
+			t.Errorf("%s reading the draft: %d", who, r.StatusCode)
+		}
+	}
+	if r := s.API(t).Do(http.MethodGet, "/api/v1/proposals?q=ogr%C3%B3d", nil); strings.Contains(r.Body, "Szkic: ogród") {
+		t.Fatal("a draft is listed")
+	}
+	if r := other.Do(http.MethodPost, path+"/support", nil); r.StatusCode != http.StatusNotFound {
+		t.Fatalf("supporting someone's draft: %d", r.StatusCode)
+	}
+	r := author.Do(http.MethodPost, path+"/status", map[string]any{"status": "published", "answer": ""})
+	if r.StatusCode != http.StatusOK {
+		t.Fatalf("publishing the draft: %d %s", r.StatusCode, r.Body)
+	}
+	if r := s.API(t).Do(http.MethodGet, path, nil); r.StatusCode != http.StatusOK {
+		t.Fatalf("the published proposal: %d", r.StatusCode)
+	}
+}
+
+// TestSupportIsIdempotentAndLive: supporting twice counts once, taking back twice
+// removes once, and a viewer of the page sees the count move.
+func TestSupportIsIdempotentAndLive(t *testing.T) {
+	t.Parallel()
+	s := servertest.Start(t, servertest.Options{})
+	author := s.API(t)
+	author.Login("anna.mieszkanka@example.org", "lawka-demo-2026")
+	p := newProposal(t, author, map[string]any{"title": "Poidełko na skwerze", "body": "Latem na skwerze przydałoby się poidełko z wodą pitną.",
+		"neighbourhood_id": districtID(t, s, "krowodrza")})
+	viewer := mustDial(t, s, "")
+	send(t, viewer, map[string]any{"type": "subscribe", "rooms": []string{fmt.Sprintf("proposal:%d", p.ID)}})
+	if m := readMsg(t, viewer); m.Type != "subscribed" {
+		t.Fatalf("%+v", m)
+	}
+	readMsg(t, viewer) // snapshot
+	fan := s.API(t)
+	fan.Login("resident@example.org", "lawka-demo-2026")
+	path := fmt.Sprintf("/api/v1/proposals/%d/support", p.ID)
+	for i, c := range []struct {
+		method string
+		want   string
+	}{
+		{http.MethodPost, `{"supported":true,"supports":1}`},
+		{http.MethodPost, `{"supported":true,"supports":1}`},
+		{http.MethodDelete, `{"supported":false,"supports":0}`},
+		{http.MethodDelete, `{"supported":false,"supports":0}`},
+		{http.MethodPost, `{"supported":true,"supports":1}`},
+	} {
+		if r := fan.Do(c.method, path, nil); r.StatusCode != http.StatusOK || r.Body != c.want {
+			t.Fatalf("step %d %s: %d %s, want %s", i+1, c.method, r.StatusCode, r.Body, c.want)
+		}
+	}
+	for {
+		m := readMsg(t, viewer)
+		if m.Type == "proposal.supports" && string(m.Data) == `{"supports":1}` {
+			break
+		}
+	}
+	if r := s.API(t).Do(http.MethodPost, path, nil); r.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("a visitor supporting: %d", r.StatusCode)
+	}
+}
+
+// TestProposalTextIsInert: script, event handlers, javascript: links and SVG tricks in
+// a title and body come out as text or are removed, in the page and in the API.
+func TestProposalTextIsInert(t *testing.T) {
+	t.Parallel()
+	s := servertest.Start(t, servertest.Options{})
+	a := s.API(t)
+	a.Login("resident@example.org", "lawka-demo-2026")
+	title := `Ławka <script>alert(1)</script> przy "szkole"`
+	body := "Zażółć gęślą jaźń <img src=x onerror=alert(1)> [kliknij](javascript:alert(1)) " +
+		"<svg><script>alert(1)</script></svg> <a href=\"data:text/html,<script>alert(1)</script>\">dane</a> " +
+		"<iframe src=//evil.example></iframe> — koniec."
+	p := newProposal(t, a, map[string]any{"title": title, "body": body, "neighbourhood_id": districtID(t, s, "podgorze")})
+	for _, bad := range []string{"<script", "onerror", "javascript:", "<iframe", "data:text/html"} {
+		if strings.Contains(strings.ToLower(p.BodyHTML), bad) {
+			t.Errorf("body_html keeps %q: %s", bad, p.BodyHTML)
+		}
+	}
+	page := s.Browser(t).Get(fmt.Sprintf("/propozycje/%d", p.ID))
+	if page.StatusCode != http.StatusOK {
+		t.Fatalf("page %d", page.StatusCode)
+	}
+	for _, bad := range []string{"<script>alert", "onerror=", `href="javascript:`, "<iframe", "<svg><script"} {
+		if strings.Contains(page.Body, bad) {
+			t.Errorf("the page carries %q", bad)
+		}
+	}
+	if !strings.Contains(page.Body, "Ławka &lt;script&gt;alert(1)&lt;/script&gt; przy &#34;szkole&#34;") || !strings.Contains(page.Body, "Zażółć gęślą jaźń") {
+		t.Error("the title or the Polish text around the payloads is not shown as text")
+	}
+}
+
+// TestProposalListFiltersAndPages: filters narrow the list, pages follow one another
+// without repeats or gaps, and "most supported" orders by supports.
+func TestProposalListFiltersAndPages(t *testing.T) {
+	t.Parallel()
+	s := servertest.Start(t, servertest.Options{})
+	a := s.API(t)
+	a.Login("resident@example.org", "lawka-demo-2026")
+	district := districtID(t, s, "swoszowice")
+	for i := range 5 {
+		newProposal(t, a, map[string]any{"title": fmt.Sprintf("Swoszowice, pomysł %d", i+1),
+			"body": "Pomysł dla Swoszowic, opisany dość długo, żeby przeszedł.", "neighbourhood_id": district})
+	}
+	var seen []int64
+	next := ""
+	for page := 0; page < 10; page++ {
+		q := fmt.Sprintf("/api/v1/proposals?neighbourhood_id=%d&limit=2", district)
+		if next != "" {
+			q += "&cursor=" + next
+		}
+		r := a.Do(http.MethodGet, q, nil)
+		var list struct {
+			Items      []proposalJSON
+			NextCursor string `json:"next_cursor"`
+		}
+		r.JSON(t, &list)
+		for _, p := range list.Items {
+			if p.NeighbourhoodID != district {
+				t.Fatalf("filter let through %+v", p)
+			}
+			seen = append(seen, p.ID)
+		}
+		if next = list.NextCursor; next == "" {
+			break
+		}
+	}
+	if len(seen) != 5 {
+		t.Fatalf("pages gave %v, want the 5 proposals once each", seen)
+	}
+	for i := 1; i < len(seen); i++ {
+		if seen[i] >= seen[i-1] {
+			t.Fatalf("not newest first: %v", seen)
+		}
+	}
+	r := a.Do(http.MethodGet, "/api/v1/proposals?sort=supports", nil)
+	var list struct{ Items []proposalJSON }
+	r.JSON(t, &list)
+	for i := 1; i < len(list.Items); i++ {
+		if list.Items[i].Supports > list.Items[i-1].Supports {
+			t.Fatalf("not ordered by supports: %d after %d", list.Items[i].Supports, list.Items[i-1].Supports)
+		}
+	}
+	if len(list.Items) == 0 || list.Items[0].Supports == 0 {
+		t.Fatal("the demo proposals with supports are missing")
+	}
+	if r := s.Browser(t).Get("/propozycje?status=accepted"); r.StatusCode != http.StatusOK || !strings.Contains(r.Body, "Lokal po dawnej bibliotece") ||
+		strings.Contains(r.Body, "Bezpłatne sale dla NGO") {
+		t.Fatalf("status filter on the page: %d", r.StatusCode)
+	}
+}
