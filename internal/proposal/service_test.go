@@ -20,7 +20,7 @@ func (p places) Exists(ctx context.Context, id int64) (bool, error) { return p.s
 func (p places) TopicsExist(ctx context.Context, ids []int64) (bool, error) {
 	return p.store.TopicsExist(ctx, ids)
 }
-func (places) DistrictChoices(context.Context) ([]Choice, error)       { return nil, nil }
+func (places) DistrictChoices(context.Context) ([]Choice, error)      { return nil, nil }
 func (places) TopicChoices(context.Context, string) ([]Choice, error) { return nil, nil }
 
 // people makes n accounts and returns them as signed-in principals.

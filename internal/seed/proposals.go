@@ -125,7 +125,9 @@ func principal(ctx context.Context, pool *pgxpool.Pool, email string, roles ...s
 // seedPlaces answers the proposal service's questions about districts and topics.
 type seedPlaces struct{ store *neighbourhood.Store }
 
-func (s seedPlaces) Exists(ctx context.Context, id int64) (bool, error) { return s.store.Exists(ctx, id) }
+func (s seedPlaces) Exists(ctx context.Context, id int64) (bool, error) {
+	return s.store.Exists(ctx, id)
+}
 
 func (s seedPlaces) TopicsExist(ctx context.Context, ids []int64) (bool, error) {
 	return s.store.TopicsExist(ctx, ids)
