@@ -1,21 +1,38 @@
 package neighbourhood
 
 import (
+	"context"
+
 	"github.com/gofiber/fiber/v2"
 
+	"lawka/internal/platform/auth"
 	"lawka/internal/platform/httpx"
 	"lawka/internal/platform/render"
 )
 
 // Handlers serves the home page, district pages and the districts API.
 type Handlers struct {
-	store  *Store
-	render *render.Renderer
+	store     *Store
+	render    *render.Renderer
+	proposals Proposals
 }
 
-// NewHandlers builds the handlers.
-func NewHandlers(store *Store, r *render.Renderer) *Handlers {
-	return &Handlers{store: store, render: r}
+// ProposalLink is a proposal as a district page lists it.
+type ProposalLink struct {
+	ID       int64
+	Title    string
+	Status   string
+	Supports int
+}
+
+// Proposals lists a district's latest proposals (the proposal feature).
+type Proposals interface {
+	Latest(ctx context.Context, p auth.Principal, districtID int64, n int) ([]ProposalLink, error)
+}
+
+// NewHandlers builds the handlers; proposals may be nil (no list on district pages).
+func NewHandlers(store *Store, r *render.Renderer, proposals Proposals) *Handlers {
+	return &Handlers{store: store, render: r, proposals: proposals}
 }
 
 // HomeData is the home page's content.
@@ -44,8 +61,9 @@ func (h *Handlers) Home(c *fiber.Ctx) error {
 
 // ShowData is a district page's content.
 type ShowData struct {
-	District Neighbourhood
-	Topics   []Topic
+	District  Neighbourhood
+	Topics    []Topic
+	Proposals []ProposalLink
 }
 
 // Show is one district's page.
@@ -59,10 +77,16 @@ func (h *Handlers) Show(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	data := ShowData{District: n, Topics: ts}
+	if h.proposals != nil {
+		if data.Proposals, err = h.proposals.Latest(ctx, auth.From(c), n.ID, 10); err != nil {
+			return err
+		}
+	}
 	return h.render.HTML(c, fiber.StatusOK, "neighbourhood/show", render.View{
 		Title:   n.Name,
 		Section: "nav.home",
-		Data:    ShowData{District: n, Topics: ts},
+		Data:    data,
 	})
 }
 

@@ -459,3 +459,9 @@ func (s *Service) CanView(ctx context.Context, p auth.Principal, id int64) error
 	_, err := s.Get(ctx, p, id)
 	return err
 }
+
+// Latest lists a district's newest published proposals (for its page).
+func (s *Service) Latest(ctx context.Context, p auth.Principal, districtID int64, n int) ([]Proposal, error) {
+	list, _, err := s.List(ctx, p, Filter{NeighbourhoodID: districtID, Limit: n})
+	return list, err
+}

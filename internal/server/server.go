@@ -114,7 +114,7 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	s.sessions.Ended = s.hub.EndSessions
 
 	districts := neighbourhood.NewStore(d.Pool)
-	s.neighbourhoods = neighbourhood.NewHandlers(districts, r)
+
 	s.coalition = coalition.NewHandlers(coalition.NewStore(d.Pool), r)
 	accounts := account.NewService(d.Pool, account.Deps{Sessions: s.sessions, Limits: s.limits, I18n: bundle,
 		PublicURL: cfg.PublicURL.String(), Districts: districtOptions{districts},
@@ -127,6 +127,7 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	proposals := proposal.NewService(d.Pool, proposalPlaces{districts}, s.hub, s.limits, d.Log)
 	s.hub.Register("proposal", proposal.Room{Svc: proposals})
 	s.proposals = proposal.NewHandlers(proposals, r, proposalPlaces{districts})
+	s.neighbourhoods = neighbourhood.NewHandlers(districts, r, districtProposals{proposals})
 	polls := poll.NewService(d.Pool, d.Redis, s.hub, d.Log)
 	s.pollService = polls
 	s.metrics.MustRegister(polls.Collectors()...)
@@ -319,6 +320,21 @@ func (p proposalPlaces) TopicChoices(ctx context.Context, lang string) ([]propos
 	out := make([]proposal.Choice, len(list))
 	for i, t := range list {
 		out[i] = proposal.Choice{ID: t.ID, Name: t.Name(lang)}
+	}
+	return out, nil
+}
+
+// districtProposals lists a district's proposals for its page.
+type districtProposals struct{ svc *proposal.Service }
+
+func (d districtProposals) Latest(ctx context.Context, p auth.Principal, districtID int64, n int) ([]neighbourhood.ProposalLink, error) {
+	list, err := d.svc.Latest(ctx, p, districtID, n)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]neighbourhood.ProposalLink, len(list))
+	for i, pr := range list {
+		out[i] = neighbourhood.ProposalLink{ID: pr.ID, Title: pr.Title, Status: pr.Status, Supports: pr.Supports}
 	}
 	return out, nil
 }

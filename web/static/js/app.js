@@ -1,6 +1,7 @@
 // Ławka's progressive enhancement. Every page works without this file.
 import { start } from "./live.js";
 import "./poll.js";
+import "./proposal.js";
 
 document.documentElement.classList.add("js");
 
