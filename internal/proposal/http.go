@@ -14,9 +14,10 @@ import (
 
 // Handlers serves the proposals API and pages.
 type Handlers struct {
-	svc    *Service
-	pages  pageRenderer
-	places Places
+	svc       *Service
+	pages     pageRenderer
+	places    Places
+	publicURL string // for absolute links in feeds
 }
 
 func proposalID(c *fiber.Ctx) (int64, error) {

@@ -17,9 +17,9 @@ import (
 
 type pageRenderer = *render.Renderer
 
-// NewHandlers builds the API and page handlers.
-func NewHandlers(svc *Service, r *render.Renderer, places Places) *Handlers {
-	return &Handlers{svc: svc, pages: r, places: places}
+// NewHandlers builds the API and page handlers; publicURL is the site's origin.
+func NewHandlers(svc *Service, r *render.Renderer, places Places, publicURL string) *Handlers {
+	return &Handlers{svc: svc, pages: r, places: places, publicURL: publicURL}
 }
 
 // ListPage is the list of proposals with its filters.

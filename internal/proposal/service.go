@@ -37,6 +37,7 @@ type Places interface {
 	Exists(ctx context.Context, id int64) (bool, error)
 	TopicsExist(ctx context.Context, ids []int64) (bool, error)
 	DistrictChoices(ctx context.Context) ([]Choice, error)
+	DistrictBySlug(ctx context.Context, slug string) (Choice, error)
 	TopicChoices(ctx context.Context, lang string) ([]Choice, error)
 }
 
@@ -182,7 +183,11 @@ func visible(p auth.Principal, pr Proposal) bool {
 // query reads proposals with the viewer's support; where is the rest of the statement
 // after the joins ($1 is the viewer, later arguments follow).
 func (s *Service) query(ctx context.Context, p auth.Principal, where string, args ...any) ([]Proposal, error) {
-	rows, err := s.pool.Query(ctx, `SELECT pr.id, pr.title, pr.body, pr.body_html, pr.status, pr.author_id, u.display_name,
+	return queryOn(ctx, s.pool, p, where, args...)
+}
+
+func queryOn(ctx context.Context, q db.Querier, p auth.Principal, where string, args ...any) ([]Proposal, error) {
+	rows, err := q.Query(ctx, `SELECT pr.id, pr.title, pr.body, pr.body_html, pr.status, pr.author_id, u.display_name,
 		pr.neighbourhood_id, array(SELECT topic_id FROM proposal_topics t WHERE t.proposal_id = pr.id ORDER BY topic_id),
 		pr.supports, pr.channel, pr.location_label, pr.latitude, pr.longitude, pr.created_at, pr.updated_at,
 		(SELECT count(*) FROM proposal_revisions r WHERE r.proposal_id = pr.id)::int,
@@ -264,9 +269,16 @@ func (s *Service) List(ctx context.Context, p auth.Principal, f Filter) ([]Propo
 	if f.Status != "" {
 		where = append(where, "pr.status = "+arg(f.Status))
 	}
-	if q := strings.TrimSpace(f.Query); q != "" {
-		like := arg("%" + escapeLike(q) + "%")
-		where = append(where, "(pr.title ILIKE "+like+" OR pr.body ILIKE "+like+")")
+	// Each word must match, without regard to case or Polish letters, as a part of a
+	// word ("podgor") or with a typo ("bibloteka"): the trigram index serves both.
+	words := strings.Fields(f.Query)
+	if len(words) > 6 {
+		bad.Add("q", "proposals.query_too_long")
+		return nil, "", bad.Err()
+	}
+	for _, w := range words {
+		like, word := arg("%"+escapeLike(w)+"%"), arg(w)
+		where = append(where, "(pr.search_text LIKE lawka_fold("+like+") OR lawka_fold("+word+") <% pr.search_text)")
 	}
 	// Keyset pagination: the cursor is the last proposal seen; its current sort key is
 	// read from the table, so the cursor stays a plain id whatever the sort.
@@ -280,7 +292,20 @@ func (s *Service) List(ctx context.Context, p auth.Principal, f Filter) ([]Propo
 	} else if after > 0 {
 		where = append(where, "pr.id < "+arg(after))
 	}
-	list, err := s.query(ctx, p, "WHERE "+strings.Join(where, " AND ")+" ORDER BY "+order+" LIMIT "+strconv.Itoa(f.Limit+1), args...)
+	stmt := "WHERE " + strings.Join(where, " AND ") + " ORDER BY " + order + " LIMIT " + strconv.Itoa(f.Limit+1)
+	var list []Proposal
+	if len(words) == 0 {
+		list, err = s.query(ctx, p, stmt, args...)
+	} else {
+		// A looser match than pg_trgm's default (0.6) lets one typo in a word through.
+		err = db.Tx(ctx, s.pool, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, `SET LOCAL pg_trgm.word_similarity_threshold = 0.45`); err != nil {
+				return err
+			}
+			list, err = queryOn(ctx, tx, p, stmt, args...)
+			return err
+		})
+	}
 	if err != nil {
 		return nil, "", err
 	}

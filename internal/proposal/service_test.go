@@ -21,6 +21,7 @@ func (p places) TopicsExist(ctx context.Context, ids []int64) (bool, error) {
 	return p.store.TopicsExist(ctx, ids)
 }
 func (places) DistrictChoices(context.Context) ([]Choice, error)      { return nil, nil }
+func (places) DistrictBySlug(context.Context, string) (Choice, error) { return Choice{}, nil }
 func (places) TopicChoices(context.Context, string) ([]Choice, error) { return nil, nil }
 
 // people makes n accounts and returns them as signed-in principals.

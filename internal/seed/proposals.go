@@ -135,4 +135,8 @@ func (s seedPlaces) TopicsExist(ctx context.Context, ids []int64) (bool, error) 
 
 func (s seedPlaces) DistrictChoices(context.Context) ([]proposal.Choice, error) { return nil, nil }
 
+func (s seedPlaces) DistrictBySlug(context.Context, string) (proposal.Choice, error) {
+	return proposal.Choice{}, nil
+}
+
 func (s seedPlaces) TopicChoices(context.Context, string) ([]proposal.Choice, error) { return nil, nil }

@@ -146,6 +146,7 @@ var authzTable = []authzRow{
 	// Public pages.
 	authzRoute("GET /", Public),
 	authzAt("GET /dzielnice/:slug", "/dzielnice/podgorze", Public),
+	authzAt("GET /dzielnice/:slug/propozycje.atom", "/dzielnice/podgorze/propozycje.atom", Public),
 	authzRoute("GET /deklaracja", Public),
 	authzRoute("GET /zasady", Public),
 	// A plain GET of /ws gets 426 Upgrade Required; who may watch which room is decided

@@ -1,9 +1,11 @@
 package server_test
 
 import (
+	"encoding/xml"
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -322,5 +324,76 @@ func TestProposalListFiltersAndPages(t *testing.T) {
 	if r := s.Browser(t).Get("/propozycje?status=accepted"); r.StatusCode != http.StatusOK || !strings.Contains(r.Body, "Lokal po dawnej bibliotece") ||
 		strings.Contains(r.Body, "Bezpłatne sale dla NGO") {
 		t.Fatalf("status filter on the page: %d", r.StatusCode)
+	}
+}
+
+// TestProposalSearchForgivesPolishLettersAndTypos: people type without Polish letters,
+// only the start of a word, or with a typo, and still find the proposal.
+func TestProposalSearchForgivesPolishLettersAndTypos(t *testing.T) {
+	t.Parallel()
+	s := servertest.Start(t, servertest.Options{})
+	find := func(q string) []string {
+		t.Helper()
+		r := s.API(t).Do(http.MethodGet, "/api/v1/proposals?q="+url.QueryEscape(q), nil)
+		if r.StatusCode != http.StatusOK {
+			t.Fatalf("search %q: %d %s", q, r.StatusCode, r.Body)
+		}
+		var list struct{ Items []proposalJSON }
+		r.JSON(t, &list)
+		var titles []string
+		for _, p := range list.Items {
+			titles = append(titles, p.Title)
+		}
+		return titles
+	}
+	for q, want := range map[string]string{
+		"lawka dialogu":   "Ławka dialogu na Rynku Podgórskim", // no Polish letters
+		"PODGÓR":          "Ławka dialogu na Rynku Podgórskim", // the start of a word, any case
+		"bibloteka":       "Lokal po dawnej bibliotece na klub sąsiedzki",
+		"sale ngo":        "Bezpłatne sale dla NGO w domach kultury",
+		"oswietlenie":     "Lepsze oświetlenie przejścia na Plantach",
+		"ukrainy punkt":   "Punkt konsultacyjny dla mieszkańców z Ukrainy", // words in any order
+		"seniorami nowej": "Spacery historyczne po Nowej Hucie z seniorami",
+	} {
+		got := find(q)
+		if !slices.Contains(got, want) {
+			t.Errorf("search %q found %q, not %q", q, got, want)
+		}
+	}
+	if got := find("lawka xyzzyq"); len(got) != 0 {
+		t.Errorf("every word must match: %q", got)
+	}
+	if got := find(`100% _ \`); len(got) != 0 {
+		t.Errorf("LIKE wildcards must be taken literally: %q", got)
+	}
+}
+
+// TestDistrictAtomFeed: a district's feed is Atom with that district's published
+// proposals only, with absolute links and sanitised HTML content.
+func TestDistrictAtomFeed(t *testing.T) {
+	t.Parallel()
+	s := servertest.Start(t, servertest.Options{})
+	r := s.Browser(t).Get("/dzielnice/podgorze/propozycje.atom")
+	if r.StatusCode != http.StatusOK || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/atom+xml") {
+		t.Fatalf("feed: %d %s", r.StatusCode, r.Header.Get("Content-Type"))
+	}
+	var feed struct {
+		XMLName xml.Name `xml:"http://www.w3.org/2005/Atom feed"`
+		Title   string   `xml:"title"`
+		Entries []struct {
+			Title   string `xml:"title"`
+			ID      string `xml:"id"`
+			Content string `xml:"content"`
+		} `xml:"entry"`
+	}
+	if err := xml.Unmarshal([]byte(r.Body), &feed); err != nil {
+		t.Fatalf("not Atom: %v\n%s", err, r.Body)
+	}
+	if len(feed.Entries) != 1 || feed.Entries[0].Title != "Ławka dialogu na Rynku Podgórskim" ||
+		!strings.HasPrefix(feed.Entries[0].ID, s.URL+"/propozycje/") || !strings.Contains(feed.Entries[0].Content, "<strong>ławkę dialogu</strong>") {
+		t.Fatalf("feed entries %+v", feed.Entries)
+	}
+	if r := s.Browser(t).Get("/dzielnice/atlantyda/propozycje.atom"); r.StatusCode != http.StatusNotFound {
+		t.Fatalf("feed of an unknown district: %d", r.StatusCode)
 	}
 }

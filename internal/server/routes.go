@@ -49,6 +49,7 @@ func (s *Server) routes() {
 	// Public pages.
 	app.Get("/", s.neighbourhoods.Home)
 	app.Get("/dzielnice/:slug", s.neighbourhoods.Show)
+	app.Get("/dzielnice/:slug/propozycje.atom", s.proposals.Feed)
 	app.Get("/deklaracja", s.coalition.Declaration)
 	app.Get("/zasady", s.terms)
 	app.Get("/sojusznicy", s.signatures.Allies)

@@ -126,7 +126,7 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	s.auditlog = auditlog.NewHandlers(auditlog.NewStore(d.Pool), r)
 	proposals := proposal.NewService(d.Pool, proposalPlaces{districts}, s.hub, s.limits, d.Log)
 	s.hub.Register("proposal", proposal.Room{Svc: proposals})
-	s.proposals = proposal.NewHandlers(proposals, r, proposalPlaces{districts})
+	s.proposals = proposal.NewHandlers(proposals, r, proposalPlaces{districts}, cfg.Origin())
 	s.neighbourhoods = neighbourhood.NewHandlers(districts, r, districtProposals{proposals})
 	polls := poll.NewService(d.Pool, d.Redis, s.hub, d.Log)
 	s.pollService = polls
@@ -310,6 +310,11 @@ func (p proposalPlaces) DistrictChoices(ctx context.Context) ([]proposal.Choice,
 		out[i] = proposal.Choice{ID: n.ID, Name: n.Roman() + " " + n.Name}
 	}
 	return out, nil
+}
+
+func (p proposalPlaces) DistrictBySlug(ctx context.Context, slug string) (proposal.Choice, error) {
+	n, err := p.store.BySlug(ctx, slug)
+	return proposal.Choice{ID: n.ID, Name: n.Roman() + " " + n.Name}, err
 }
 
 func (p proposalPlaces) TopicChoices(ctx context.Context, lang string) ([]proposal.Choice, error) {
