@@ -96,6 +96,10 @@ func (s *Sessions) Resolve(ctx context.Context, token string) (auth.Principal, e
 		hash, lifetimes["api"].idle.Seconds(), lifetimes["browser"].idle.Seconds()).
 		Scan(&p.SessionID, &kind, &p.UserID, &p.DisplayName, &p.Verified, &p.Confirmed, &p.Locale, &p.TOTP, &p.Roles)
 	if errors.Is(err, pgx.ErrNoRows) {
+		// Remember "no such session" for a while: a client repeating a dead or made-up
+		// token costs Redis, not PostgreSQL. Tokens are random, so none of these can
+		// become valid later.
+		_ = s.rdb.SetNX(ctx, key, revokedMarker, cacheTTL).Err()
 		return auth.Principal{}, nil
 	}
 	if err != nil {
