@@ -67,7 +67,7 @@ func parseOptions(args []string) (options, error) {
 	fs.BoolVar(&o.idempotency, "idempotency-key", false, "send an Idempotency-Key with every vote")
 	_, perfErr := exec.LookPath("perf")
 	fs.BoolVar(&o.perf, "perf", perfErr == nil, "profile the server with perf at S1's first failing rate")
-	rates := fs.String("rates", "100,250,500,1000,1500,2000,3000,4000,5000,6000,8000,10000,12000,15000,20000,25000,30000,40000",
+	rates := fs.String("rates", "100,250,500,1000,1500,2000,3000,4000,5000,6000,8000,10000,12000,15000,20000,25000,30000,40000,50000,60000,80000,100000",
 		"S1 vote rates to try, per second, ascending (stops after two failing steps)")
 	fs.DurationVar(&o.stepDur, "step", 3*time.Second, "S1: how long each rate step lasts")
 	fs.IntVar(&o.refine, "refine", 2, "S1: bisection steps between the last passing and the first failing rate")
@@ -138,6 +138,10 @@ type bench struct {
 	voters    int64 // voters used so far: each vote is a new participant from a new address
 	report    *Report
 	logf      func(format string, args ...any)
+	// ctx is the run's context; quietBudget is how long, in all, the run may still wait
+	// for other work on the machine to pass before measuring again.
+	ctx         context.Context
+	quietBudget time.Duration
 }
 
 const (
@@ -151,7 +155,7 @@ func runBench(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	b := &bench{opt: opt, report: &Report{Command: opt.command, Quick: opt.quick, OthersMax: opt.othersMax, Started: time.Now()}}
+	b := &bench{opt: opt, ctx: ctx, quietBudget: 3 * opt.quietWait, report: &Report{Command: opt.command, Quick: opt.quick, OthersMax: opt.othersMax, Started: time.Now()}}
 	b.logf = func(format string, args ...any) {
 		fmt.Fprintf(os.Stderr, "%s  %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
 	}
@@ -254,6 +258,9 @@ func (b *bench) setup(ctx context.Context) error {
 
 	if err := b.startRedis(ctx); err != nil {
 		return err
+	}
+	if v, err := b.runLawka(ctx, childEnv(), "version"); err == nil {
+		b.report.Server = strings.TrimSpace(v)
 	}
 	env := b.lawkaEnv("127.0.0.1:0")
 	if out, err := b.runLawka(ctx, env, "migrate", "up"); err != nil {

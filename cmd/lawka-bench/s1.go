@@ -270,7 +270,11 @@ func undisturbed[T any](b *bench, tries int, measure func() (T, CPUUse, error)) 
 			return best, i, nil
 		}
 		b.logf("  (other processes took %.0f %% of a core meanwhile: measuring again)", others)
-		time.Sleep(2 * time.Second)
+		time.Sleep(time.Second)
+		if b.quietBudget > 0 { // wait for the other work to pass, within the run's budget for that
+			waited, _ := waitQuiet(b.ctx, b.opt.quietBelow, min(30*time.Second, b.quietBudget), b.logf)
+			b.quietBudget -= waited
+		}
 	}
 }
 

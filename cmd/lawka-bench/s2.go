@@ -4,7 +4,12 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -39,6 +44,11 @@ type FanoutRun struct {
 	PerCPUSec     float64
 	Attempts      int
 	SlowDrops     float64 // lawka_websocket_slow_drops_total during the voting window
+	// OutOfOrderExample is the first out-of-order tally one client saw, after the one before.
+	OutOfOrderExample string
+	// Profile is where the servers' CPU went while votes arrived (perf, largest lawka run).
+	Profile, ProfileDSO []PerfLine
+	ProfileErr          string
 }
 
 // S2Report collects S2.
@@ -233,6 +243,14 @@ func (b *bench) fanout(ctx context.Context, system string, n int) (FanoutRun, er
 	before := scrape()
 	tr.recording.Store(true)
 	m := StartCPU(pids, b.redis.pid(), b.opt.dbName)
+	var profiled chan struct{}
+	if b.opt.perf && system == "lawka" && n > 0 && n == slices.Max(b.opt.s2Clients) {
+		profiled = make(chan struct{})
+		go func() {
+			defer close(profiled)
+			run.Profile, run.ProfileDSO, run.ProfileErr = b.perfServers(ctx, pids, 4*time.Second)
+		}()
+	}
 	res := d.Run(Plan{N: votes, Rate: b.opt.s2Rate, Build: b.voteBuilder(t.poll, votes), Want: http.StatusCreated,
 		SendOrder: tr.sentAt, MaxBacklog: int(5 * b.opt.s2Rate)})
 	lastAck := time.Now()
@@ -258,6 +276,9 @@ func (b *bench) fanout(ctx context.Context, system string, n int) (FanoutRun, er
 	}
 	run.Settle = time.Since(lastAck)
 	run.CPU = m.Stop()
+	if profiled != nil {
+		<-profiled
+	}
 	tr.recording.Store(false)
 	for i, after := range scrape() {
 		run.SlowDrops += metricDelta(before[i], after, "lawka_websocket_slow_drops_total")
@@ -274,6 +295,9 @@ func (b *bench) fanout(ctx context.Context, system string, n int) (FanoutRun, er
 		run.Stale += c.stale
 		run.Gaps += c.gaps
 		run.Version = run.Version || c.version
+		if run.OutOfOrderExample == "" && c.oooExample != "" {
+			run.OutOfOrderExample = c.oooExample
+		}
 		if c.last.Load() != final {
 			run.Lost++
 		}
@@ -298,4 +322,32 @@ func (b *bench) fanout(ctx context.Context, system string, n int) (FanoutRun, er
 		run.Votes.Rate, ms(run.Votes.P99), run.Votes.ErrorCount(), run.Deliveries, ms(run.P50), ms(run.P99), ms(run.Max), run.Lost,
 		run.OutOfOrder, run.PerConnKB, run.PerCPUSec, run.CPU.Share(run.CPU.Servers), 100*run.CPU.MachineBusy/run.CPU.Wall.Seconds()/float64(run.CPU.MachineCores))
 	return run, nil
+}
+
+// perfServers samples the given processes with perf for d and lists their hottest
+// functions and how their samples split between kernel and program (shares of their samples).
+func (b *bench) perfServers(ctx context.Context, pids []int, d time.Duration) (bySymbol, byDSO []PerfLine, _ string) {
+	data, err := filepath.Abs(filepath.Join(b.opt.work, "perf-s2.data"))
+	if err != nil {
+		return nil, nil, err.Error()
+	}
+	defer os.Remove(data)
+	var list []string
+	for _, p := range pids {
+		list = append(list, strconv.Itoa(p))
+	}
+	time.Sleep(time.Second) // into the voting window
+	rec := exec.CommandContext(ctx, "perf", "record", "-F", "499", "-p", strings.Join(list, ","), "-o", data, "--", "sleep", strconv.Itoa(int(d.Seconds())))
+	if out, err := rec.CombinedOutput(); err != nil {
+		return nil, nil, fmt.Sprintf("perf record: %v: %s", err, clip(out, 200))
+	}
+	report := func(sort string) ([]PerfLine, error) {
+		out, err := commandOutput(ctx, "perf", "report", "-i", data, "--stdio", "--no-children", "--percent-limit", "1", "--sort", sort)
+		return parsePerf(out), err
+	}
+	if bySymbol, err = report("symbol"); err != nil {
+		return nil, nil, err.Error()
+	}
+	byDSO, _ = report("dso")
+	return bySymbol, byDSO, ""
 }

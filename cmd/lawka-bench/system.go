@@ -112,30 +112,25 @@ func backendDB(title string) (string, bool) {
 	return "", false
 }
 
-// machineCPU is the machine's busy and total CPU time in seconds (all cores), from /proc/stat.
-func machineCPU() (busy, total float64) {
+// machineCPU is the CPU time the machine has spent working, in seconds summed over all
+// cores, from /proc/stat: user, nice, system, irq and softirq. (Idle time is not used:
+// a tickless kernel updates it lazily, so a short window can see it jump.)
+func machineCPU() float64 {
 	raw, err := os.ReadFile("/proc/stat")
 	if err != nil {
-		return 0, 0
+		return 0
 	}
 	line, _, _ := strings.Cut(string(raw), "\n")
 	f := strings.Fields(line)
 	if len(f) < 8 || f[0] != "cpu" {
-		return 0, 0
+		return 0
 	}
-	var vals []float64
-	for _, s := range f[1:] {
-		v, _ := strconv.ParseFloat(s, 64)
-		vals = append(vals, v/clockTicks)
+	busy := 0.0
+	for _, i := range []int{1, 2, 3, 6, 7} { // user nice system (idle iowait) irq softirq
+		v, _ := strconv.ParseFloat(f[i], 64)
+		busy += v / clockTicks
 	}
-	for i, v := range vals {
-		if i >= 8 { // guest time is already counted in user
-			break
-		}
-		total += v
-	}
-	idle := vals[3] + vals[4] // idle + iowait
-	return total - idle, total
+	return busy
 }
 
 // CPUMeter attributes CPU time over a window to the parties sharing the machine.
@@ -149,7 +144,6 @@ type CPUMeter struct {
 	redisCPU float64
 	tool     float64
 	busy     float64
-	total    float64
 }
 
 // CPUUse is the CPU time each party used during a window, in seconds.
@@ -178,7 +172,7 @@ func StartCPU(servers []int, redis int, db string) *CPUMeter {
 		m.redisCPU, _ = cpuSeconds(redis)
 	}
 	m.tool = selfCPU()
-	m.busy, m.total = machineCPU()
+	m.busy = machineCPU()
 	return m
 }
 
@@ -201,8 +195,7 @@ func (m *CPUMeter) Stop() CPUUse {
 		u.Redis = c - m.redisCPU
 	}
 	u.Tool = selfCPU() - m.tool
-	busy, _ := machineCPU()
-	u.MachineBusy = busy - m.busy
+	u.MachineBusy = machineCPU() - m.busy
 	u.MachineOthers = max(0, u.MachineBusy-u.Servers-u.Postgres-u.Redis-u.Tool)
 	return u
 }
@@ -289,13 +282,9 @@ func describeMachine() Machine {
 
 // machineBusyOver is the share (%) of the whole machine busy during the next d.
 func machineBusyOver(d time.Duration) float64 {
-	b0, t0 := machineCPU()
+	b0, t0 := machineCPU(), time.Now()
 	time.Sleep(d)
-	b1, t1 := machineCPU()
-	if t1 <= t0 {
-		return 0
-	}
-	return 100 * (b1 - b0) / (t1 - t0)
+	return 100 * (machineCPU() - b0) / time.Since(t0).Seconds() / float64(runtime.NumCPU())
 }
 
 // waitQuiet waits (up to limit) until the machine is less than below % busy for two

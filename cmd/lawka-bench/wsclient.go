@@ -105,6 +105,8 @@ type wsClient struct {
 	stale      int64
 	gaps       int64
 	version    bool // the server sends data.version
+	oooExample string
+	prev       struct{ seq, ver, total int64 }
 	closing    atomic.Bool
 	err        error
 	done       chan struct{}
@@ -217,18 +219,19 @@ func (c *wsClient) handle(msg []byte) error {
 			c.stale++
 			return nil
 		}
-		if hasVer {
-			if ver < c.maxVer {
-				c.outOfOrder++
-			}
-		} else if total < c.maxTotal {
+		if hasVer && ver < c.maxVer || !hasVer && total < c.maxTotal {
 			c.outOfOrder++
+			if c.oooExample == "" {
+				c.oooExample = fmt.Sprintf("seq %d (version %d, total %d) came after seq %d (version %d, total %d)",
+					seq, ver, total, c.prev.seq, c.prev.ver, c.prev.total)
+			}
 		}
 		if hasSeq && seq > c.lastSeq+1 {
 			c.gaps++
 		}
 	}
 	c.snapped = true
+	c.prev.seq, c.prev.ver, c.prev.total = seq, ver, total
 	if hasSeq {
 		c.lastSeq = seq
 	}
