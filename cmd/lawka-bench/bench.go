@@ -62,7 +62,7 @@ func parseOptions(args []string) (options, error) {
 	fs.BoolVar(&o.quick, "quick", false, "short steps and fewer clients, for development (figures not comparable)")
 	fs.BoolVar(&o.keepDB, "keep-db", false, "leave the benchmark database behind for inspection")
 	fs.Float64Var(&o.quietBelow, "quiet-below", 25, "wait until the machine is less busy than this (%) before starting")
-	fs.DurationVar(&o.quietWait, "quiet-wait", 3*time.Minute, "wait at most this long for a quiet machine (0: do not wait)")
+	fs.DurationVar(&o.quietWait, "quiet-wait", 2*time.Minute, "wait at most this long for a quiet machine before the run, and as much again in all before measurements repeated because of other work (0: do not wait)")
 	fs.Float64Var(&o.othersMax, "others-max", 35, "measure again when other processes took more than this share of a core (%)")
 	fs.BoolVar(&o.idempotency, "idempotency-key", false, "send an Idempotency-Key with every vote")
 	_, perfErr := exec.LookPath("perf")
@@ -155,7 +155,7 @@ func runBench(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	b := &bench{opt: opt, ctx: ctx, quietBudget: 3 * opt.quietWait, report: &Report{Command: opt.command, Quick: opt.quick, OthersMax: opt.othersMax, Started: time.Now()}}
+	b := &bench{opt: opt, ctx: ctx, quietBudget: opt.quietWait, report: &Report{Command: opt.command, Quick: opt.quick, OthersMax: opt.othersMax, Started: time.Now()}}
 	b.logf = func(format string, args ...any) {
 		fmt.Fprintf(os.Stderr, "%s  %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
 	}

@@ -316,10 +316,10 @@ func (r *Report) Markdown() string {
 	p("| Redis | %s, a private instance started for the run (append-only file, fsync every second) |", m.Redis)
 	waited := ""
 	if m.QuietWait > 0 {
-		waited = fmt.Sprintf(" after waiting %s for other work to calm down", m.QuietWait.Round(time.Second))
+		waited = fmt.Sprintf(" (the run waited %s in all for other work to calm down)", m.QuietWait.Round(time.Second))
 	}
-	p("| Sharing | the servers under test, PostgreSQL, Redis and the load tool all run on this machine, which other people's work shares too: just before the run it was %.0f %% busy%s (load average %s); the CPU columns below show how much of each window went to other processes |",
-		m.BusyBefore, waited, m.LoadBefore)
+	p("| Sharing | the servers under test, PostgreSQL, Redis and the load tool all run on this machine, which other people's work shares too: just before the run it was %.0f %% busy (load average %s)%s; the CPU columns below show how much of each window went to other processes |",
+		m.BusyBefore, m.LoadBefore, waited)
 	p("| Limits | %s open files; loopback ports %s |", num(float64(m.FileLimit)), m.PortRange)
 	p("")
 	p("## Command")

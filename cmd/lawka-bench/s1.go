@@ -274,6 +274,7 @@ func undisturbed[T any](b *bench, tries int, measure func() (T, CPUUse, error)) 
 		if b.quietBudget > 0 { // wait for the other work to pass, within the run's budget for that
 			waited, _ := waitQuiet(b.ctx, b.opt.quietBelow, min(30*time.Second, b.quietBudget), b.logf)
 			b.quietBudget -= waited
+			b.report.Machine.QuietWait += waited
 		}
 	}
 }
