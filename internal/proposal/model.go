@@ -42,7 +42,22 @@ type Proposal struct {
 	CreatedAt       time.Time     `json:"created_at"`
 	UpdatedAt       time.Time     `json:"updated_at"`
 	Revisions       int           `json:"revisions"`
+	Attachments     []Attachment  `json:"attachments,omitempty"` // read by Get, not by lists
 }
+
+// Attachment is an image or PDF attached to a proposal.
+type Attachment struct {
+	ID          int64  `json:"id"`
+	ContentType string `json:"content_type"`
+	Size        int    `json:"size"`
+	URL         string `json:"url"`
+}
+
+// Image says whether the attachment is shown as a picture.
+func (a Attachment) Image() bool { return a.ContentType != "application/pdf" }
+
+// MaxAttachments is how many files one proposal may carry.
+const MaxAttachments = 5
 
 // Author is who wrote a proposal.
 type Author struct {

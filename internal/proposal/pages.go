@@ -13,6 +13,7 @@ import (
 	"lawka/internal/platform/httpx"
 	"lawka/internal/platform/problem"
 	"lawka/internal/platform/render"
+	"lawka/internal/platform/upload"
 )
 
 type pageRenderer = *render.Renderer
@@ -87,7 +88,7 @@ type FormPage struct {
 	Chosen    map[int64]bool
 }
 
-var formFields = []string{"title", "body", "neighbourhood_id", "topic_ids", "location_label"}
+var formFields = []string{"title", "body", "neighbourhood_id", "topic_ids", "location_label", "attachments"}
 
 func (h *Handlers) form(c *fiber.Ctx, status int, pr *Proposal, form render.Form, chosen []int64) error {
 	ctx := c.UserContext()
@@ -119,25 +120,54 @@ func (h *Handlers) New(c *fiber.Ctx) error {
 	return h.form(c, fiber.StatusOK, nil, form, nil)
 }
 
-// inputFrom reads the posted form.
-func inputFrom(c *fiber.Ctx, form *render.Form) (Input, []int64) {
+// inputFrom reads the posted form (multipart when it carries files).
+func inputFrom(c *fiber.Ctx, form *render.Form) (Input, []int64, error) {
 	httpx.FormValues(c, form, "title", "body", "neighbourhood_id", "location_label")
 	in := Input{Title: form.Values["title"], Body: form.Values["body"], LocationLabel: form.Values["location_label"],
 		Draft: c.FormValue("draft") != ""}
 	in.NeighbourhoodID, _ = strconv.ParseInt(form.Values["neighbourhood_id"], 10, 64)
-	for _, raw := range c.Request().PostArgs().PeekMulti("topic_ids") {
-		if id, err := strconv.ParseInt(string(raw), 10, 64); err == nil {
-			in.TopicIDs = append(in.TopicIDs, id)
+	values := func(name string) []string {
+		var out []string
+		for _, raw := range c.Request().PostArgs().PeekMulti(name) {
+			out = append(out, string(raw))
+		}
+		return out
+	}
+	mf, err := c.MultipartForm()
+	if err == nil {
+		values = func(name string) []string { return mf.Value[name] }
+		for _, fh := range mf.File["attachments"] {
+			if fh.Size == 0 {
+				continue // the empty file input of a browser
+			}
+			f, err := upload.Read(fh, "attachments")
+			if err != nil {
+				return in, nil, err
+			}
+			in.Files = append(in.Files, f)
 		}
 	}
-	return in, slices.Clone(in.TopicIDs)
+	ids := func(name string) []int64 {
+		var out []int64
+		for _, raw := range values(name) {
+			if id, err := strconv.ParseInt(raw, 10, 64); err == nil {
+				out = append(out, id)
+			}
+		}
+		return out
+	}
+	in.TopicIDs, in.Remove = ids("topic_ids"), ids("remove")
+	return in, slices.Clone(in.TopicIDs), nil
 }
 
 // Create saves the form and opens the new proposal.
 func (h *Handlers) Create(c *fiber.Ctx) error {
 	form := render.NewForm(formFields...)
-	in, chosen := inputFrom(c, &form)
-	pr, err := h.svc.Create(c.UserContext(), auth.From(c), in)
+	in, chosen, err := inputFrom(c, &form)
+	var pr Proposal
+	if err == nil {
+		pr, err = h.svc.Create(c.UserContext(), auth.From(c), in)
+	}
 	if err != nil {
 		status, ok := httpx.FormProblem(c, err, &form)
 		if !ok {
@@ -179,8 +209,11 @@ func (h *Handlers) Update(c *fiber.Ctx) error {
 	}
 	p := auth.From(c)
 	form := render.NewForm(formFields...)
-	in, chosen := inputFrom(c, &form)
-	if _, err := h.svc.Edit(c.UserContext(), p, id, in); err != nil {
+	in, chosen, err := inputFrom(c, &form)
+	if err == nil {
+		_, err = h.svc.Edit(c.UserContext(), p, id, in)
+	}
+	if err != nil {
 		status, ok := httpx.FormProblem(c, err, &form)
 		if !ok || status == fiber.StatusForbidden || status == fiber.StatusNotFound {
 			return err
@@ -317,4 +350,30 @@ func (h *Handlers) History(c *fiber.Ctx) error {
 	}
 	return h.pages.HTML(c, fiber.StatusOK, "proposal/history", render.View{Title: httpx.L(c).T("proposals.history_title", "Title", pr.Title),
 		Section: "nav.proposals", Data: HistoryPage{Proposal: pr, Revisions: revs, Changes: changes}})
+}
+
+// File serves an attachment: images inline, PDFs as downloads, never as a page of ours
+// (sandboxed, no sniffing), to whoever may see the proposal.
+func (h *Handlers) File(c *fiber.Ctx) error {
+	id, err := proposalID(c)
+	if err != nil {
+		return err
+	}
+	fileID, err := strconv.ParseInt(c.Params("file"), 10, 64)
+	if err != nil {
+		return problem.NotFound()
+	}
+	f, err := h.svc.Attachment(c.UserContext(), auth.From(c), id, fileID)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, f.ContentType)
+	c.Set(fiber.HeaderContentSecurityPolicy, "sandbox; default-src 'none'")
+	disposition := "inline"
+	if f.ContentType == "application/pdf" {
+		disposition = fmt.Sprintf(`attachment; filename="propozycja-%d-%d.pdf"`, id, fileID)
+	}
+	c.Set(fiber.HeaderContentDisposition, disposition)
+	c.Set(fiber.HeaderCacheControl, "private, max-age=3600") // a draft's files are not for shared caches
+	return c.Send(f.Content)
 }

@@ -2,6 +2,7 @@ package proposal
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strconv"
@@ -19,6 +20,7 @@ import (
 	"lawka/internal/platform/markdown"
 	"lawka/internal/platform/problem"
 	"lawka/internal/platform/ratelimit"
+	"lawka/internal/platform/upload"
 )
 
 // Publisher pushes live updates (the realtime hub).
@@ -71,6 +73,9 @@ type Input struct {
 	Latitude        *float64 `json:"latitude,omitempty"`
 	Longitude       *float64 `json:"longitude,omitempty"`
 	Draft           bool     `json:"draft,omitempty"`
+	// Files to attach and attachments to remove come from forms and uploads, not JSON.
+	Files  []upload.File `json:"-"`
+	Remove []int64       `json:"-"`
 }
 
 var postsPerAccount = ratelimit.Rule{Name: "proposal:user", Limit: 5, Window: time.Hour}
@@ -141,7 +146,10 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, in Input) (Propo
 		if err != nil {
 			return err
 		}
-		return writeTextAndTopics(ctx, tx, id, p.UserID, in, true)
+		if err := writeTextAndTopics(ctx, tx, id, p.UserID, in, true); err != nil {
+			return err
+		}
+		return attach(ctx, tx, id, p.UserID, in.Files, nil)
 	})
 	if err != nil {
 		return Proposal{}, err
@@ -164,7 +172,8 @@ func writeTextAndTopics(ctx context.Context, tx pgx.Tx, id, editor int64, in Inp
 	return err
 }
 
-// Get reads one proposal as p may see it: drafts only for their author and the staff.
+// Get reads one proposal as p may see it (drafts only for their author and the staff),
+// with its attachments.
 func (s *Service) Get(ctx context.Context, p auth.Principal, id int64) (Proposal, error) {
 	list, err := s.query(ctx, p, `WHERE pr.id = $2`, id)
 	if err != nil {
@@ -173,7 +182,67 @@ func (s *Service) Get(ctx context.Context, p auth.Principal, id int64) (Proposal
 	if len(list) == 0 || !visible(p, list[0]) {
 		return Proposal{}, problem.NotFound()
 	}
-	return list[0], nil
+	pr := list[0]
+	rows, err := s.pool.Query(ctx, `SELECT f.id, f.content_type, f.size FROM proposal_attachments a JOIN files f ON f.id = a.file_id
+		WHERE a.proposal_id = $1 ORDER BY a.position, f.id`, id)
+	if err != nil {
+		return Proposal{}, err
+	}
+	pr.Attachments, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Attachment, error) {
+		var a Attachment
+		err := r.Scan(&a.ID, &a.ContentType, &a.Size)
+		a.URL = fmt.Sprintf("/propozycje/%d/zalaczniki/%d", id, a.ID)
+		return a, err
+	})
+	return pr, err
+}
+
+// attach stores files as attachments of proposal id (after removing the ones in
+// remove), keeping to MaxAttachments.
+func attach(ctx context.Context, tx pgx.Tx, id, by int64, files []upload.File, remove []int64) error {
+	if len(remove) > 0 {
+		if _, err := tx.Exec(ctx, `DELETE FROM proposal_attachments WHERE proposal_id = $1 AND file_id = ANY($2)`, id, remove); err != nil {
+			return err
+		}
+	}
+	if len(files) == 0 {
+		return nil
+	}
+	var have, last int
+	if err := tx.QueryRow(ctx, `SELECT count(*), coalesce(max(position), 0) FROM proposal_attachments WHERE proposal_id = $1`, id).
+		Scan(&have, &last); err != nil {
+		return err
+	}
+	if have+len(files) > MaxAttachments {
+		return problem.Invalid(map[string]string{"attachments": "proposals.too_many_attachments"})
+	}
+	for i, f := range files {
+		fileID, err := upload.Store(ctx, tx, f, by)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO proposal_attachments (proposal_id, file_id, position) VALUES ($1, $2, $3)`,
+			id, fileID, last+i+1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Attachment returns an attachment's file, to whoever may see the proposal.
+func (s *Service) Attachment(ctx context.Context, p auth.Principal, id, fileID int64) (upload.File, error) {
+	if _, err := s.Get(ctx, p, id); err != nil {
+		return upload.File{}, err
+	}
+	var ok bool
+	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM proposal_attachments WHERE proposal_id = $1 AND file_id = $2)`,
+		id, fileID).Scan(&ok); err != nil {
+		return upload.File{}, err
+	}
+	if !ok {
+		return upload.File{}, problem.NotFound()
+	}
+	return upload.Load(ctx, s.pool, fileID)
 }
 
 func visible(p auth.Principal, pr Proposal) bool {
@@ -344,6 +413,9 @@ func (s *Service) Edit(ctx context.Context, p auth.Principal, id int64, in Input
 			return err
 		}
 		if err := writeTextAndTopics(ctx, tx, id, p.UserID, in, false); err != nil {
+			return err
+		}
+		if err := attach(ctx, tx, id, p.UserID, in.Files, in.Remove); err != nil {
 			return err
 		}
 		if !own {

@@ -118,6 +118,7 @@ type authzProbe struct {
 	//   {proposal}      marta.sasiadka's published proposal (no actor's)
 	//   {draftProposal} marta.sasiadka's draft
 	//   {ownProposal}   a published proposal made for the caller just before the request
+	//   {proposalFile}  an image attached to {proposal}
 	path string
 	// body is sent instead of the empty form ("") or "{}" (routes under /api/). Only
 	// where an empty body would be refused before the role is looked at.
@@ -159,6 +160,7 @@ var authzTable = []authzRow{
 		{name: "draft", path: "/propozycje/{draftProposal}", want: StaffSees},
 	}},
 	authzAt("GET /propozycje/:id<int>/historia", "/propozycje/{proposal}/historia", Public),
+	authzAt("GET /propozycje/:id<int>/zalaczniki/:file<int>", "/propozycje/{proposal}/zalaczniki/{proposalFile}", Public),
 	authzAt("GET /ankiety/:id", "/ankiety/{poll}", Public),
 	authzAt("POST /ankiety/:id/glos", "/ankiety/{poll}/glos", Public), // empty form: 422 choose an answer
 	authzAt("GET /ankiety/:id/wyniki.csv", "/ankiety/{poll}/wyniki.csv", Public),
@@ -497,6 +499,8 @@ func authzSetup(t *testing.T, s *servertest.Running) *authzFixture {
 	q("proposal", `INSERT INTO proposals (neighbourhood_id, author_id, title, body, body_html, published_at)
 		VALUES ((SELECT min(id) FROM neighbourhoods), $1, 'Stojaki rowerowe przy bibliotece', 'Prosimy o stojaki na rowery przy filii biblioteki.',
 		'<p>Prosimy o stojaki na rowery przy filii biblioteki.</p>', now()) RETURNING id`, marta)
+	q("proposalFile", `WITH f AS (INSERT INTO files (content_type, size, sha256, content) VALUES ('image/png', 8, '\x00', '\x89504e470d0a1a0a'::bytea) RETURNING id)
+		INSERT INTO proposal_attachments (proposal_id, file_id, position) SELECT $1, id, 1 FROM f RETURNING file_id`, fx.ids["proposal"])
 	q("draftProposal", `INSERT INTO proposals (neighbourhood_id, author_id, title, body, body_html, status)
 		VALUES ((SELECT min(id) FROM neighbourhoods), $1, 'Szkic: więcej ławek', 'Szkic propozycji, jeszcze nieopublikowany.',
 		'<p>Szkic propozycji, jeszcze nieopublikowany.</p>', 'draft') RETURNING id`, marta)

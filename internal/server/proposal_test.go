@@ -397,3 +397,73 @@ func TestDistrictAtomFeed(t *testing.T) {
 		t.Fatalf("feed of an unknown district: %d", r.StatusCode)
 	}
 }
+
+// TestProposalAttachments: photos and PDFs go in with the form, are judged by their
+// content (not their name), are served so they cannot act as a page of the site, and
+// can be removed by editing.
+func TestProposalAttachments(t *testing.T) {
+	t.Parallel()
+	s := servertest.Start(t, servertest.Options{})
+	ola := s.Browser(t)
+	ola.SignIn("resident@example.org", "lawka-demo-2026")
+	png := []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
+	pdf := []byte("%PDF-1.4\n%âãÏÓ\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+	form := url.Values{"title": {"Mural na ścianie garażu"}, "neighbourhood_id": {strconv.FormatInt(districtID(t, s, "czyzyny"), 10)},
+		"body": {"Szara ściana garażu przy szkole mogłaby mieć mural zaprojektowany przez uczniów."}}
+	if r := ola.Get("/propozycje/nowa"); r.StatusCode != http.StatusOK {
+		t.Fatalf("form %d", r.StatusCode)
+	}
+	// A script named like a photo is refused by its content; the text typed stays.
+	r := ola.PostMultipart("/propozycje", form, servertest.FormFile{Field: "attachments", Name: "zdjecie.png", ContentType: "image/png",
+		Content: []byte("<script>alert(1)</script>")})
+	if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.Body, `href="#attachments"`) || !strings.Contains(r.Body, "Mural na ścianie garażu") {
+		t.Fatalf("a disguised file: %d", r.StatusCode)
+	}
+	r = ola.PostMultipart("/propozycje", form,
+		servertest.FormFile{Field: "attachments", Name: "sciana.png", Content: png},
+		servertest.FormFile{Field: "attachments", Name: "projekt.pdf", Content: pdf})
+	if r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("create with files: %d %s", r.StatusCode, r.Title())
+	}
+	id := mustAtoi(t, strings.TrimPrefix(strings.Split(r.Header.Get("Location"), "?")[0], "/propozycje/"))
+	var files struct {
+		Proposal struct {
+			Attachments []struct {
+				ID          int64
+				ContentType string `json:"content_type"`
+				URL         string
+			}
+		}
+	}
+	s.API(t).Do(http.MethodGet, fmt.Sprintf("/api/v1/proposals/%d", id), nil).JSON(t, &files)
+	att := files.Proposal.Attachments
+	if len(att) != 2 || att[0].ContentType != "image/png" || att[1].ContentType != "application/pdf" {
+		t.Fatalf("attachments %+v", att)
+	}
+	page := s.Browser(t).Get(fmt.Sprintf("/propozycje/%d", id))
+	if !strings.Contains(page.Body, `<img src="`+att[0].URL+`"`) || !strings.Contains(page.Body, `href="`+att[1].URL+`" download`) {
+		t.Fatal("the page does not show the photo and link the PDF")
+	}
+	img := s.Browser(t).Get(att[0].URL)
+	if img.StatusCode != http.StatusOK || img.Header.Get("Content-Type") != "image/png" || !strings.Contains(img.Header.Get("Content-Security-Policy"), "sandbox") ||
+		img.Header.Get("X-Content-Type-Options") != "nosniff" || img.Body != string(png) {
+		t.Fatalf("serving the photo: %d %v", img.StatusCode, img.Header)
+	}
+	if doc := s.Browser(t).Get(att[1].URL); !strings.HasPrefix(doc.Header.Get("Content-Disposition"), "attachment") {
+		t.Fatalf("a PDF must download, not open as a page: %q", doc.Header.Get("Content-Disposition"))
+	}
+	if r := s.Browser(t).Get(fmt.Sprintf("/propozycje/%d/zalaczniki/%d", id-1, att[0].ID)); r.StatusCode != http.StatusNotFound {
+		t.Fatalf("a file through another proposal's address: %d", r.StatusCode)
+	}
+	edit := fmt.Sprintf("/propozycje/%d/edycja", id)
+	form.Set("remove", strconv.FormatInt(att[0].ID, 10))
+	if r := ola.Get(edit); r.StatusCode != http.StatusOK {
+		t.Fatalf("edit form %d", r.StatusCode)
+	}
+	if r := ola.PostMultipart(edit, form); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("removing a file: %d %s", r.StatusCode, r.Title())
+	}
+	if r := s.Browser(t).Get(att[0].URL); r.StatusCode != http.StatusNotFound {
+		t.Fatalf("a removed file is still served: %d", r.StatusCode)
+	}
+}

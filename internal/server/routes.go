@@ -57,6 +57,7 @@ func (s *Server) routes() {
 	app.Get("/propozycje", s.proposals.List)
 	app.Get("/propozycje/:id<int>", s.proposals.Show)
 	app.Get("/propozycje/:id<int>/historia", s.proposals.History)
+	app.Get("/propozycje/:id<int>/zalaczniki/:file<int>", s.proposals.File)
 	app.Get("/ankiety/:id", s.pollPages.Show)
 	app.Post("/ankiety/:id/glos", s.pollPages.Vote)
 	app.Get("/ankiety/:id/wyniki.csv", s.polls.ResultsCSV)

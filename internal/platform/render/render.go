@@ -72,6 +72,7 @@ func New(fsys fs.FS, assets *Assets) (*Renderer, error) {
 	funcs := template.FuncMap{
 		"asset": assets.URL,
 		"add":   func(a, b int) int { return a + b },
+		"kb":    func(bytes int) int { return (bytes + 1023) / 1024 },
 		"upper": strings.ToUpper,
 		"mul40": func(n int) int { return n*40 + 8 },
 		"list":  func(items ...string) []string { return items },
