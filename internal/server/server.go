@@ -18,6 +18,7 @@ import (
 	"lawka/internal/account"
 	"lawka/internal/auditlog"
 	"lawka/internal/coalition"
+	"lawka/internal/comment"
 	"lawka/internal/devmail"
 	"lawka/internal/neighbourhood"
 	"lawka/internal/platform/auth"
@@ -67,6 +68,9 @@ type Server struct {
 	auditlog       *auditlog.Handlers
 	polls          *poll.Handlers
 	proposals      *proposal.Handlers
+	comments       *comment.Handlers
+	commentPages   *comment.Pages
+	commentService *comment.Service
 	pollService    *poll.Service
 	pollPages      *poll.Pages
 	devmail        *devmail.Handlers
@@ -95,12 +99,14 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	r.Decorate = s.decorate
 
 	s.App = fiber.New(fiber.Config{
-		AppName:               "lawka",
-		BodyLimit:             BodyLimit,
-		ReadTimeout:           30 * time.Second,
-		WriteTimeout:          30 * time.Second,
-		IdleTimeout:           120 * time.Second,
-		ReadBufferSize:        16 << 10,
+		AppName:      "lawka",
+		BodyLimit:    BodyLimit,
+		ReadTimeout:  30 * time.Second,
+		WriteTimeout: 30 * time.Second,
+		IdleTimeout:  120 * time.Second,
+		// Request headers up to 8 KB. fasthttp keeps this buffer for the life of every
+		// websocket, so it is not larger than it needs to be.
+		ReadBufferSize:        8 << 10,
 		DisableStartupMessage: true,
 		ErrorHandler:          httpx.ErrorHandler(r, d.Log),
 		StrictRouting:         false,
@@ -118,7 +124,7 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	s.coalition = coalition.NewHandlers(coalition.NewStore(d.Pool), r)
 	accounts := account.NewService(d.Pool, account.Deps{Sessions: s.sessions, Limits: s.limits, I18n: bundle,
 		PublicURL: cfg.PublicURL.String(), Districts: districtOptions{districts},
-		Parts: []account.PersonalData{coalition.PersonalData{}, poll.PersonalData{}}, RequireStaffTOTP: cfg.RequireStaffTOTP})
+		Parts: []account.PersonalData{coalition.PersonalData{}, poll.PersonalData{}, comment.PersonalData{}}, RequireStaffTOTP: cfg.RequireStaffTOTP})
 	s.accounts = account.NewHandlers(accounts, r, districtOptions{districts})
 	s.devmail = devmail.NewHandlers(d.Pool, r)
 	s.signatures = coalition.NewSignatureHandlers(
@@ -128,6 +134,11 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	s.hub.Register("proposal", proposal.Room{Svc: proposals})
 	s.proposals = proposal.NewHandlers(proposals, r, proposalPlaces{districts}, cfg.Origin())
 	s.neighbourhoods = neighbourhood.NewHandlers(districts, r, districtProposals{proposals})
+	s.commentService = comment.NewService(d.Pool, comment.Deps{Limits: s.limits, Publisher: s.hub, Log: d.Log})
+	s.commentService.Register("proposal", proposalComments{proposals})
+	s.comments = comment.NewHandlers(s.commentService)
+	s.commentPages = comment.NewPages(s.commentService, r)
+	s.proposals.Comments = func(c *fiber.Ctx, id int64) (any, error) { return s.commentPages.Section(c, "proposal", id) }
 	polls := poll.NewService(d.Pool, d.Redis, s.hub, d.Log)
 	s.pollService = polls
 	s.metrics.MustRegister(polls.Collectors()...)

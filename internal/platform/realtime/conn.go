@@ -23,10 +23,11 @@ type conn struct {
 	principal auth.Principal
 	rooms     map[string]bool // guarded by hub.mu
 
-	send chan []byte
+	send chan *websocket.PreparedMessage
 
 	mu      sync.Mutex
-	latest  map[string][]byte
+	latest  map[string]*websocket.PreparedMessage // the newest message of each coalesced stream
+	spare   map[string]*websocket.PreparedMessage // the other map, swapped in by the writer (no garbage per message)
 	wake    chan struct{}
 	done    chan struct{}
 	once    sync.Once
@@ -38,7 +39,7 @@ type conn struct {
 
 // offer queues msg; a client whose queue is full is too slow and is dropped (it will
 // reconnect and resync) instead of slowing the room down.
-func (c *conn) offer(msg []byte) {
+func (c *conn) offer(msg *websocket.PreparedMessage) {
 	select {
 	case c.send <- msg:
 	case <-c.done:
@@ -63,7 +64,7 @@ func (c *conn) dropSlow() {
 }
 
 // offerLatest keeps only the newest message of a stream waiting for this client.
-func (c *conn) offerLatest(key string, msg []byte) {
+func (c *conn) offerLatest(key string, msg *websocket.PreparedMessage) {
 	c.mu.Lock()
 	c.latest[key] = msg
 	c.mu.Unlock()
@@ -97,6 +98,9 @@ func (h *Hub) Handler(origins []string) fiber.Handler {
 		p, _ := ws.Locals(PrincipalLocal).(auth.Principal)
 		h.serve(ws.Conn, p)
 	}, fws.Config{Origins: origins, HandshakeTimeout: 10 * time.Second,
+		// Clients send only small subscribe messages; write buffers are lent from a pool
+		// while a message is written, so an idle connection holds none.
+		ReadBufferSize: 512, WriteBufferPool: &sync.Pool{},
 		RecoverHandler: func(ws *fws.Conn) {
 			if r := recover(); r != nil {
 				h.log.Error("realtime: panic in a connection", "panic", r)
@@ -115,8 +119,9 @@ func (h *Hub) Handler(origins []string) fiber.Handler {
 }
 
 func (h *Hub) serve(ws *websocket.Conn, p auth.Principal) {
-	c := &conn{hub: h, ws: ws, principal: p, rooms: map[string]bool{}, send: make(chan []byte, sendQueue),
-		latest: map[string][]byte{}, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	c := &conn{hub: h, ws: ws, principal: p, rooms: map[string]bool{}, send: make(chan *websocket.PreparedMessage, sendQueue),
+		latest: map[string]*websocket.PreparedMessage{}, spare: map[string]*websocket.PreparedMessage{},
+		wake: make(chan struct{}, 1), done: make(chan struct{})}
 	if !h.add(c) {
 		_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(CloseGoingAway, "server restarting"),
 			time.Now().Add(writeWait))
@@ -183,8 +188,11 @@ func (c *conn) read() {
 
 func (c *conn) reply(m Message) {
 	raw, err := json.Marshal(m)
-	if err == nil {
-		c.offer(raw)
+	if err != nil {
+		return
+	}
+	if pm, err := websocket.NewPreparedMessage(websocket.TextMessage, raw); err == nil {
+		c.offer(pm)
 	}
 }
 
@@ -240,14 +248,14 @@ func (c *conn) write() {
 	ping := time.NewTicker(pingEvery)
 	defer ping.Stop()
 	defer c.ws.Close()
-	writeMsg := func(msg []byte) bool {
+	writeMsg := func(msg *websocket.PreparedMessage) bool {
 		select {
 		case <-c.done:
 			return false // closing: the close frame goes next
 		default:
 		}
 		_ = c.ws.SetWriteDeadline(time.Now().Add(writeWait))
-		return c.ws.WriteMessage(websocket.TextMessage, msg) == nil
+		return c.ws.WritePreparedMessage(msg) == nil
 	}
 	for {
 		select {
@@ -260,7 +268,7 @@ func (c *conn) write() {
 		case <-c.wake:
 			c.mu.Lock()
 			pending := c.latest
-			c.latest = map[string][]byte{}
+			c.latest, c.spare = c.spare, nil
 			c.mu.Unlock()
 			for _, msg := range pending {
 				if !writeMsg(msg) {
@@ -268,6 +276,10 @@ func (c *conn) write() {
 					break
 				}
 			}
+			clear(pending)
+			c.mu.Lock()
+			c.spare = pending
+			c.mu.Unlock()
 		case <-ping.C:
 			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeWait)); err != nil {
 				c.close(websocket.CloseAbnormalClosure, "")

@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/fasthttp/websocket"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
@@ -49,7 +50,7 @@ const (
 
 // Limits of one connection.
 const (
-	sendQueue   = 256
+	sendQueue   = 64
 	maxRooms    = 50
 	readLimit   = 4096
 	pingEvery   = 25 * time.Second
@@ -224,6 +225,12 @@ func (h *Hub) Run(ctx context.Context) {
 // deliver hands one encoded message to every local viewer of room.
 func (h *Hub) deliver(room, msgType string, msg []byte) {
 	coalesce := h.coalesced[msgType]
+	key := room + "\x00" + msgType
+	// One frame for every viewer: server frames are unmasked, so all get the same bytes.
+	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, msg)
+	if err != nil {
+		return
+	}
 	h.mu.RLock()
 	viewers := make([]*conn, 0, len(h.rooms[room]))
 	for c := range h.rooms[room] {
@@ -232,9 +239,9 @@ func (h *Hub) deliver(room, msgType string, msg []byte) {
 	h.mu.RUnlock()
 	for _, c := range viewers {
 		if coalesce {
-			c.offerLatest(room+"\x00"+msgType, msg)
+			c.offerLatest(key, pm)
 		} else {
-			c.offer(msg)
+			c.offer(pm)
 		}
 	}
 }
