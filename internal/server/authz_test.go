@@ -119,6 +119,9 @@ type authzProbe struct {
 	//   {draftProposal} marta.sasiadka's draft
 	//   {ownProposal}   a published proposal made for the caller just before the request
 	//   {proposalFile}  an image attached to {proposal}
+	//   {comment}       marta.sasiadka's comment on {proposal} (no actor's)
+	//   {delComment}    another of hers, for the delete probes (staff delete it)
+	//   {paperComment}  a comment received on paper under {proposal}, with a scan
 	path string
 	// body is sent instead of the empty form ("") or "{}" (routes under /api/). Only
 	// where an empty body would be refused before the role is looked at.
@@ -160,6 +163,8 @@ var authzTable = []authzRow{
 		{name: "draft", path: "/propozycje/{draftProposal}", want: StaffSees},
 	}},
 	authzAt("GET /propozycje/:id<int>/historia", "/propozycje/{proposal}/historia", Public),
+	authzAt("GET /komentarze/:id<int>", "/komentarze/{comment}", Public),
+	authzAt("GET /komentarze/:id<int>/historia", "/komentarze/{comment}/historia", Public),
 	authzAt("GET /propozycje/:id<int>/zalaczniki/:file<int>", "/propozycje/{proposal}/zalaczniki/{proposalFile}", Public),
 	authzAt("GET /ankiety/:id", "/ankiety/{poll}", Public),
 	authzAt("POST /ankiety/:id/glos", "/ankiety/{poll}/glos", Public), // empty form: 422 choose an answer
@@ -242,6 +247,13 @@ var authzTable = []authzRow{
 	ownOrStaff("POST /propozycje/:id<int>/edycja", "/propozycje/{proposal}/edycja"), // empty form: 422
 	authzAt("POST /propozycje/:id<int>/poparcie", "/propozycje/{proposal}/poparcie", SignedIn),
 	ownOrStaff("POST /propozycje/:id<int>/status", "/propozycje/{proposal}/status"), // empty form: 422 no such move
+	authzRoute("POST /komentarze", SignedIn),                                        // empty form: 400 nothing to comment on
+	authzAt("GET /komentarze/:id<int>/odpowiedz", "/komentarze/{comment}/odpowiedz", SignedIn),
+	authzAt("GET /komentarze/:id<int>/edycja", "/komentarze/{comment}/edycja", NoOneElse),
+	authzAt("POST /komentarze/:id<int>/edycja", "/komentarze/{comment}/edycja", NoOneElse),
+	authzAt("GET /komentarze/:id<int>/usun", "/komentarze/{delComment}/usun", StaffOnly),
+	authzAt("POST /komentarze/:id<int>/usun", "/komentarze/{delComment}/usun", StaffOnly),
+	authzAt("POST /komentarze/:id<int>/ocena", "/komentarze/{comment}/ocena", SignedIn), // empty form: 422 no vote
 	authzAt("GET /admin/ankiety/:id", "/admin/ankiety/{poll}", StaffOnly),
 	authzAt("POST /admin/ankiety/:id/otworz", "/admin/ankiety/{poll}/otworz", StaffOnly), // already open: no change
 	authzAt("POST /admin/ankiety/:id/zamknij", "/admin/ankiety/{closedPoll}/zamknij", StaffOnly),
@@ -254,6 +266,9 @@ var authzTable = []authzRow{
 		{path: "/admin/podpisy/{pendingSig}/decyzja", body: "decision=reject", want: StaffOnly}}},
 	// The scan is the signer's too: the same handler serves both paths.
 	authzAt("GET /admin/podpisy/:id/skan", "/admin/podpisy/{scanSig}/skan", AdvocateOrStaff),
+	authzAt("GET /komentarze/papier", "/komentarze/papier?target_type=proposal&target_id={proposal}", StaffOnly),
+	authzRoute("POST /komentarze/papier", StaffOnly), // empty form: 400 nothing to comment on
+	authzAt("GET /komentarze/:id<int>/skan", "/komentarze/{paperComment}/skan", StaffOnly),
 	authzRoute("GET /dev/mail", AdminOnly),
 
 	// JSON API.
@@ -290,6 +305,13 @@ var authzTable = []authzRow{
 	ownOrStaff("POST /api/v1/proposals/:id/status", "/api/v1/proposals/{proposal}/status"), // {}: 422
 	authzAt("POST /api/v1/proposals/:id/support", "/api/v1/proposals/{proposal}/support", SignedIn),
 	authzAt("DELETE /api/v1/proposals/:id/support", "/api/v1/proposals/{proposal}/support", SignedIn),
+	authzAt("GET /api/v1/proposals/:id/comments", "/api/v1/proposals/{proposal}/comments", Public),
+	authzAt("POST /api/v1/proposals/:id/comments", "/api/v1/proposals/{proposal}/comments", SignedIn), // {}: 422
+	authzAt("PATCH /api/v1/comments/:id", "/api/v1/comments/{comment}", NoOneElse),
+	authzAt("DELETE /api/v1/comments/:id", "/api/v1/comments/{delComment}", StaffOnly),
+	authzAt("POST /api/v1/comments/:id/vote", "/api/v1/comments/{comment}/vote", SignedIn), // {}: 422
+	authzAt("GET /api/v1/comments/:id/thread", "/api/v1/comments/{comment}/thread", Public),
+	authzAt("GET /api/v1/comments/:id/revisions", "/api/v1/comments/{comment}/revisions", Public),
 	// Polls ({poll}: the seeded open poll anyone may vote in).
 	authzRoute("POST /api/v1/polls", StaffOnly),
 	authzAt("GET /api/v1/polls/:id", "/api/v1/polls/{poll}", Public),
@@ -501,6 +523,21 @@ func authzSetup(t *testing.T, s *servertest.Running) *authzFixture {
 		'<p>Prosimy o stojaki na rowery przy filii biblioteki.</p>', now()) RETURNING id`, marta)
 	q("proposalFile", `WITH f AS (INSERT INTO files (content_type, size, sha256, content) VALUES ('image/png', 8, '\x00', '\x89504e470d0a1a0a'::bytea) RETURNING id)
 		INSERT INTO proposal_attachments (proposal_id, file_id, position) SELECT $1, id, 1 FROM f RETURNING file_id`, fx.ids["proposal"])
+	q("comment", `INSERT INTO comments (target_type, target_id, author_id, stance, body, body_html)
+		VALUES ('proposal', $1, $2, 'for', 'Stojaki przydadzą się też przy szkole.', '<p>Stojaki przydadzą się też przy szkole.</p>')
+		RETURNING id`, fx.ids["proposal"], marta)
+	q("delComment", `INSERT INTO comments (target_type, target_id, author_id, stance, body, body_html)
+		VALUES ('proposal', $1, $2, 'neutral', 'Drugi komentarz do usunięcia.', '<p>Drugi komentarz do usunięcia.</p>')
+		RETURNING id`, fx.ids["proposal"], marta)
+	q("paperComment", `WITH f AS (INSERT INTO files (content_type, size, sha256, content)
+			VALUES ('application/pdf', 9, '\x00', convert_to(E'%PDF-1.4\n', 'UTF8')) RETURNING id)
+		INSERT INTO comments (target_type, target_id, author_name, stance, body, body_html, channel, entered_by, scan_file_id)
+		SELECT 'proposal', $1, 'Halina K.', 'against', 'Uwaga z urny w bibliotece.', '<p>Uwaga z urny w bibliotece.</p>', 'paper',
+			(SELECT id FROM users WHERE email = 'moderator@example.org'), id FROM f RETURNING id`, fx.ids["proposal"])
+	if _, err := s.Pool.Exec(ctx, `INSERT INTO comment_stats (target_type, target_id, comments, stance_for, stance_against,
+		stance_neutral, paper) VALUES ('proposal', $1, 3, 1, 1, 1, 1)`, fx.ids["proposal"]); err != nil {
+		t.Fatal(err)
+	}
 	q("draftProposal", `INSERT INTO proposals (neighbourhood_id, author_id, title, body, body_html, status)
 		VALUES ((SELECT min(id) FROM neighbourhoods), $1, 'Szkic: więcej ławek', 'Szkic propozycji, jeszcze nieopublikowany.',
 		'<p>Szkic propozycji, jeszcze nieopublikowany.</p>', 'draft') RETURNING id`, marta)
@@ -738,6 +775,12 @@ func TestAuthorisationMatrix(t *testing.T) {
 		if ok := authzQuery[bool](t, s, `SELECT verified_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = u.id)
 			FROM users u WHERE id = $1`, fx.ids["user"]); !ok {
 			t.Errorf("user %d lost their verification or gained a role from the staff probes", fx.ids["user"])
+		}
+		if c := authzQuery[string](t, s, `SELECT status || ': ' || body FROM comments WHERE id = $1`, fx.ids["comment"]); c != "visible: Stojaki przydadzą się też przy szkole." {
+			t.Errorf("marta.sasiadka's comment %d is %q after others tried to edit it", fx.ids["comment"], c)
+		}
+		if n := authzQuery[int64](t, s, `SELECT count(*) FROM comment_votes WHERE comment_id = $1`, fx.ids["comment"]); n != 0 {
+			t.Errorf("%d votes on comment %d from probes without a value", n, fx.ids["comment"])
 		}
 	})
 
