@@ -36,8 +36,8 @@ const (
 	// ones by time, which always form a connected part of the thread); the rest are
 	// behind a "more replies" link to the thread's own page.
 	RepliesShown = 20
-	// ThreadPage is how many replies a thread's own page shows at a time.
-	ThreadPage = 200
+	// ThreadSize is how many replies a thread's own page shows at a time.
+	ThreadSize = 200
 	// MaxAuthorName is the longest name written on a paper comment.
 	MaxAuthorName = 120
 )
@@ -137,6 +137,14 @@ type Comment struct {
 
 // Visible reports whether the comment shows its text.
 func (c *Comment) Visible() bool { return c.Status == Visible }
+
+// LastWritten is when the text shown was written (its last edit, or its posting).
+func (c *Comment) LastWritten() time.Time {
+	if c.EditedAt != nil {
+		return *c.EditedAt
+	}
+	return c.CreatedAt
+}
 
 // Paper reports whether the comment was received on paper.
 func (c *Comment) Paper() bool { return c.Channel == Paper }

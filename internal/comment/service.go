@@ -531,7 +531,7 @@ type Thread struct {
 	Later      bool // a page after the first
 }
 
-// Thread reads the thread that holds comment id: its root, and ThreadPage replies from
+// Thread reads the thread that holds comment id: its root, and ThreadSize replies from
 // the cursor on (replies whose parent is on an earlier page are listed as Orphans).
 func (s *Service) Thread(ctx context.Context, p auth.Principal, id int64, cur string) (Thread, error) {
 	c, _, err := s.find(ctx, p, id)
@@ -548,11 +548,11 @@ func (s *Service) Thread(ctx context.Context, p auth.Principal, id int64, cur st
 			return Thread{}, err
 		}
 	}
-	replies, err := threadReplies(ctx, s.pool, p.UserID, root.ID, after, ThreadPage+1)
+	replies, err := threadReplies(ctx, s.pool, p.UserID, root.ID, after, ThreadSize+1)
 	if err != nil {
 		return Thread{}, err
 	}
-	replies, next := cursor.Page(replies, ThreadPage, func(c *Comment) int64 { return c.ID })
+	replies, next := cursor.Page(replies, ThreadSize, func(c *Comment) int64 { return c.ID })
 	th := Thread{Target: c.Target, Root: root, Focus: id, Later: after != 0}
 	th.Orphans = attach([]*Comment{root}, replies)
 	root.MoreReplies = 0

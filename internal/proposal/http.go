@@ -18,6 +18,9 @@ type Handlers struct {
 	pages     pageRenderer
 	places    Places
 	publicURL string // for absolute links in feeds
+	// Comments gives a proposal's comment section for its page (set by the server: the
+	// comment feature's Section); nil shows none.
+	Comments func(c *fiber.Ctx, id int64) (any, error)
 }
 
 func proposalID(c *fiber.Ctx) (int64, error) {

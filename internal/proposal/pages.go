@@ -245,6 +245,7 @@ type ShowPage struct {
 	AuthorMoves  []string // the author's own moves from here
 	StatusForm   render.Form
 	Notice       string
+	Comments     any // the comment section, for the "comments" partial
 }
 
 func (h *Handlers) show(c *fiber.Ctx, status int, statusForm render.Form) error {
@@ -285,6 +286,11 @@ func (h *Handlers) show(c *fiber.Ctx, status int, statusForm render.Form) error 
 	}
 	if c.Query("zapisano") != "" {
 		page.Notice = httpx.L(c).T("proposals.saved")
+	}
+	if h.Comments != nil {
+		if page.Comments, err = h.Comments(c, id); err != nil {
+			return err
+		}
 	}
 	return h.pages.HTML(c, status, "proposal/show", render.View{Title: pr.Title, Section: "nav.proposals",
 		Error: statusForm.HasErrors(), Data: page})

@@ -2,6 +2,7 @@
 import { start } from "./live.js";
 import "./poll.js";
 import "./proposal.js";
+import "./comments.js";
 
 document.documentElement.classList.add("js");
 

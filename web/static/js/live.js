@@ -47,6 +47,13 @@ function connect() {
   });
 }
 
+// watch subscribes to a room without marking an element: a feature that shares a room
+// with the page's own data-live-room (comments on a proposal) finds its elements itself.
+// Call it before start().
+export function watch(room, el = null) {
+  if (room && !rooms.has(room)) rooms.set(room, { el, seq: -1 });
+}
+
 export function start() {
   for (const el of document.querySelectorAll("[data-live-room]")) {
     rooms.set(el.dataset.liveRoom, { el, seq: -1 });

@@ -1,0 +1,47 @@
+package server
+
+import (
+	"context"
+	"strconv"
+
+	"lawka/internal/comment"
+	"lawka/internal/platform/auth"
+	"lawka/internal/platform/problem"
+	"lawka/internal/proposal"
+)
+
+// Comments is the comment service (tests register their own commentables on it).
+func (s *Server) Comments() *comment.Service { return s.commentService }
+
+// proposalComments tells the comment feature about proposals: whoever may see a
+// proposal reads its comments; signed-in people comment on it (and edit and vote there)
+// once it is published and until it is withdrawn — decided ones stay open to discussion.
+type proposalComments struct{ svc *proposal.Service }
+
+func (pc proposalComments) CanRead(ctx context.Context, p auth.Principal, id int64) error {
+	return pc.svc.CanView(ctx, p, id)
+}
+
+func (pc proposalComments) CanComment(ctx context.Context, p auth.Principal, id int64) error {
+	pr, err := pc.svc.Get(ctx, p, id)
+	if err != nil {
+		return err
+	}
+	if !p.SignedIn() {
+		return problem.Unauthorized()
+	}
+	if pr.Status == proposal.Draft || pr.Status == proposal.Withdrawn {
+		return problem.Conflict("comments_closed", "comments.closed")
+	}
+	return nil
+}
+
+func (pc proposalComments) Room(id int64) string { return proposal.RoomOf(id) }
+
+func (pc proposalComments) Path(id int64) string { return "/propozycje/" + strconv.FormatInt(id, 10) }
+
+// Title is the proposal's title as anyone sees it ("" for a draft).
+func (pc proposalComments) Title(ctx context.Context, id int64) (string, error) {
+	pr, err := pc.svc.Get(ctx, auth.Principal{}, id)
+	return pr.Title, err
+}
