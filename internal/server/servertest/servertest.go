@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"lawka/internal/platform/config"
@@ -53,6 +54,8 @@ type Options struct {
 	// proxies are this instance's own: cutting them leaves the other instance alone.
 	ProxyDatabase bool
 	ProxyRedis    bool
+	// DBTracer sees every query the server sends to PostgreSQL (tests count them).
+	DBTracer pgx.QueryTracer
 }
 
 // Start builds and serves the application until the test ends.
@@ -82,6 +85,16 @@ func Start(t testing.TB, opts Options) *Running {
 		}
 		run.RedisProxy = startProxy(t, "Redis", host, port)
 		serverRedis = redistest.Through(t, rdb, run.RedisProxy.Addr())
+	}
+	if opts.DBTracer != nil {
+		cfg := serverPool.Config()
+		cfg.ConnConfig.Tracer = opts.DBTracer
+		traced, err := pgxpool.NewWithConfig(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(traced.Close)
+		serverPool = traced
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
