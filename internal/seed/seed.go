@@ -91,6 +91,9 @@ func run(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, demo bool) e
 	if err := seedProposals(ctx, pool); err != nil {
 		return fmt.Errorf("seed proposals: %w", err)
 	}
+	if err := seedComments(ctx, pool); err != nil {
+		return fmt.Errorf("seed comments: %w", err)
+	}
 	if err := seedInvitations(ctx, pool, accounts); err != nil {
 		return fmt.Errorf("seed invitation codes: %w", err)
 	}
