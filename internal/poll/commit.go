@@ -1,9 +1,11 @@
 package poll
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -137,50 +139,154 @@ type change struct {
 	delta  delta
 }
 
-// commitBatch is the batch's transaction: lock the polls (a close takes the same lock,
-// so no vote commits after it), insert every first ballot in one statement, handle
-// retries and changed votes one by one, and number each poll's change.
+// commitBatch writes a batch in at most two steps. First one statement, committed on its
+// own: it locks the batch's polls (a close takes the same lock, so no vote commits after
+// it), inserts every first ballot with its choices, and numbers each open poll's change
+// — one round trip and one WAL flush for a whole burst. Then, only for the votes whose
+// participant already had a ballot (retries and changed votes), a transaction that
+// handles them one by one under the same lock.
 func (s *Service) commitBatch(ctx context.Context, batch []*ballotRequest) ([]change, error) {
 	for _, r := range batch {
 		r.result = ballotResult{}
 	}
+	// Lock order inside a poll follows the participant, so overlapping batches cannot
+	// deadlock on the ballots' unique index.
+	sorted := slices.Clone(batch)
+	slices.SortStableFunc(sorted, func(a, b *ballotRequest) int {
+		if a.pollID != b.pollID {
+			return cmp.Compare(a.pollID, b.pollID)
+		}
+		return strings.Compare(a.participant, b.participant)
+	})
+	polls, inserted, err := insertFirstBallots(ctx, s.pool, sorted)
+	if err != nil {
+		return nil, err
+	}
+	var changes []change
+	byPoll := map[int64]int{} // poll → index in changes
+	for id, st := range polls {
+		if st.status == "open" {
+			byPoll[id] = len(changes)
+			changes = append(changes, change{pollID: id, epoch: st.epoch, seq: st.seq, delta: delta{}})
+		}
+	}
+	var again []*ballotRequest
+	for _, r := range sorted {
+		switch polls[r.pollID].status {
+		case "open":
+		case "draft":
+			r.result.err = problem.Conflict("poll_not_open", "polls.not_open")
+			continue
+		default:
+			r.result.err = problem.Conflict("poll_closed", "polls.closed")
+			continue
+		}
+		if _, ok := inserted[r.receipt]; !ok {
+			again = append(again, r)
+			continue
+		}
+		r.result = ballotResult{receipt: r.receipt, created: true}
+		d := changes[byPoll[r.pollID]].delta
+		d.ballot(1)
+		d.choices(r.optionIDs, 1)
+	}
+	if len(again) == 0 {
+		return changes, nil
+	}
+	more, err := s.revoteAll(ctx, again)
+	if err != nil {
+		for _, r := range again {
+			r.result = ballotResult{err: err}
+		}
+		return changes, nil // the first ballots are committed and must reach Redis
+	}
+	return append(changes, more...), nil
+}
+
+// pollState is a poll as the batch found it under its lock.
+type pollState struct {
+	status string
+	epoch  int64
+	seq    int64 // the number given to this batch's change (open polls)
+}
+
+// insertFirstBallots is the batch's single statement; see commitBatch.
+func insertFirstBallots(ctx context.Context, q db.Querier, reqs []*ballotRequest) (map[int64]pollState, map[string]int64, error) {
+	var ids []int64
+	polls := make([]int64, len(reqs))
+	parts := make([]string, len(reqs))
+	users := make([]*int64, len(reqs))
+	receipts := make([]string, len(reqs))
+	idems := make([]*string, len(reqs))
+	var choiceReceipts []string
+	var choiceOptions []int64
+	for i, r := range reqs {
+		if !slices.Contains(ids, r.pollID) {
+			ids = append(ids, r.pollID)
+		}
+		polls[i], parts[i], users[i], receipts[i] = r.pollID, r.participant, r.userID, r.receipt
+		if r.idem != "" {
+			idems[i] = &r.idem
+		}
+		for _, o := range r.optionIDs {
+			choiceReceipts, choiceOptions = append(choiceReceipts, r.receipt), append(choiceOptions, o)
+		}
+	}
+	// clock_timestamp: a scheduled close counts from the moment the lock was won.
+	rows, err := q.Query(ctx, `WITH locked AS (
+			SELECT id, CASE WHEN status = 'open' AND closes_at <= clock_timestamp() THEN 'closed' ELSE status END AS st,
+				(extract(epoch FROM created_at) * 1000000)::bigint AS epoch
+			FROM polls WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE),
+		ins AS (
+			INSERT INTO ballots (poll_id, participant, user_id, receipt, idempotency_key, created_at, updated_at)
+			SELECT t.p, t.k, t.u, t.r, t.i, clock_timestamp(), clock_timestamp()
+			FROM unnest($2::bigint[], $3::text[], $4::bigint[], $5::text[], $6::text[]) WITH ORDINALITY AS t(p, k, u, r, i, n)
+			JOIN locked l ON l.id = t.p AND l.st = 'open'
+			ORDER BY t.n
+			ON CONFLICT DO NOTHING RETURNING id, receipt),
+		chosen AS (
+			INSERT INTO ballot_choices (ballot_id, option_id)
+			SELECT ins.id, c.o FROM ins JOIN unnest($7::text[], $8::bigint[]) AS c(r, o) ON c.r = ins.receipt),
+		numbered AS (
+			UPDATE polls p SET tally_seq = p.tally_seq + 1 FROM locked l WHERE p.id = l.id AND l.st = 'open'
+			RETURNING p.id, p.tally_seq)
+		SELECT l.id, l.st, l.epoch, coalesce(n.tally_seq, 0), NULL::bigint, NULL::text FROM locked l LEFT JOIN numbered n ON n.id = l.id
+		UNION ALL
+		SELECT NULL, NULL, NULL, NULL, ins.id, ins.receipt FROM ins`,
+		ids, polls, parts, users, receipts, idems, choiceReceipts, choiceOptions)
+	if err != nil {
+		return nil, nil, err
+	}
+	states := map[int64]pollState{}
+	inserted := map[string]int64{}
+	var pollID, ballotID, epoch, seq *int64
+	var status, receipt *string
+	_, err = pgx.ForEachRow(rows, []any{&pollID, &status, &epoch, &seq, &ballotID, &receipt}, func() error {
+		if pollID != nil {
+			states[*pollID] = pollState{status: *status, epoch: *epoch, seq: *seq}
+		} else {
+			inserted[*receipt] = *ballotID
+		}
+		return nil
+	})
+	return states, inserted, err
+}
+
+// revoteAll handles the votes of participants who already had a ballot, in one
+// transaction under the polls' lock, and numbers the polls' changes.
+func (s *Service) revoteAll(ctx context.Context, reqs []*ballotRequest) ([]change, error) {
 	var changes []change
 	err := db.Tx(ctx, s.pool, func(tx pgx.Tx) error {
 		changes = changes[:0]
+		open, err := lockPolls(ctx, tx, reqs)
+		if err != nil {
+			return err
+		}
 		deltas := map[int64]delta{}
-		open, err := lockPolls(ctx, tx, batch)
-		if err != nil {
-			return err
-		}
-		var fresh []*ballotRequest
-		for _, r := range batch {
-			switch open[r.pollID] {
-			case "open":
-				fresh = append(fresh, r)
-			case "draft":
-				r.result.err = problem.Conflict("poll_not_open", "polls.not_open")
-			default:
+		for _, r := range reqs {
+			r.result = ballotResult{}
+			if open[r.pollID] != "open" {
 				r.result.err = problem.Conflict("poll_closed", "polls.closed")
-			}
-		}
-		// Lock order inside a poll follows the participant, so concurrent batches that
-		// overlap cannot deadlock.
-		slices.SortStableFunc(fresh, func(a, b *ballotRequest) int {
-			if a.pollID != b.pollID {
-				return int(a.pollID - b.pollID)
-			}
-			return compareStrings(a.participant, b.participant)
-		})
-		inserted, err := insertBallots(ctx, tx, fresh)
-		if err != nil {
-			return err
-		}
-		for _, r := range fresh {
-			if _, ok := inserted[r.receipt]; ok {
-				r.result = ballotResult{receipt: r.receipt, created: true}
-				d := deltaFor(deltas, r.pollID)
-				d.ballot(1)
-				d.choices(r.optionIDs, 1)
 				continue
 			}
 			if err := revote(ctx, tx, r, deltaFor(deltas, r.pollID)); err != nil {
@@ -208,20 +314,7 @@ func (s *Service) commitBatch(ctx context.Context, batch []*ballotRequest) ([]ch
 		})
 		return err
 	})
-	if err != nil {
-		return nil, err
-	}
-	return changes, nil
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
+	return changes, err
 }
 
 func deltaFor(m map[int64]delta, id int64) delta {
@@ -251,51 +344,6 @@ func lockPolls(ctx context.Context, tx pgx.Tx, batch []*ballotRequest) (map[int6
 	var st string
 	_, err = pgx.ForEachRow(rows, []any{&id, &st}, func() error { status[id] = st; return nil })
 	return status, err
-}
-
-// insertBallots inserts every request as a first ballot in one statement; a request
-// whose participant (or idempotency key) already has a ballot is skipped. It returns
-// the receipts inserted.
-func insertBallots(ctx context.Context, tx pgx.Tx, reqs []*ballotRequest) (map[string]int64, error) {
-	inserted := map[string]int64{}
-	if len(reqs) == 0 {
-		return inserted, nil
-	}
-	polls := make([]int64, len(reqs))
-	parts := make([]string, len(reqs))
-	users := make([]*int64, len(reqs))
-	receipts := make([]string, len(reqs))
-	idems := make([]*string, len(reqs))
-	for i, r := range reqs {
-		polls[i], parts[i], users[i], receipts[i] = r.pollID, r.participant, r.userID, r.receipt
-		if r.idem != "" {
-			idems[i] = &r.idem
-		}
-	}
-	rows, err := tx.Query(ctx, `INSERT INTO ballots (poll_id, participant, user_id, receipt, idempotency_key, created_at, updated_at)
-		SELECT p, k, u, r, i, clock_timestamp(), clock_timestamp()
-		FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[]) WITH ORDINALITY AS t(p, k, u, r, i, n)
-		ORDER BY n
-		ON CONFLICT DO NOTHING RETURNING id, receipt`, polls, parts, users, receipts, idems)
-	if err != nil {
-		return nil, err
-	}
-	var id int64
-	var receipt string
-	if _, err := pgx.ForEachRow(rows, []any{&id, &receipt}, func() error { inserted[receipt] = id; return nil }); err != nil {
-		return nil, err
-	}
-	var ballotIDs, optionIDs []int64
-	for _, r := range reqs {
-		if bid, ok := inserted[r.receipt]; ok {
-			for _, oid := range r.optionIDs {
-				ballotIDs, optionIDs = append(ballotIDs, bid), append(optionIDs, oid)
-			}
-		}
-	}
-	_, err = tx.Exec(ctx, `INSERT INTO ballot_choices (ballot_id, option_id) SELECT * FROM unnest($1::bigint[], $2::bigint[])`,
-		ballotIDs, optionIDs)
-	return inserted, err
 }
 
 // revote handles a participant who already has a ballot: the retry of a first vote (the

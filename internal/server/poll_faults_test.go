@@ -155,29 +155,31 @@ func TestPostgresRestartDuringVoting(t *testing.T) {
 
 // TestVotesWhosePostgresAnswerIsLost: the connection to PostgreSQL breaks after the
 // server sent a command and before the answer came back (the command may have been
-// carried out, a COMMIT included), at each step of a vote in turn. The voter is told to
-// try again (503), never that the server failed, and the retry with the same
-// Idempotency-Key is counted once, with the receipt of the first answer when there was
-// one.
+// carried out, a COMMIT included). The voter is told to try again (503), never that the
+// server failed, and the retry with the same Idempotency-Key is counted once, with the
+// receipt of the first answer when there was one. A vote is one or two requests to
+// PostgreSQL, and the server's background work shares the connection pool, so the next
+// request after arming the proxy is usually, not always, the vote's: voters keep coming
+// until several lost their answer.
 func TestVotesWhosePostgresAnswerIsLost(t *testing.T) {
 	t.Parallel()
 	s := servertest.Start(t, servertest.Options{ProxyDatabase: true})
 	p, _ := newPoll(t, s, map[string]any{"question": "Zgubiona odpowiedź bazy?", "kind": "single",
 		"options": []string{"Tak", "Nie"}, "eligibility": "open"})
 	path := fmt.Sprintf("/api/v1/polls/%d/votes", p.Poll.ID)
-	const steps = 12 // more requests to PostgreSQL than one vote makes
-	receipts := make([]string, 0, steps)
+	const wantLost, maxVoters = 4, 60
+	var receipts []string
 	lost := 0
-	for k := 1; k <= steps; k++ {
+	for k := 1; k <= maxVoters && lost < wantLost; k++ {
 		v := anonymousVoter(t, s)
 		vote := func() servertest.Response {
 			return v.Do(http.MethodPost, path, map[string]any{"option_ids": []int64{p.Poll.Options[k%2].ID}},
 				"Idempotency-Key", fmt.Sprintf("lost-%d", k))
 		}
-		s.DBProxy.ResetAfterRequest(k)
+		s.DBProxy.ResetAfterRequest(1 + k%2) // the statement, or the one after it
 		first := vote()
 		s.DBProxy.ResetAfterRequest(0)
-		who := fmt.Sprintf("a vote whose %d. request to PostgreSQL lost its answer", k)
+		who := fmt.Sprintf("voter %d, whose vote may have lost its answer", k)
 		switch first.StatusCode {
 		case http.StatusCreated:
 		case http.StatusServiceUnavailable:
@@ -193,16 +195,16 @@ func TestVotesWhosePostgresAnswerIsLost(t *testing.T) {
 		}
 		receipts = append(receipts, got)
 	}
-	if lost == 0 {
-		t.Fatalf("no vote lost an answer from PostgreSQL in %d tries: the proxy did not cut any vote", steps)
+	if lost < wantLost {
+		t.Fatalf("only %d of %d votes lost an answer from PostgreSQL: the proxy did not cut enough votes", lost, len(receipts))
 	}
-	if n := scalar[int](t, s, `SELECT count(*)::int FROM ballots WHERE poll_id = $1`, p.Poll.ID); n != steps {
-		t.Fatalf("%d ballots for %d voters", n, steps)
+	if n := scalar[int](t, s, `SELECT count(*)::int FROM ballots WHERE poll_id = $1`, p.Poll.ID); n != len(receipts) {
+		t.Fatalf("%d ballots for %d voters", n, len(receipts))
 	}
-	if n := scalar[int](t, s, `SELECT count(*)::int FROM ballots WHERE poll_id = $1 AND receipt = ANY($2)`, p.Poll.ID, receipts); n != steps {
-		t.Fatalf("%d ballots with the %d acknowledged receipts", n, steps)
+	if n := scalar[int](t, s, `SELECT count(*)::int FROM ballots WHERE poll_id = $1 AND receipt = ANY($2)`, p.Poll.ID, receipts); n != len(receipts) {
+		t.Fatalf("%d ballots with the %d acknowledged receipts", n, len(receipts))
 	}
-	t.Logf("%d of %d votes lost an answer from PostgreSQL and were retried", lost, steps)
+	t.Logf("%d of %d votes lost an answer from PostgreSQL and were retried", lost, len(receipts))
 }
 
 // voteUntilAcknowledged sends a vote until it is acknowledged (201 or 200), as a client
