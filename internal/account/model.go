@@ -54,13 +54,13 @@ type NewUser struct {
 
 // Session is one signed-in browser or API token, as "your sessions" lists them.
 type Session struct {
-	ID         int64     `db:"id"`
-	Kind       string    `db:"kind"`
-	CreatedAt  time.Time `db:"created_at"`
-	LastSeenAt time.Time `db:"last_seen_at"`
-	UserAgent  string    `db:"user_agent"`
-	IP         string    `db:"ip"`
-	Current    bool      `db:"-"`
+	ID         int64     `db:"id" json:"id"`
+	Kind       string    `db:"kind" json:"kind"`
+	CreatedAt  time.Time `db:"created_at" json:"created_at"`
+	LastSeenAt time.Time `db:"last_seen_at" json:"last_seen_at"`
+	UserAgent  string    `db:"user_agent" json:"user_agent"`
+	IP         string    `db:"ip" json:"ip"`
+	Current    bool      `db:"-" json:"current"`
 }
 
 // JSON is the API's User: email only to its owner and admins.

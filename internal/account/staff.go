@@ -31,6 +31,7 @@ type UserSummary struct {
 	DisplayName    string    `db:"display_name"`
 	Roles          []string  `db:"roles"`
 	Verified       bool      `db:"verified"`
+	Member         bool      `db:"member"`
 	EmailConfirmed bool      `db:"email_confirmed"`
 	Demo           bool      `db:"demo"`
 	CreatedAt      time.Time `db:"created_at"`
@@ -49,7 +50,8 @@ const pageSize = 50
 
 const summaryColumns = `u.id, u.email, u.display_name,
 	array(SELECT r.role FROM user_roles r WHERE r.user_id = u.id ORDER BY r.role) AS roles,
-	u.verified_at IS NOT NULL AS verified, u.email_confirmed_at IS NOT NULL AS email_confirmed, u.demo, u.created_at`
+	u.verified_at IS NOT NULL AS verified, is_member(u.id) AS member, u.email_confirmed_at IS NOT NULL AS email_confirmed,
+	u.demo, u.created_at`
 
 // ListUsers finds people by name or email (q), optionally with a role, newest first;
 // after is the last id of the previous page.

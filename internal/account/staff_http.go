@@ -22,7 +22,7 @@ func idParam(c *fiber.Ctx) (int64, error) {
 
 // forViewer shapes a staff-list row for the API: email to admins (and the person) only.
 func (u UserSummary) forViewer(viewer auth.Principal) JSON {
-	return User{ID: u.ID, Email: u.Email, DisplayName: u.DisplayName, Roles: u.Roles, Verified: u.Verified}.ForViewer(viewer)
+	return User{ID: u.ID, Email: u.Email, DisplayName: u.DisplayName, Roles: u.Roles, Verified: u.Verified, Member: u.Member}.ForViewer(viewer)
 }
 
 // PeoplePage is the staff's list of accounts.
