@@ -261,6 +261,7 @@ func (pg *Pages) ShowReply(c *fiber.Ctx) error {
 	}
 	form := render.NewForm(newFields...)
 	form.Values["stance"] = Neutral
+	form.Values["parent_id"] = strconv.FormatInt(id, 10)
 	fp := FormPage{Mode: "reply", Target: &parent.Target, Parent: parent, Form: form}
 	switch {
 	case !parent.Visible():
