@@ -26,7 +26,13 @@ function enhance(section) {
 
   watch(room, section);
 
-  const label = (n) => (show.dataset[plural.select(n)] || show.dataset.other || "").replace("{n}", String(n));
+  // The button's words for each plural category ("data-label-few"; not "data-few":
+  // html/template takes data-on… attributes for scripts).
+  const label = (n) => {
+    const cat = plural.select(n);
+    const text = show.dataset["label" + cat[0].toUpperCase() + cat.slice(1)] || show.dataset.labelOther || "";
+    return text.replace("{n}", String(n));
+  };
 
   on("comment.created", (msgRoom, c) => {
     if (msgRoom !== room || !c || seen.has(c.id) || document.getElementById(`komentarz-${c.id}`)) return;
