@@ -329,7 +329,8 @@ func roomKind(room string) (kind, id string, ok bool) {
 		return "", "", false
 	}
 	// Ids are numbers: anything else could break the Redis hash tag around it.
-	if n, err := strconv.ParseInt(id, 10, 64); err != nil || n <= 0 {
+	// Canonical numbers only ("42", not "+42" or "042"), so one poll is one room.
+	if n, err := strconv.ParseInt(id, 10, 64); err != nil || n <= 0 || strconv.FormatInt(n, 10) != id {
 		return "", "", false
 	}
 	return kind, id, true
