@@ -206,6 +206,7 @@ type Deps struct {
 	Limits    *ratelimit.Limiter
 	Publisher Publisher
 	Log       *slog.Logger
+	Notifier  Notifier // follows and notifications (notify.go)
 }
 
 // Service holds the comment rules.
@@ -214,6 +215,8 @@ type Service struct {
 	limits *ratelimit.Limiter
 	pub    Publisher
 	log    *slog.Logger
+	// notifier tells the parent's author and the target's followers (notify.go)
+	notifier Notifier
 
 	mu    sync.RWMutex
 	kinds map[string]Commentable
@@ -224,7 +227,7 @@ func NewService(pool *pgxpool.Pool, d Deps) *Service {
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{pool: pool, limits: d.Limits, pub: d.Publisher, log: d.Log, kinds: map[string]Commentable{}}
+	return &Service{pool: pool, limits: d.Limits, pub: d.Publisher, log: d.Log, notifier: d.Notifier, kinds: map[string]Commentable{}}
 }
 
 // Register makes targets of kind commentable ("proposal").

@@ -147,14 +147,16 @@ func (s *Service) create(ctx context.Context, k Commentable, d draft) (*Comment,
 	if d.authorName != nil {
 		c.AuthorName = *d.authorName
 	}
+	var news News // notify hook: who hears of it
+	var announce func(context.Context)
 	err := db.Tx(ctx, s.pool, func(tx pgx.Tx) error {
 		if d.parentID != nil {
 			var pt Target
 			var depth int
 			var root int64
 			var status string
-			err := tx.QueryRow(ctx, `SELECT target_type, target_id, depth, coalesce(root_id, id), status
-				FROM comments WHERE id = $1`, *d.parentID).Scan(&pt.Type, &pt.ID, &depth, &root, &status)
+			err := tx.QueryRow(ctx, `SELECT target_type, target_id, depth, coalesce(root_id, id), status, coalesce(author_id, 0)
+				FROM comments WHERE id = $1`, *d.parentID).Scan(&pt.Type, &pt.ID, &depth, &root, &status, &news.ParentAuthorID)
 			switch {
 			case errors.Is(err, pgx.ErrNoRows):
 				return problem.Invalid(map[string]string{"parent_id": "comments.parent_missing"})
@@ -192,6 +194,16 @@ func (s *Service) create(ctx context.Context, k Commentable, d draft) (*Comment,
 		if err := count(ctx, tx, d.target, d.stance, d.channel, 1); err != nil {
 			return err
 		}
+		// notify hook: the parent's author and the target's followers, in this transaction
+		news.Target, news.CommentID = d.target, c.ID
+		if d.authorID != nil {
+			news.AuthorID = *d.authorID
+		}
+		ann, err := s.commented(ctx, tx, news)
+		if err != nil {
+			return err
+		}
+		announce = ann
 		if d.channel == Paper {
 			return audit.Write(ctx, tx, audit.Entry{ActorID: *d.enteredBy, Action: "comment.paper", TargetType: "comment",
 				TargetID: c.ID, Details: map[string]any{"target_type": d.target.Type, "target_id": d.target.ID, "scan": scanID != nil}})
@@ -201,6 +213,7 @@ func (s *Service) create(ctx context.Context, k Commentable, d draft) (*Comment,
 	if err != nil {
 		return nil, err
 	}
+	announce(ctx)
 	s.publish(ctx, k.Room(d.target.ID), c)
 	return c, nil
 }

@@ -64,6 +64,10 @@ type Event struct {
 	// Also are people told even if they do not follow the target (the author of the
 	// comment replied to). Each person gets one notification per event.
 	Also []int64
+	// Only tells Also alone, not the followers.
+	Only bool
+	// Except are people not told (already told of the same act in another way).
+	Except []int64
 }
 
 // Actor is who caused a notification, as its text names them.

@@ -35,16 +35,19 @@ func following(ctx context.Context, q db.Querier, userID int64, t Target) (bool,
 // are locked in user order, so two fan-outs to overlapping people wait for each other
 // instead of deadlocking.
 func fanOut(ctx context.Context, q db.Querier, ev Event) (Sent, error) {
-	also := ev.Also
+	also, except := ev.Also, ev.Except
 	if also == nil {
 		also = []int64{}
 	}
+	if except == nil {
+		except = []int64{}
+	}
 	rows, err := q.Query(ctx, `WITH recipients AS (
-			SELECT user_id FROM follows WHERE target_type = $1 AND target_id = $2
+			SELECT user_id FROM follows WHERE target_type = $1 AND target_id = $2 AND NOT $7
 			UNION SELECT unnest($3::bigint[])
 		), kept AS (
 			SELECT r.user_id FROM recipients r JOIN users u ON u.id = r.user_id
-			WHERE u.deleted_at IS NULL AND r.user_id <> $4
+			WHERE u.deleted_at IS NULL AND r.user_id <> $4 AND r.user_id <> ALL ($8::bigint[])
 		), inserted AS (
 			INSERT INTO notifications (user_id, kind, target_type, target_id, actor_id, data)
 			SELECT user_id, $5, $1, $2, nullif($4, 0), $6 FROM kept
@@ -54,7 +57,7 @@ func fanOut(ctx context.Context, q db.Querier, ev Event) (Sent, error) {
 		SELECT user_id, 1, 1 FROM inserted ORDER BY user_id
 		ON CONFLICT (user_id) DO UPDATE SET unread = c.unread + 1, version = c.version + 1
 		RETURNING user_id, unread, version`,
-		ev.Target.Type, ev.Target.ID, also, ev.ActorID, ev.Kind, ev.Data)
+		ev.Target.Type, ev.Target.ID, also, ev.ActorID, ev.Kind, ev.Data, ev.Only, except)
 	if err != nil {
 		return nil, err
 	}

@@ -245,7 +245,9 @@ type ShowPage struct {
 	AuthorMoves  []string // the author's own moves from here
 	StatusForm   render.Form
 	Notice       string
-	Comments     any // the comment section, for the "comments" partial
+	Comments     any  // the comment section, for the "comments" partial
+	Following    bool // notify hook: the viewer follows it
+	CanFollow    bool // notify hook: the page offers the follow button
 }
 
 func (h *Handlers) show(c *fiber.Ctx, status int, statusForm render.Form) error {
@@ -286,6 +288,9 @@ func (h *Handlers) show(c *fiber.Ctx, status int, statusForm render.Form) error 
 	}
 	if c.Query("zapisano") != "" {
 		page.Notice = httpx.L(c).T("proposals.saved")
+	}
+	if page.Following, page.CanFollow, err = h.svc.following(ctx, p, id); err != nil { // notify hook
+		return err
 	}
 	if h.Comments != nil {
 		if page.Comments, err = h.Comments(c, id); err != nil {

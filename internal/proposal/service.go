@@ -50,6 +50,8 @@ type Service struct {
 	pub       Publisher
 	limits    *ratelimit.Limiter
 	log       *slog.Logger
+	// Notifier tells followers what happens (notify.go; nil: nobody is told).
+	Notifier Notifier
 }
 
 // NewService builds the service; pub and limits may be nil (command line, seeds).
@@ -147,6 +149,9 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, in Input) (Propo
 			return err
 		}
 		if err := writeTextAndTopics(ctx, tx, id, p.UserID, in, true); err != nil {
+			return err
+		}
+		if err := s.followOwn(ctx, tx, p.UserID, id); err != nil { // notify hook: the author follows
 			return err
 		}
 		return attach(ctx, tx, id, p.UserID, in.Files, nil)
@@ -453,6 +458,7 @@ func (s *Service) SetStatus(ctx context.Context, p auth.Principal, id int64, to,
 	default:
 		return Proposal{}, problem.Invalid(map[string]string{"status": "proposals.status_move"})
 	}
+	var announce func(context.Context) // notify hook: followers' new counts, after the commit
 	err = db.Tx(ctx, s.pool, func(tx pgx.Tx) error {
 		// The status in the WHERE makes two simultaneous decisions one decision.
 		tag, err := tx.Exec(ctx, `UPDATE proposals SET status = $3, updated_at = now(),
@@ -468,6 +474,11 @@ func (s *Service) SetStatus(ctx context.Context, p auth.Principal, id int64, to,
 			VALUES ($1, $2, $3, $4, $5, $6)`, id, cur.Status, to, answer, string(markdown.HTML(answer)), p.UserID); err != nil {
 			return err
 		}
+		// notify hook: followers hear of the change in its own transaction
+		if announce, err = s.statusChanged(ctx, tx, StatusNews{ProposalID: id, ActorID: p.UserID, Title: cur.Title,
+			From: cur.Status, To: to, Official: byStaff}); err != nil {
+			return err
+		}
 		if byStaff {
 			return audit.Write(ctx, tx, audit.Entry{ActorID: p.UserID, Action: "proposal.status", TargetType: "proposal", TargetID: id,
 				Details: map[string]any{"from": cur.Status, "to": to}})
@@ -477,6 +488,7 @@ func (s *Service) SetStatus(ctx context.Context, p auth.Principal, id int64, to,
 	if err != nil {
 		return Proposal{}, err
 	}
+	announce(ctx)
 	return s.Get(ctx, p, id)
 }
 

@@ -94,6 +94,9 @@ func run(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, demo bool) e
 	if err := seedComments(ctx, pool); err != nil {
 		return fmt.Errorf("seed comments: %w", err)
 	}
+	if err := seedNotifications(ctx, pool); err != nil {
+		return fmt.Errorf("seed notifications: %w", err)
+	}
 	if err := seedInvitations(ctx, pool, accounts); err != nil {
 		return fmt.Errorf("seed invitation codes: %w", err)
 	}

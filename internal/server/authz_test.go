@@ -170,6 +170,9 @@ var authzTable = []authzRow{
 	authzAt("POST /ankiety/:id/glos", "/ankiety/{poll}/glos", Public), // empty form: 422 choose an answer
 	authzAt("GET /ankiety/:id/wyniki.csv", "/ankiety/{poll}/wyniki.csv", Public),
 	authzRoute("GET /zaproszenie", Public),
+	// The digest's unsubscribe link: no sign-in, a signed token (none here: 400).
+	authzRoute("GET /powiadomienia/wypisz", Public),
+	authzRoute("POST /powiadomienia/wypisz", Public),
 
 	// Signing in and up.
 	authzRoute("GET /logowanie", Public),
@@ -204,6 +207,10 @@ var authzTable = []authzRow{
 	authzRoute("GET /konto/dane.json", SignedIn),
 	authzRoute("POST /konto/zgody", SignedIn),
 	authzRoute("POST /konto/usun", SignedIn), // empty form: not confirmed, nothing erased
+	authzRoute("GET /konto/powiadomienia", SignedIn),
+	authzRoute("POST /konto/powiadomienia", SignedIn),       // empty form: the digest stays off
+	authzRoute("GET /powiadomienia", SignedIn),              // the caller's own notifications only
+	authzRoute("POST /powiadomienia/przeczytane", SignedIn), // empty form: 422
 
 	// Signing the Declaration.
 	authzRoute("GET /deklaracja/podpisz", SignedIn),
@@ -246,6 +253,10 @@ var authzTable = []authzRow{
 	ownOrStaff("GET /propozycje/:id<int>/edycja", "/propozycje/{proposal}/edycja"),
 	ownOrStaff("POST /propozycje/:id<int>/edycja", "/propozycje/{proposal}/edycja"), // empty form: 422
 	authzAt("POST /propozycje/:id<int>/poparcie", "/propozycje/{proposal}/poparcie", SignedIn),
+	{route: "POST /propozycje/:id<int>/obserwuj", probes: []authzProbe{
+		{name: "published", path: "/propozycje/{proposal}/obserwuj", want: SignedIn},
+		{name: "draft", path: "/propozycje/{draftProposal}/obserwuj", want: StaffOnly}, // drafts: their author and the staff
+	}},
 	ownOrStaff("POST /propozycje/:id<int>/status", "/propozycje/{proposal}/status"), // empty form: 422 no such move
 	authzRoute("POST /komentarze", SignedIn),                                        // empty form: 400 nothing to comment on
 	authzAt("GET /komentarze/:id<int>/odpowiedz", "/komentarze/{comment}/odpowiedz", SignedIn),
@@ -305,6 +316,10 @@ var authzTable = []authzRow{
 	ownOrStaff("POST /api/v1/proposals/:id/status", "/api/v1/proposals/{proposal}/status"), // {}: 422
 	authzAt("POST /api/v1/proposals/:id/support", "/api/v1/proposals/{proposal}/support", SignedIn),
 	authzAt("DELETE /api/v1/proposals/:id/support", "/api/v1/proposals/{proposal}/support", SignedIn),
+	authzAt("PUT /api/v1/proposals/:id/follow", "/api/v1/proposals/{proposal}/follow", SignedIn),
+	authzAt("DELETE /api/v1/proposals/:id/follow", "/api/v1/proposals/{proposal}/follow", SignedIn),
+	authzRoute("GET /api/v1/notifications", SignedIn),       // the caller's own notifications only
+	authzRoute("POST /api/v1/notifications/read", SignedIn), // {}: 422
 	authzAt("GET /api/v1/proposals/:id/comments", "/api/v1/proposals/{proposal}/comments", Public),
 	authzAt("POST /api/v1/proposals/:id/comments", "/api/v1/proposals/{proposal}/comments", SignedIn), // {}: 422
 	authzAt("PATCH /api/v1/comments/:id", "/api/v1/comments/{comment}", NoOneElse),

@@ -63,6 +63,9 @@ func (s *Server) routes() {
 	app.Get("/ankiety/:id", s.pollPages.Show)
 	app.Post("/ankiety/:id/glos", s.pollPages.Vote)
 	app.Get("/ankiety/:id/wyniki.csv", s.polls.ResultsCSV)
+	// The digest's unsubscribe link works without signing in (a signed token).
+	app.Get("/powiadomienia/wypisz", s.notifications.ShowUnsubscribe)
+	app.Post("/powiadomienia/wypisz", s.notifications.Unsubscribe)
 
 	// Signing in and up (public forms).
 	app.Get("/logowanie", s.accounts.ShowLogin)
@@ -96,6 +99,10 @@ func (s *Server) routes() {
 	app.Get("/konto/dane.json", signedIn, s.accounts.Download)
 	app.Post("/konto/zgody", signedIn, s.signatures.WithdrawListing)
 	app.Post("/konto/usun", signedIn, s.accounts.Delete)
+	app.Get("/konto/powiadomienia", signedIn, s.notifications.Settings)
+	app.Post("/konto/powiadomienia", signedIn, s.notifications.SaveSettings)
+	app.Get("/powiadomienia", signedIn, s.notifications.List)
+	app.Post("/powiadomienia/przeczytane", signedIn, s.notifications.MarkRead)
 
 	app.Get("/deklaracja/podpisz", signedIn, s.signatures.ShowSign)
 	app.Get("/deklaracja/podpisz/osoba", signedIn, s.signatures.ShowSignPerson)
@@ -114,6 +121,7 @@ func (s *Server) routes() {
 	app.Post("/propozycje/:id<int>/edycja", signedIn, s.proposals.Update)
 	app.Post("/propozycje/:id<int>/poparcie", signedIn, s.proposals.Support)
 	app.Post("/propozycje/:id<int>/status", signedIn, s.proposals.SetStatus)
+	app.Post("/propozycje/:id<int>/obserwuj", signedIn, s.notifications.Follow("proposal"))
 	app.Post("/komentarze", signedIn, s.commentPages.Post)
 	app.Get("/komentarze/:id<int>/odpowiedz", signedIn, s.commentPages.ShowReply)
 	app.Get("/komentarze/:id<int>/edycja", signedIn, s.commentPages.ShowEdit)
@@ -176,6 +184,10 @@ func (s *Server) routes() {
 	api.Post("/proposals/:id/status", signedIn, s.proposals.APIStatus)
 	api.Post("/proposals/:id/support", signedIn, s.proposals.APISupport)
 	api.Delete("/proposals/:id/support", signedIn, s.proposals.APISupport)
+	api.Put("/proposals/:id/follow", signedIn, s.notifications.APIFollow("proposal"))
+	api.Delete("/proposals/:id/follow", signedIn, s.notifications.APIFollow("proposal"))
+	api.Get("/notifications", signedIn, s.notifications.APIList)
+	api.Post("/notifications/read", signedIn, s.notifications.APIRead)
 	api.Get("/proposals/:id/comments", s.comments.APIList("proposal"))
 	api.Post("/proposals/:id/comments", signedIn, s.comments.APIPost("proposal"))
 	api.Patch("/comments/:id", signedIn, s.comments.APIEdit)

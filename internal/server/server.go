@@ -21,6 +21,7 @@ import (
 	"lawka/internal/comment"
 	"lawka/internal/devmail"
 	"lawka/internal/neighbourhood"
+	"lawka/internal/notify"
 	"lawka/internal/platform/auth"
 	"lawka/internal/platform/config"
 	"lawka/internal/platform/csrf"
@@ -74,6 +75,8 @@ type Server struct {
 	pollService    *poll.Service
 	pollPages      *poll.Pages
 	devmail        *devmail.Handlers
+	notifyService  *notify.Service
+	notifications  *notify.Handlers
 }
 
 // BodyLimit is the largest request body (uploads included; JSON routes stay far below).
@@ -116,7 +119,7 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	s.csrf = csrf.New(func(ctx context.Context) ([]byte, error) { return secret.Get(ctx, d.Pool, "csrf") }, cfg.Secure())
 	s.limits = ratelimit.New(d.Redis, d.Log)
 	s.sessions = account.NewSessions(d.Pool, d.Redis, bundle, cfg.Secure())
-	s.hub = realtime.New(d.Redis, d.Log, realtime.Metrics{Connections: s.metrics.Websockets, SlowDrops: s.metrics.SlowDrops}, "poll.tally", "proposal.supports")
+	s.hub = realtime.New(d.Redis, d.Log, realtime.Metrics{Connections: s.metrics.Websockets, SlowDrops: s.metrics.SlowDrops}, "poll.tally", "proposal.supports", "notify.unread")
 	s.sessions.Ended = s.hub.EndSessions
 
 	districts := neighbourhood.NewStore(d.Pool)
@@ -124,7 +127,7 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	s.coalition = coalition.NewHandlers(coalition.NewStore(d.Pool), r)
 	accounts := account.NewService(d.Pool, account.Deps{Sessions: s.sessions, Limits: s.limits, I18n: bundle,
 		PublicURL: cfg.PublicURL.String(), Districts: districtOptions{districts},
-		Parts: []account.PersonalData{coalition.PersonalData{}, poll.PersonalData{}, comment.PersonalData{}}, RequireStaffTOTP: cfg.RequireStaffTOTP})
+		Parts: []account.PersonalData{coalition.PersonalData{}, poll.PersonalData{}, comment.PersonalData{}, notify.PersonalData{}}, RequireStaffTOTP: cfg.RequireStaffTOTP})
 	s.accounts = account.NewHandlers(accounts, r, districtOptions{districts})
 	s.devmail = devmail.NewHandlers(d.Pool, r)
 	s.signatures = coalition.NewSignatureHandlers(
@@ -133,8 +136,15 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	proposals := proposal.NewService(d.Pool, proposalPlaces{districts}, s.hub, s.limits, d.Log)
 	s.hub.Register("proposal", proposal.Room{Svc: proposals})
 	s.proposals = proposal.NewHandlers(proposals, r, proposalPlaces{districts}, cfg.Origin())
+	s.notifyService = notify.NewService(d.Pool, notify.Deps{Publisher: s.hub, I18n: bundle, PublicURL: cfg.PublicURL.String(), Log: d.Log,
+		Key: func(ctx context.Context) ([]byte, error) { return secret.Get(ctx, d.Pool, "notify-unsubscribe") }})
+	s.notifyService.Register("proposal", followableProposals{proposals})
+	s.hub.Register("notifications", notify.Room{Svc: s.notifyService})
+	s.notifications = notify.NewHandlers(s.notifyService, r)
+	proposals.Notifier = proposalNotifier{s.notifyService}
 	s.neighbourhoods = neighbourhood.NewHandlers(districts, r, districtProposals{proposals})
-	s.commentService = comment.NewService(d.Pool, comment.Deps{Limits: s.limits, Publisher: s.hub, Log: d.Log})
+	s.commentService = comment.NewService(d.Pool, comment.Deps{Limits: s.limits, Publisher: s.hub, Log: d.Log,
+		Notifier: commentNotifier{s.notifyService, map[string]func(context.Context, int64) (string, error){"proposal": proposalComments{proposals}.Title}}})
 	s.commentService.Register("proposal", proposalComments{proposals})
 	s.comments = comment.NewHandlers(s.commentService)
 	s.commentPages = comment.NewPages(s.commentService, r)
@@ -235,7 +245,7 @@ func (s *Server) decorate(c *fiber.Ctx, v *render.View) {
 	v.CSRF = s.csrf.Token(c)
 	p := auth.From(c)
 	if p.SignedIn() {
-		v.User = &render.User{ID: p.UserID, DisplayName: p.DisplayName, Roles: p.Roles}
+		v.User = &render.User{ID: p.UserID, DisplayName: p.DisplayName, Roles: p.Roles, Unread: s.unreadFor(c.UserContext(), p)}
 	}
 	v.Query = map[string]string{}
 	c.Context().QueryArgs().VisitAll(func(k, val []byte) { v.Query[string(k)] = string(val) })
@@ -285,6 +295,7 @@ func (s *Server) Background(ctx context.Context) error {
 	go w.Run(ctx)
 	go s.hub.Run(ctx)
 	go s.pollService.Run(ctx)
+	go s.notifyService.Run(ctx)
 	return nil
 }
 

@@ -44,6 +44,7 @@ type User struct {
 	ID          int64
 	DisplayName string
 	Roles       []string
+	Unread      int // unread notifications, for the header
 }
 
 // NavItem is one entry of the main navigation.

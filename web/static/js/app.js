@@ -3,6 +3,7 @@ import { start } from "./live.js";
 import "./poll.js";
 import "./proposal.js";
 import "./comments.js";
+import "./notify.js";
 
 document.documentElement.classList.add("js");
 
