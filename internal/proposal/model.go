@@ -38,6 +38,8 @@ type Proposal struct {
 	Comments        int           `json:"comments"`
 	Supported       bool          `json:"supported"` // by the viewer
 	Channel         string        `json:"channel"`
+	PaperAuthor     string        `json:"paper_author,omitempty"` // the name on a paper form
+	HasScan         bool          `json:"-"`                      // a paper form's scan (staff only)
 	Location        *Location     `json:"location,omitempty"`
 	CreatedAt       time.Time     `json:"created_at"`
 	UpdatedAt       time.Time     `json:"updated_at"`

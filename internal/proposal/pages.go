@@ -82,6 +82,7 @@ func names(cs []Choice) map[int64]string {
 // FormPage is the form to write or edit a proposal.
 type FormPage struct {
 	Proposal  *Proposal // nil for a new one
+	Paper     bool      // a moderator typing in a paper form
 	Form      render.Form
 	Districts []Choice
 	Topics    []Choice
@@ -91,8 +92,13 @@ type FormPage struct {
 var formFields = []string{"title", "body", "neighbourhood_id", "topic_ids", "location_label", "attachments"}
 
 func (h *Handlers) form(c *fiber.Ctx, status int, pr *Proposal, form render.Form, chosen []int64) error {
+	return h.formPage(c, status, FormPage{Proposal: pr, Form: form}, chosen)
+}
+
+func (h *Handlers) formPage(c *fiber.Ctx, status int, page FormPage, chosen []int64) error {
 	ctx := c.UserContext()
-	page := FormPage{Proposal: pr, Form: form, Chosen: map[int64]bool{}}
+	pr, form := page.Proposal, page.Form
+	page.Chosen = map[int64]bool{}
 	var err error
 	if page.Districts, err = h.places.DistrictChoices(ctx); err != nil {
 		return err
@@ -106,6 +112,8 @@ func (h *Handlers) form(c *fiber.Ctx, status int, pr *Proposal, form render.Form
 	title := httpx.L(c).T("proposals.new_title")
 	if pr != nil {
 		title = httpx.L(c).T("proposals.edit_title")
+	} else if page.Paper {
+		title = httpx.L(c).T("proposals.paper_title")
 	}
 	return h.pages.HTML(c, status, "proposal/form", render.View{Title: title, Section: "nav.proposals",
 		Error: form.HasErrors(), Data: page})
@@ -241,6 +249,7 @@ type ShowPage struct {
 	Room         string
 	CanEdit      bool
 	Own          bool
+	Staff        bool
 	NextStatuses []string // the staff's decisions from here
 	AuthorMoves  []string // the author's own moves from here
 	StatusForm   render.Form
@@ -263,6 +272,7 @@ func (h *Handlers) show(c *fiber.Ctx, status int, statusForm render.Form) error 
 	}
 	page := ShowPage{Proposal: pr, Room: RoomOf(id), CanEdit: canEdit(p, pr), StatusForm: statusForm}
 	page.Own = pr.Author != nil && pr.Author.ID == p.UserID
+	page.Staff = p.Staff()
 	if p.Staff() {
 		page.NextStatuses = NextStatuses(pr.Status)
 	}
@@ -386,5 +396,67 @@ func (h *Handlers) File(c *fiber.Ctx) error {
 	}
 	c.Set(fiber.HeaderContentDisposition, disposition)
 	c.Set(fiber.HeaderCacheControl, "private, max-age=3600") // a draft's files are not for shared caches
+	return c.Send(f.Content)
+}
+
+var paperFields = append([]string{"paper_author"}, append(slices.Clone(formFields), "scan")...)
+
+// PaperNew is the moderators' form for a proposal handed in on paper.
+func (h *Handlers) PaperNew(c *fiber.Ctx) error {
+	if err := auth.RequireStaff(auth.From(c)); err != nil {
+		return err
+	}
+	return h.formPage(c, fiber.StatusOK, FormPage{Paper: true, Form: render.NewForm(paperFields...)}, nil)
+}
+
+// PaperCreate files it.
+func (h *Handlers) PaperCreate(c *fiber.Ctx) error {
+	if err := auth.RequireStaff(auth.From(c)); err != nil {
+		return err
+	}
+	form := render.NewForm(paperFields...)
+	in, chosen, err := inputFrom(c, &form)
+	paper := PaperInput{Input: in, Author: strings.Clone(c.FormValue("paper_author"))}
+	form.Values["paper_author"] = paper.Author
+	paper.Files = nil // a paper form's scan is not an attachment
+	if err == nil {
+		if fh, ferr := c.FormFile("scan"); ferr == nil && fh.Size > 0 {
+			f, rerr := upload.Read(fh, "scan")
+			if rerr != nil {
+				err = rerr
+			} else {
+				paper.Scan = &f
+			}
+		}
+	}
+	var pr Proposal
+	if err == nil {
+		pr, err = h.svc.CreatePaper(c.UserContext(), auth.From(c), paper)
+	}
+	if err != nil {
+		status, ok := httpx.FormProblem(c, err, &form)
+		if !ok {
+			return err
+		}
+		return h.formPage(c, status, FormPage{Paper: true, Form: form}, chosen)
+	}
+	return c.Redirect(fmt.Sprintf("/propozycje/%d?zapisano=1", pr.ID), fiber.StatusSeeOther)
+}
+
+// Scan serves a paper proposal's scanned form to the staff.
+func (h *Handlers) Scan(c *fiber.Ctx) error {
+	id, err := proposalID(c)
+	if err != nil {
+		return err
+	}
+	f, err := h.svc.Scan(c.UserContext(), auth.From(c), id)
+	if err != nil {
+		return err
+	}
+	ext := map[string]string{"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}[f.ContentType]
+	c.Set(fiber.HeaderContentType, f.ContentType)
+	c.Set(fiber.HeaderContentSecurityPolicy, "sandbox; default-src 'none'")
+	c.Set(fiber.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="propozycja-%d-skan.%s"`, id, ext))
+	c.Set(fiber.HeaderCacheControl, "private, no-store")
 	return c.Send(f.Content)
 }

@@ -2,6 +2,7 @@ package proposal
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -265,7 +266,8 @@ func queryOn(ctx context.Context, q db.Querier, p auth.Principal, where string, 
 		pr.neighbourhood_id, array(SELECT topic_id FROM proposal_topics t WHERE t.proposal_id = pr.id ORDER BY topic_id),
 		pr.supports, pr.channel, pr.location_label, pr.latitude, pr.longitude, pr.created_at, pr.updated_at,
 		(SELECT count(*) FROM proposal_revisions r WHERE r.proposal_id = pr.id)::int,
-		EXISTS (SELECT 1 FROM proposal_supports s WHERE s.proposal_id = pr.id AND s.user_id = $1)
+		EXISTS (SELECT 1 FROM proposal_supports s WHERE s.proposal_id = pr.id AND s.user_id = $1),
+		coalesce(pr.paper_author, ''), pr.scan_file_id IS NOT NULL
 		FROM proposals pr LEFT JOIN users u ON u.id = pr.author_id `+where, append([]any{p.UserID}, args...)...)
 	if err != nil {
 		return nil, err
@@ -277,7 +279,8 @@ func queryOn(ctx context.Context, q db.Querier, p auth.Principal, where string, 
 		var lat, lng *float64
 		var body string
 		err := r.Scan(&pr.ID, &pr.Title, &pr.Body, &body, &pr.Status, &authorID, &authorName, &pr.NeighbourhoodID,
-			&pr.TopicIDs, &pr.Supports, &pr.Channel, &label, &lat, &lng, &pr.CreatedAt, &pr.UpdatedAt, &pr.Revisions, &pr.Supported)
+			&pr.TopicIDs, &pr.Supports, &pr.Channel, &label, &lat, &lng, &pr.CreatedAt, &pr.UpdatedAt, &pr.Revisions, &pr.Supported,
+			&pr.PaperAuthor, &pr.HasScan)
 		pr.BodyHTML = markdown.Stored(body)
 		if authorID != nil && authorName != nil {
 			pr.Author = &Author{ID: *authorID, DisplayName: *authorName}
@@ -573,4 +576,79 @@ func (s *Service) CanView(ctx context.Context, p auth.Principal, id int64) error
 func (s *Service) Latest(ctx context.Context, p auth.Principal, districtID int64, n int) ([]Proposal, error) {
 	list, _, err := s.List(ctx, p, Filter{NeighbourhoodID: districtID, Limit: n})
 	return list, err
+}
+
+// PaperInput is a proposal handed in on paper, as a moderator types it in.
+type PaperInput struct {
+	Input
+	Author string       // the name written on the form ("" if none)
+	Scan   *upload.File // the form, scanned (optional; seen by the staff only)
+}
+
+// CreatePaper files a proposal received on paper (moderators and admins): published at
+// once, marked "submitted on paper", counted with the rest; who typed it in is kept.
+func (s *Service) CreatePaper(ctx context.Context, p auth.Principal, in PaperInput) (Proposal, error) {
+	if err := auth.RequireStaff(p); err != nil {
+		return Proposal{}, err
+	}
+	in.Author = strings.TrimSpace(in.Author)
+	bad := problem.Fields{}
+	if err := s.check(ctx, &in.Input); err != nil {
+		pe, ok := problem.As(err)
+		if !ok || pe.Fields == nil {
+			return Proposal{}, err
+		}
+		for f, k := range pe.Fields {
+			bad.Add(f, k)
+		}
+	}
+	if utf8.RuneCountInString(in.Author) > 120 {
+		bad.Add("paper_author", "proposals.paper_author_length")
+	}
+	if err := bad.Err(); err != nil {
+		return Proposal{}, err
+	}
+	var id int64
+	var err error
+	err = db.Tx(ctx, s.pool, func(tx pgx.Tx) error {
+		var scanID *int64
+		if in.Scan != nil {
+			fid, err := upload.Store(ctx, tx, *in.Scan, p.UserID)
+			if err != nil {
+				return err
+			}
+			scanID = &fid
+		}
+		if err := tx.QueryRow(ctx, `INSERT INTO proposals (neighbourhood_id, title, body, body_html, status, location_label,
+			channel, entered_by, scan_file_id, paper_author, published_at)
+			VALUES ($1, $2, $3, $4, 'published', nullif($5, ''), 'paper', $6, $7, nullif($8, ''), now()) RETURNING id`,
+			in.NeighbourhoodID, in.Title, in.Body, string(markdown.HTML(in.Body)), in.LocationLabel, p.UserID, scanID, in.Author).Scan(&id); err != nil {
+			return err
+		}
+		if err := writeTextAndTopics(ctx, tx, id, p.UserID, in.Input, true); err != nil {
+			return err
+		}
+		return audit.Write(ctx, tx, audit.Entry{ActorID: p.UserID, Action: "proposal.paper", TargetType: "proposal", TargetID: id})
+	})
+	if err != nil {
+		return Proposal{}, err
+	}
+	return s.Get(ctx, p, id)
+}
+
+// Scan returns a paper proposal's scanned form (staff only: it may carry a name and
+// an address).
+func (s *Service) Scan(ctx context.Context, p auth.Principal, id int64) (upload.File, error) {
+	if err := auth.RequireStaff(p); err != nil {
+		return upload.File{}, err
+	}
+	var fileID *int64
+	err := s.pool.QueryRow(ctx, `SELECT scan_file_id FROM proposals WHERE id = $1`, id).Scan(&fileID)
+	if errors.Is(err, pgx.ErrNoRows) || err == nil && fileID == nil {
+		return upload.File{}, problem.NotFound()
+	}
+	if err != nil {
+		return upload.File{}, err
+	}
+	return upload.Load(ctx, s.pool, *fileID)
 }

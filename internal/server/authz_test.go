@@ -119,6 +119,7 @@ type authzProbe struct {
 	//   {draftProposal} marta.sasiadka's draft
 	//   {ownProposal}   a published proposal made for the caller just before the request
 	//   {proposalFile}  an image attached to {proposal}
+	//   {paperProposal} a proposal typed in from paper, with its scan
 	//   {comment}       marta.sasiadka's comment on {proposal} (no actor's)
 	//   {delComment}    another of hers, for the delete probes (staff delete it)
 	//   {paperComment}  a comment received on paper under {proposal}, with a scan
@@ -258,7 +259,10 @@ var authzTable = []authzRow{
 		{name: "draft", path: "/propozycje/{draftProposal}/obserwuj", want: StaffOnly}, // drafts: their author and the staff
 	}},
 	ownOrStaff("POST /propozycje/:id<int>/status", "/propozycje/{proposal}/status"), // empty form: 422 no such move
-	authzRoute("POST /komentarze", SignedIn),                                        // empty form: 400 nothing to comment on
+	authzAt("GET /propozycje/:id<int>/skan", "/propozycje/{paperProposal}/skan", StaffOnly),
+	authzRoute("GET /admin/propozycje/papier", StaffOnly),
+	authzRoute("POST /admin/propozycje/papier", StaffOnly), // empty form: 422
+	authzRoute("POST /komentarze", SignedIn),               // empty form: 400 nothing to comment on
 	authzAt("GET /komentarze/:id<int>/odpowiedz", "/komentarze/{comment}/odpowiedz", SignedIn),
 	authzAt("GET /komentarze/:id<int>/edycja", "/komentarze/{comment}/edycja", NoOneElse),
 	authzAt("POST /komentarze/:id<int>/edycja", "/komentarze/{comment}/edycja", NoOneElse),
@@ -553,6 +557,11 @@ func authzSetup(t *testing.T, s *servertest.Running) *authzFixture {
 		stance_neutral, paper) VALUES ('proposal', $1, 3, 1, 1, 1, 1)`, fx.ids["proposal"]); err != nil {
 		t.Fatal(err)
 	}
+	q("paperProposal", `WITH f AS (INSERT INTO files (content_type, size, sha256, content) VALUES ('application/pdf', 9, '\x00', '\x255044462d312e340a'::bytea) RETURNING id)
+		INSERT INTO proposals (neighbourhood_id, title, body, body_html, channel, entered_by, scan_file_id, paper_author, published_at)
+		SELECT (SELECT min(id) FROM neighbourhoods), 'Z papieru: ławka przy kościele', 'Przepisane z papierowego formularza zebranego na spotkaniu.',
+			'<p>Przepisane z papierowego formularza zebranego na spotkaniu.</p>', 'paper', (SELECT id FROM users WHERE email = 'moderator@example.org'), f.id, 'Jan Kowalski', now()
+		FROM f RETURNING id`)
 	q("draftProposal", `INSERT INTO proposals (neighbourhood_id, author_id, title, body, body_html, status)
 		VALUES ((SELECT min(id) FROM neighbourhoods), $1, 'Szkic: więcej ławek', 'Szkic propozycji, jeszcze nieopublikowany.',
 		'<p>Szkic propozycji, jeszcze nieopublikowany.</p>', 'draft') RETURNING id`, marta)

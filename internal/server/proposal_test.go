@@ -467,3 +467,51 @@ func TestProposalAttachments(t *testing.T) {
 		t.Fatalf("a removed file is still served: %d", r.StatusCode)
 	}
 }
+
+// TestPaperProposal: a moderator types in a proposal handed in on paper, with its scan;
+// it is published marked as such and counted with the rest; the scan stays with the
+// staff.
+func TestPaperProposal(t *testing.T) {
+	t.Parallel()
+	s := servertest.Start(t, servertest.Options{})
+	mod := s.Browser(t)
+	mod.SignIn("moderator@example.org", "lawka-demo-2026")
+	if r := mod.Get("/admin/propozycje/papier"); r.StatusCode != http.StatusOK {
+		t.Fatalf("paper form: %d", r.StatusCode)
+	}
+	form := url.Values{"paper_author": {"Helena Wiśniewska"}, "title": {"Ławka przy przystanku Rondo Kocmyrzowskie"},
+		"body":             {"Starsi mieszkańcy czekają na autobus na stojąco; prosimy o ławkę z oparciem."},
+		"neighbourhood_id": {strconv.FormatInt(districtID(t, s, "nowa-huta"), 10)}}
+	scan := []byte("%PDF-1.4\n%formularz\n")
+	r := mod.PostMultipart("/admin/propozycje/papier", form, servertest.FormFile{Field: "scan", Name: "formularz.pdf", Content: scan})
+	if r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("filing a paper proposal: %d %s", r.StatusCode, r.Title())
+	}
+	id := mustAtoi(t, strings.TrimPrefix(strings.Split(r.Header.Get("Location"), "?")[0], "/propozycje/"))
+	public := s.Browser(t).Get(fmt.Sprintf("/propozycje/%d", id))
+	if !strings.Contains(public.Body, "Helena Wiśniewska") || !strings.Contains(public.Body, "złożona na papierze") || strings.Contains(public.Body, "/skan") {
+		t.Fatal("the public page must show the paper mark and the name, and no link to the scan")
+	}
+	if page := mod.Get(fmt.Sprintf("/propozycje/%d", id)); !strings.Contains(page.Body, fmt.Sprintf("/propozycje/%d/skan", id)) {
+		t.Fatal("the moderator's page has no link to the scan")
+	}
+	if got := mod.Get(fmt.Sprintf("/propozycje/%d/skan", id)); got.StatusCode != http.StatusOK || got.Body != string(scan) {
+		t.Fatalf("the moderator reading the scan: %d", got.StatusCode)
+	}
+	resident := s.Browser(t)
+	resident.SignIn("resident@example.org", "lawka-demo-2026")
+	if got := resident.Get(fmt.Sprintf("/propozycje/%d/skan", id)); got.StatusCode != http.StatusForbidden {
+		t.Fatalf("a resident reading the scan: %d", got.StatusCode)
+	}
+	if r := resident.Submit("/propozycje", "/admin/propozycje/papier", form); r.StatusCode != http.StatusForbidden {
+		t.Fatalf("a resident filing a paper proposal: %d", r.StatusCode)
+	}
+	st := scalar[string](t, s, `SELECT channel || ' ' || status || ' ' || (author_id IS NULL)::text || ' ' ||
+		(entered_by = (SELECT id FROM users WHERE email = 'moderator@example.org'))::text FROM proposals WHERE id = $1`, id)
+	if st != "paper published true true" {
+		t.Fatalf("stored as %q", st)
+	}
+	if n := scalar[int](t, s, `SELECT count(*)::int FROM audit_log WHERE action = 'proposal.paper' AND target_id = $1`, id); n != 1 {
+		t.Fatalf("%d audit entries for the paper proposal", n)
+	}
+}
