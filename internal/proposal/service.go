@@ -267,8 +267,9 @@ func queryOn(ctx context.Context, q db.Querier, p auth.Principal, where string, 
 		pr.supports, pr.channel, pr.location_label, pr.latitude, pr.longitude, pr.created_at, pr.updated_at,
 		(SELECT count(*) FROM proposal_revisions r WHERE r.proposal_id = pr.id)::int,
 		EXISTS (SELECT 1 FROM proposal_supports s WHERE s.proposal_id = pr.id AND s.user_id = $1),
-		coalesce(pr.paper_author, ''), pr.scan_file_id IS NOT NULL
-		FROM proposals pr LEFT JOIN users u ON u.id = pr.author_id `+where, append([]any{p.UserID}, args...)...)
+		coalesce(pr.paper_author, ''), pr.scan_file_id IS NOT NULL, coalesce(cs.comments, 0)
+		FROM proposals pr LEFT JOIN users u ON u.id = pr.author_id
+		LEFT JOIN comment_stats cs ON cs.target_type = 'proposal' AND cs.target_id = pr.id `+where, append([]any{p.UserID}, args...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -280,7 +281,7 @@ func queryOn(ctx context.Context, q db.Querier, p auth.Principal, where string, 
 		var body string
 		err := r.Scan(&pr.ID, &pr.Title, &pr.Body, &body, &pr.Status, &authorID, &authorName, &pr.NeighbourhoodID,
 			&pr.TopicIDs, &pr.Supports, &pr.Channel, &label, &lat, &lng, &pr.CreatedAt, &pr.UpdatedAt, &pr.Revisions, &pr.Supported,
-			&pr.PaperAuthor, &pr.HasScan)
+			&pr.PaperAuthor, &pr.HasScan, &pr.Comments)
 		pr.BodyHTML = markdown.Stored(body)
 		if authorID != nil && authorName != nil {
 			pr.Author = &Author{ID: *authorID, DisplayName: *authorName}
@@ -301,10 +302,13 @@ type Filter struct {
 	TopicID         int64
 	Status          string
 	Query           string
-	Sort            string // newest (default), supports
+	Sort            string // newest (default), supports, comments
 	Cursor          string
 	Limit           int
 }
+
+// Sorts are the orders a list can have.
+var Sorts = []string{"newest", "supports", "comments"}
 
 // PageSize is how many proposals a list page shows.
 const PageSize = 20
@@ -315,7 +319,7 @@ func (s *Service) List(ctx context.Context, p auth.Principal, f Filter) ([]Propo
 	if f.Sort == "" {
 		f.Sort = "newest"
 	}
-	if f.Sort != "newest" && f.Sort != "supports" {
+	if !slices.Contains(Sorts, f.Sort) {
 		bad.Add("sort", "proposals.sort_unknown")
 	}
 	if f.Status != "" && !slices.Contains(Statuses, f.Status) {
@@ -360,14 +364,24 @@ func (s *Service) List(ctx context.Context, p auth.Principal, f Filter) ([]Propo
 	// Keyset pagination: the cursor is the last proposal seen; its current sort key is
 	// read from the table, so the cursor stays a plain id whatever the sort.
 	order := "pr.id DESC"
-	if f.Sort == "supports" {
+	switch f.Sort {
+	case "supports":
 		order = "pr.supports DESC, pr.id DESC"
 		if after > 0 {
 			c := arg(after)
 			where = append(where, "(pr.supports, pr.id) < (SELECT supports, id FROM proposals WHERE id = "+c+")")
 		}
-	} else if after > 0 {
-		where = append(where, "pr.id < "+arg(after))
+	case "comments":
+		order = "coalesce(cs.comments, 0) DESC, pr.id DESC"
+		if after > 0 {
+			c := arg(after)
+			where = append(where, "(coalesce(cs.comments, 0), pr.id) < (coalesce((SELECT comments FROM comment_stats "+
+				"WHERE target_type = 'proposal' AND target_id = "+c+"), 0), "+c+")")
+		}
+	default:
+		if after > 0 {
+			where = append(where, "pr.id < "+arg(after))
+		}
 	}
 	stmt := "WHERE " + strings.Join(where, " AND ") + " ORDER BY " + order + " LIMIT " + strconv.Itoa(f.Limit+1)
 	var list []Proposal

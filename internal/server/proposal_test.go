@@ -515,3 +515,56 @@ func TestPaperProposal(t *testing.T) {
 		t.Fatalf("%d audit entries for the paper proposal", n)
 	}
 }
+
+// TestProposalsCountAndSortByComments: a proposal carries its number of comments, and
+// "most commented" orders by it.
+func TestProposalsCountAndSortByComments(t *testing.T) {
+	t.Parallel()
+	s := servertest.Start(t, servertest.Options{})
+	a := s.API(t)
+	a.Login("resident@example.org", "lawka-demo-2026")
+	p := newProposal(t, a, map[string]any{"title": "Tablica ogłoszeń na osiedlu", "neighbourhood_id": districtID(t, s, "mistrzejowice"),
+		"body": "Tablica na ogłoszenia sąsiedzkie przy wejściu do parku."})
+	for i, stance := range []string{"for", "for", "against"} {
+		r := a.Do(http.MethodPost, fmt.Sprintf("/api/v1/proposals/%d/comments", p.ID), map[string]any{"body": fmt.Sprintf("Komentarz numer %d do tablicy.", i+1), "stance": stance})
+		if r.StatusCode != http.StatusCreated {
+			t.Fatalf("comment %d: %d %s", i+1, r.StatusCode, r.Body)
+		}
+	}
+	var withCount struct {
+		Proposal struct{ Comments int }
+	}
+	a.Do(http.MethodGet, fmt.Sprintf("/api/v1/proposals/%d", p.ID), nil).JSON(t, &withCount)
+	if withCount.Proposal.Comments != 3 {
+		t.Fatalf("comments = %d, want 3", withCount.Proposal.Comments)
+	}
+	var list struct {
+		Items []struct {
+			ID       int64
+			Comments int
+		}
+		NextCursor string `json:"next_cursor"`
+	}
+	a.Do(http.MethodGet, "/api/v1/proposals?sort=comments&limit=3", nil).JSON(t, &list)
+	if len(list.Items) == 0 {
+		t.Fatal("no proposals")
+	}
+	for i := 1; i < len(list.Items); i++ {
+		if list.Items[i].Comments > list.Items[i-1].Comments {
+			t.Fatalf("not ordered by comments: %+v", list.Items)
+		}
+	}
+	last := list.Items[len(list.Items)-1]
+	var next struct {
+		Items []struct {
+			ID       int64
+			Comments int
+		}
+	}
+	a.Do(http.MethodGet, "/api/v1/proposals?sort=comments&limit=3&cursor="+list.NextCursor, nil).JSON(t, &next)
+	for _, it := range next.Items {
+		if it.Comments > last.Comments || it.Comments == last.Comments && it.ID >= last.ID {
+			t.Fatalf("the next page repeats or jumps back: %+v after %+v", it, last)
+		}
+	}
+}
