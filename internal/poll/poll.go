@@ -68,7 +68,8 @@ type OptionResult struct {
 
 // Publisher pushes live updates (the realtime hub).
 type Publisher interface {
-	Publish(ctx context.Context, room, msgType string, data any) error
+	// PublishLatest drops a message whose version is not newer than the room's last.
+	PublishLatest(ctx context.Context, room, msgType string, version int64, data any) error
 }
 
 // Service holds the poll rules.
@@ -252,7 +253,9 @@ func (s *Service) transition(ctx context.Context, p auth.Principal, id int64, fr
 		}
 		// clock_timestamp, not now(): the moment the change takes effect (after the lock
 		// every vote shares was won), not when this transaction began.
-		if _, err := tx.Exec(ctx, `UPDATE polls SET status = $2, `+stamp+` = clock_timestamp() WHERE id = $1`, id, to); err != nil {
+		// A new tally version too, so viewers take the new status as news.
+		if _, err := tx.Exec(ctx, `UPDATE polls SET status = $2, `+stamp+` = clock_timestamp(), tally_seq = tally_seq + 1
+			WHERE id = $1`, id, to); err != nil {
 			return err
 		}
 		return audit.Write(ctx, tx, audit.Entry{ActorID: p.UserID, Action: "poll." + map[string]string{"open": "open", "closed": "close"}[to],

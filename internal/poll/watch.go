@@ -217,7 +217,7 @@ func (s *Service) publishTally(ctx context.Context, id int64) {
 	}
 	t := c.tally()
 	for _, room := range rooms {
-		if err := s.pub.Publish(ctx, room+strconv.FormatInt(id, 10), "poll.tally", t); err != nil {
+		if err := s.pub.PublishLatest(ctx, room+strconv.FormatInt(id, 10), "poll.tally", t.Version, t); err != nil {
 			s.log.Warn("poll: publishing the tally failed", "poll", id, "error", err)
 		}
 	}
@@ -320,7 +320,7 @@ func (w *watcher) check(ctx context.Context, id int64) int {
 
 // closeScheduled closes open polls whose scheduled close has passed (at that time).
 func (s *Service) closeScheduled(ctx context.Context) ([]int64, error) {
-	rows, err := s.pool.Query(ctx, `UPDATE polls SET status = 'closed', closed_at = closes_at
+	rows, err := s.pool.Query(ctx, `UPDATE polls SET status = 'closed', closed_at = closes_at, tally_seq = tally_seq + 1
 		WHERE status = 'open' AND closes_at <= now() RETURNING id`)
 	if err != nil {
 		return nil, err

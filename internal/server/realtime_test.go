@@ -307,3 +307,32 @@ func TestASlowClientIsDroppedAndOthersGetEverything(t *testing.T) {
 	}
 	t.Logf("slow client dropped after %d of %d messages", read, total)
 }
+
+// TestStateMessagesNeverGoBack: a versioned state published after a newer one (by a
+// slower instance) is dropped, and takes no sequence number, so viewers see no gap.
+func TestStateMessagesNeverGoBack(t *testing.T) {
+	a := servertest.Start(t, servertest.Options{})
+	b := servertest.Start(t, servertest.Options{Share: a})
+	for _, s := range []*servertest.Running{a, b} {
+		s.Server.Hub().Register("counter", counterRoom{})
+	}
+	c := mustDial(t, b, apiToken(t, b, "resident@example.org"))
+	send(t, c, map[string]any{"type": "subscribe", "rooms": []string{"counter:8"}})
+	readMsg(t, c) // subscribed
+	snap := readMsg(t, c)
+	ctx := context.Background()
+	for _, p := range []struct {
+		from    *servertest.Running
+		version int64
+	}{{a, 5}, {b, 4}, {a, 5}, {b, 6}} {
+		if err := p.from.Server.Hub().PublishLatest(ctx, "counter:8", "counter.state", p.version, map[string]int64{"n": p.version}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, want := range []string{`{"n":5}`, `{"n":6}`} {
+		m := readMsg(t, c)
+		if string(m.Data) != want || m.Seq != snap.Seq+int64(i)+1 {
+			t.Fatalf("message %d: %s seq %d, want %s seq %d", i+1, m.Data, m.Seq, want, snap.Seq+int64(i)+1)
+		}
+	}
+}

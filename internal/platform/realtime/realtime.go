@@ -108,6 +108,11 @@ func (h *Hub) seqKey(room string) string {
 	return h.rdb.Key("rt", kind, "{"+id+"}", "seq")
 }
 
+func (h *Hub) versionKey(room string) string {
+	kind, id, _ := strings.Cut(room, ":")
+	return h.rdb.Key("rt", kind, "{"+id+"}", "version")
+}
+
 // envelope is what instances exchange over Redis: a ready-encoded client message, or a
 // control order to close sessions' sockets.
 type envelope struct {
@@ -119,30 +124,59 @@ type envelope struct {
 }
 
 // Publish sends a message to everyone watching room, on every instance. The room's
-// sequence number comes from Redis so all instances agree on it; if Redis is down the
+// sequence number is taken and the message published in one Redis script, so every
+// instance's viewers get messages in the order of their numbers; if Redis is down the
 // message still reaches this instance's viewers (with a local number; a gap makes
 // clients resync).
 func (h *Hub) Publish(ctx context.Context, room, msgType string, data any) error {
+	return h.publish(ctx, room, msgType, -1, data)
+}
+
+// PublishLatest publishes a state message that carries a version (a tally): one whose
+// version is not newer than the last one published for the room, by any instance, is
+// dropped, so viewers never see a state go back.
+func (h *Hub) PublishLatest(ctx context.Context, room, msgType string, version int64, data any) error {
+	return h.publish(ctx, room, msgType, version, data)
+}
+
+// publishScript: KEYS seq, version; ARGV channel, envelope before the seq, after it,
+// version ("" for none). Returns the seq used, or 0 when the version was not newer.
+var publishScript = redis.NewScript(`
+if ARGV[4] ~= '' then
+  local last = tonumber(redis.call('GET', KEYS[2]) or '-1')
+  if tonumber(ARGV[4]) <= last then return 0 end
+  redis.call('SET', KEYS[2], ARGV[4], 'EX', 86400)
+end
+local seq = redis.call('INCR', KEYS[1])
+redis.call('PUBLISH', ARGV[1], ARGV[2] .. seq .. ARGV[3])
+return seq
+`)
+
+func (h *Hub) publish(ctx context.Context, room, msgType string, version int64, data any) error {
 	raw, err := json.Marshal(data)
 	if err != nil {
 		return err
 	}
-	seq, err := h.rdb.Incr(ctx, h.seqKey(room)).Result()
-	if err != nil {
-		seq = h.nextLocalSeq(room)
+	quote := func(s string) string { b, _ := json.Marshal(s); return string(b) }
+	// The envelope {"room","type","message":{"type","room","seq","data"}} around the seq
+	// Redis assigns.
+	head := `{"room":` + quote(room) + `,"type":` + quote(msgType) + `,"message":{"type":` + quote(msgType) +
+		`,"room":` + quote(room) + `,"seq":`
+	tail := `,"data":` + string(raw) + `}}`
+	v := ""
+	if version >= 0 {
+		v = strconv.FormatInt(version, 10)
 	}
-	msg, err := json.Marshal(Message{Type: msgType, Room: room, Seq: seq, Data: raw})
-	if err != nil {
-		return err
+	err = publishScript.Run(ctx, h.rdb, []string{h.seqKey(room), h.versionKey(room)}, h.channel(), head, tail, v).Err()
+	if err == nil {
+		return nil
 	}
-	env, err := json.Marshal(envelope{Room: room, Type: msgType, Message: msg})
-	if err != nil {
-		return err
+	h.log.Warn("realtime: Redis publish failed, delivering on this instance only", "room", room, "error", err)
+	msg, merr := json.Marshal(Message{Type: msgType, Room: room, Seq: h.nextLocalSeq(room), Data: raw})
+	if merr != nil {
+		return merr
 	}
-	if err := h.rdb.Publish(ctx, h.channel(), env).Err(); err != nil {
-		h.log.Warn("realtime: Redis publish failed, delivering on this instance only", "room", room, "error", err)
-		h.deliver(room, msgType, msg)
-	}
+	h.deliver(room, msgType, msg)
 	return nil
 }
 
