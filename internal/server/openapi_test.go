@@ -149,6 +149,14 @@ func openAPIAccess(row authzRow) string {
 	return ""
 }
 
+// openAPIAccessBeyondMatrix are operations whose matrix row shows less than who may
+// call them: the row probes only another person's object, so it reads {"staff"}, while
+// the owner may call it too, which TestOpenAPIAnswersMatchTheDocument shows with real
+// calls. Remove an entry once its row probes the caller's own object as well.
+var openAPIAccessBeyondMatrix = map[string][2]string{
+	"DELETE /api/v1/comments/:id": {"staff", "owner_or_staff"},
+}
+
 var openAPIAccessValues = []string{"public", "signed_in", "owner", "owner_or_staff", "staff", "admin"}
 
 func TestOpenAPIDocumentIsWellFormed(t *testing.T) {
@@ -256,7 +264,11 @@ func TestOpenAPIDocumentIsWellFormed(t *testing.T) {
 		if !slices.Contains(openAPIAccessValues, access) {
 			t.Errorf("%s: %s: x-access is %q, want one of %v", openAPIFile, o, access, openAPIAccessValues)
 		} else if row, ok := authz[o.method+" "+openAPIToFiber(o.path)]; ok {
-			if want := openAPIAccess(row); want != "" && want != access {
+			want := openAPIAccess(row)
+			if beyond, ok := openAPIAccessBeyondMatrix[row.route]; ok && want == beyond[0] {
+				want = beyond[1]
+			}
+			if want != "" && want != access {
 				t.Errorf("%s: %s: x-access is %q but the authorisation matrix (authz_test.go) says %q", openAPIFile, o, access, want)
 			}
 		}
@@ -871,6 +883,61 @@ func TestOpenAPIAnswersMatchTheDocument(t *testing.T) {
 	c.call("GET", "/api/v1/proposals", "/api/v1/proposals?sort=supports&status=withdrawn&neighbourhood_id="+strconv.FormatInt(district, 10), verified, nil, 200)
 	c.call("GET", "/api/v1/proposals", "/api/v1/proposals?sort=oldest", "", nil, 422)
 	c.call("GET", "/api/v1/proposals", "/api/v1/proposals?cursor=nonsense!", "", nil, 400)
+
+	// Comments: a thread on a proposal, a reply, an edit and its history, votes, deletion.
+	discussion := "/api/v1/proposals/" + fx.vals["proposal"] + "/comments"
+	const comments = "/api/v1/proposals/{id}/comments"
+	var posted struct {
+		Comment struct {
+			ID int64 `json:"id"`
+		} `json:"comment"`
+	}
+	c.call("GET", comments, discussion, "", nil, 200) // marta's comment and one received on paper
+	c.call("GET", comments, discussion+"?sort=oldest", verified, nil, 200)
+	c.call("GET", comments, discussion+"?sort=top", "", nil, 422)
+	c.call("GET", comments, discussion+"?cursor=nonsense!", "", nil, 400)
+	c.call("GET", comments, "/api/v1/proposals/999999/comments", "", nil, 404)
+	c.call("GET", comments, proposal+"/comments", "", nil, 200) // withdrawn: still read
+	opinion := map[string]any{"body": "Popieram, ale **stojaki** muszą być zadaszone.", "stance": "for"}
+	c.call("POST", comments, discussion, plain, opinion, 201).JSON(t, &posted)
+	ownComment := "/api/v1/comments/" + strconv.FormatInt(posted.Comment.ID, 10)
+	reply := map[string]any{"body": "Zadaszenie podniesie koszt.", "stance": "against", "parent_id": posted.Comment.ID}
+	c.call("POST", comments, discussion, verified, reply, 201).JSON(t, &posted)
+	theirReply := "/api/v1/comments/" + strconv.FormatInt(posted.Comment.ID, 10)
+	c.call("POST", comments, discussion, plain, map[string]any{"body": " ", "stance": "maybe"}, 422)
+	c.call("POST", comments, discussion, plain, map[string]any{"body": "Odpowiedź.", "stance": "neutral", "parent_id": 999999}, 422)
+	c.call("POST", comments, discussion, plain, map[string]any{"body": "Odpowiedź.", "stance": "neutral", "tone": "calm"}, 422)
+	c.call("POST", comments, discussion, plain, `{"body":`, 400)
+	c.call("POST", comments, discussion, "", opinion, 401)
+	c.call("POST", comments, proposal+"/comments", plain, opinion, 409) // withdrawn: comments_closed
+	c.call("POST", comments, "/api/v1/proposals/999999/comments", plain, opinion, 404)
+	c.call("PATCH", "/api/v1/comments/{id}", ownComment, plain, map[string]any{"body": "Popieram; stojaki muszą być zadaszone."}, 200)
+	c.call("PATCH", "/api/v1/comments/{id}", ownComment, verified, map[string]any{"body": "Nie moje."}, 403)
+	c.call("PATCH", "/api/v1/comments/{id}", ownComment, plain, map[string]any{"body": ""}, 422)
+	c.call("PATCH", "/api/v1/comments/{id}", "/api/v1/comments/999999", plain, map[string]any{"body": "Nic."}, 404)
+	c.call("GET", "/api/v1/comments/{id}/revisions", ownComment+"/revisions", "", nil, 200)
+	c.call("GET", "/api/v1/comments/{id}/revisions", "/api/v1/comments/999999/revisions", "", nil, 404)
+	c.call("POST", "/api/v1/comments/{id}/vote", ownComment+"/vote", verified, map[string]any{"value": 1}, 200)
+	c.call("POST", "/api/v1/comments/{id}/vote", ownComment+"/vote", moderator, map[string]any{"value": -1}, 200)
+	c.call("POST", "/api/v1/comments/{id}/vote", ownComment+"/vote", plain, map[string]any{"value": 1}, 403) // own_comment
+	c.call("POST", "/api/v1/comments/{id}/vote", ownComment+"/vote", verified, map[string]any{"value": 2}, 422)
+	c.call("POST", "/api/v1/comments/{id}/vote", ownComment+"/vote", verified, map[string]any{}, 422)
+	c.call("POST", "/api/v1/comments/{id}/vote", "/api/v1/comments/999999/vote", verified, map[string]any{"value": 1}, 404)
+	c.call("GET", "/api/v1/comments/{id}/thread", theirReply+"/thread", "", nil, 200)
+	c.call("GET", "/api/v1/comments/{id}/thread", ownComment+"/thread", verified, nil, 200)
+	c.call("GET", "/api/v1/comments/{id}/thread", ownComment+"/thread?cursor=nonsense!", "", nil, 400)
+	c.call("GET", "/api/v1/comments/{id}/thread", "/api/v1/comments/999999/thread", "", nil, 404)
+	c.call("GET", comments, discussion+"?sort=newest", verified, nil, 200) // with the reply nested
+	// Authors delete their own comments, the staff anyone's (the matrix probes only the latter).
+	c.call("DELETE", "/api/v1/comments/{id}", ownComment, verified, nil, 403)
+	c.call("DELETE", "/api/v1/comments/{id}", ownComment, plain, nil, 204)
+	c.call("DELETE", "/api/v1/comments/{id}", ownComment, plain, nil, 204) // idempotent
+	c.call("DELETE", "/api/v1/comments/{id}", "/api/v1/comments/999999", plain, nil, 404)
+	c.call("PATCH", "/api/v1/comments/{id}", ownComment, plain, map[string]any{"body": "Jeszcze raz."}, 409)
+	c.call("POST", "/api/v1/comments/{id}/vote", ownComment+"/vote", verified, map[string]any{"value": 0}, 409)
+	c.call("DELETE", "/api/v1/comments/{id}", theirReply, moderator, nil, 204)
+	c.call("GET", "/api/v1/comments/{id}/revisions", ownComment+"/revisions", "", nil, 200)
+	c.call("GET", comments, discussion, "", nil, 200) // the tombstones keep their place
 
 	// The end of a session and of an account.
 	c.call("DELETE", "/api/v1/me", "/api/v1/me", fresh, map[string]any{"password": "wrong-password", "confirm": true}, 422)
