@@ -724,3 +724,31 @@ func TestPersonalDataIsExportedAndErased(t *testing.T) {
 		t.Errorf("%d notifications still name the erased actor", named)
 	}
 }
+
+// TestOnlyAndExcept: Only tells Also alone; Except leaves people out (a reply's
+// parent author, who is told of it as a reply, is not told again as a follower).
+func TestOnlyAndExcept(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := context.Background()
+	p := people(t, f.pool, 3)
+	actor, parent, fan := p[0], p[1], p[2]
+	for _, who := range []auth.Principal{parent, fan} {
+		if err := f.svc.Follow(ctx, who, thing(4)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reply := f.notifyTx(t, notify.Event{Kind: notify.KindReply, Target: thing(4), ActorID: actor.UserID,
+		Data: map[string]any{"title": "T"}, Also: []int64{parent.UserID}, Only: true})
+	if len(reply) != 1 || reply[0].UserID != parent.UserID {
+		t.Errorf("Only told %+v, want the parent's author alone", reply)
+	}
+	news := f.notifyTx(t, notify.Event{Kind: notify.KindComment, Target: thing(4), ActorID: actor.UserID,
+		Data: map[string]any{"title": "T"}, Except: []int64{parent.UserID}})
+	if len(news) != 1 || news[0].UserID != fan.UserID {
+		t.Errorf("Except told %+v, want the other follower alone", news)
+	}
+	if all, _, _ := f.stored(t, parent.UserID); all != 1 {
+		t.Errorf("the parent's author has %d notifications, want 1 (the reply)", all)
+	}
+}
