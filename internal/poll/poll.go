@@ -69,7 +69,7 @@ type OptionResult struct {
 // Publisher pushes live updates (the realtime hub).
 type Publisher interface {
 	// PublishLatest drops a message whose version is not newer than the room's last.
-	PublishLatest(ctx context.Context, room, msgType string, version int64, data any) error
+	PublishLatest(ctx context.Context, room, msgType string, epoch, version int64, data any) error
 }
 
 // Service holds the poll rules.

@@ -217,7 +217,7 @@ func (s *Service) publishTally(ctx context.Context, id int64) {
 	}
 	t := c.tally()
 	for _, room := range rooms {
-		if err := s.pub.PublishLatest(ctx, room+strconv.FormatInt(id, 10), "poll.tally", t.Version, t); err != nil {
+		if err := s.pub.PublishLatest(ctx, room+strconv.FormatInt(id, 10), "poll.tally", c.Epoch, t.Version, t); err != nil {
 			s.log.Warn("poll: publishing the tally failed", "poll", id, "error", err)
 		}
 	}

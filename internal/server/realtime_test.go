@@ -322,14 +322,15 @@ func TestStateMessagesNeverGoBack(t *testing.T) {
 	snap := readMsg(t, c)
 	ctx := context.Background()
 	for _, p := range []struct {
-		from    *servertest.Running
-		version int64
-	}{{a, 5}, {b, 4}, {a, 5}, {b, 6}} {
-		if err := p.from.Server.Hub().PublishLatest(ctx, "counter:8", "counter.state", p.version, map[string]int64{"n": p.version}); err != nil {
+		from           *servertest.Running
+		epoch, version int64
+	}{{a, 1, 5}, {b, 1, 4}, {a, 1, 5}, {b, 1, 6}, {a, 2, 1}} { // epoch 2: the id reused, versions start again
+		if err := p.from.Server.Hub().PublishLatest(ctx, "counter:8", "counter.state", p.epoch, p.version,
+			map[string]int64{"n": p.epoch*100 + p.version}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	for i, want := range []string{`{"n":5}`, `{"n":6}`} {
+	for i, want := range []string{`{"n":105}`, `{"n":106}`, `{"n":201}`} {
 		m := readMsg(t, c)
 		if string(m.Data) != want || m.Seq != snap.Seq+int64(i)+1 {
 			t.Fatalf("message %d: %s seq %d, want %s seq %d", i+1, m.Data, m.Seq, want, snap.Seq+int64(i)+1)

@@ -3,6 +3,7 @@ package realtime
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"slices"
 	"sync"
 	"time"
@@ -15,73 +16,193 @@ import (
 	"lawka/internal/platform/problem"
 )
 
-// conn is one browser tab: one reader and one writer goroutine, a bounded queue, and
-// a slot per coalesced stream where only the newest message waits.
+// conn is one browser tab. Its own goroutine only reads; writes are done by a shared
+// pool of writers, for connections that have something to send, so an idle connection
+// costs one parked goroutine and a few small buffers. Ordered messages wait in a
+// bounded queue; a coalesced stream keeps only its newest message.
 type conn struct {
 	hub       *Hub
 	ws        *websocket.Conn
 	principal auth.Principal
 	rooms     map[string]bool // guarded by hub.mu
 
-	send chan *websocket.PreparedMessage
+	mu        sync.Mutex
+	idle      sync.Cond // signalled (with mu) when a writer lets go of the connection
+	queue     []*websocket.PreparedMessage
+	latest    map[string]*websocket.PreparedMessage   // the newest message of each coalesced stream
+	warming   map[string][]*websocket.PreparedMessage // live messages held back while a room's snapshot is read
+	ping      bool
+	scheduled bool // waiting for a writer, or being written by one
+	closing   bool // nothing more is written but the close frame, by the reader
+	code      int
+	text      string
+}
 
-	mu      sync.Mutex
-	latest  map[string]*websocket.PreparedMessage // the newest message of each coalesced stream
-	spare   map[string]*websocket.PreparedMessage // the other map, swapped in by the writer (no garbage per message)
-	wake    chan struct{}
-	done    chan struct{}
-	once    sync.Once
-	closeAt struct {
-		code int
-		text string
-	}
+func newConn(h *Hub, ws *websocket.Conn, p auth.Principal) *conn {
+	c := &conn{hub: h, ws: ws, principal: p, rooms: map[string]bool{}, latest: map[string]*websocket.PreparedMessage{}}
+	c.idle.L = &c.mu
+	return c
 }
 
 // offer queues msg; a client whose queue is full is too slow and is dropped (it will
 // reconnect and resync) instead of slowing the room down.
 func (c *conn) offer(msg *websocket.PreparedMessage) {
-	select {
-	case c.send <- msg:
-	case <-c.done:
-	default:
-		c.dropSlow()
-	}
-}
-
-// dropSlow closes a client that cannot keep up. A write to it may be blocked on a full
-// socket: it gets slowGrace to finish instead of the usual writeWait.
-func (c *conn) dropSlow() {
-	c.once.Do(func() {
-		c.mu.Lock()
-		c.closeAt.code, c.closeAt.text = CloseTooSlow, "too slow"
+	c.mu.Lock()
+	if c.closing {
 		c.mu.Unlock()
-		if c.hub.drops != nil {
-			c.hub.drops.Inc()
-		}
-		_ = c.ws.NetConn().SetWriteDeadline(time.Now().Add(slowGrace))
-		close(c.done)
-	})
+		return
+	}
+	if len(c.queue) >= sendQueue {
+		c.mu.Unlock()
+		c.dropSlow()
+		return
+	}
+	c.queue = append(c.queue, msg)
+	c.scheduleLocked()
+	c.mu.Unlock()
 }
 
 // offerLatest keeps only the newest message of a stream waiting for this client.
 func (c *conn) offerLatest(key string, msg *websocket.PreparedMessage) {
 	c.mu.Lock()
-	c.latest[key] = msg
+	if !c.closing {
+		c.latest[key] = msg
+		c.scheduleLocked()
+	}
 	c.mu.Unlock()
-	select {
-	case c.wake <- struct{}{}:
-	default:
+}
+
+// pingLater asks a writer to send a ping.
+func (c *conn) pingLater() {
+	c.mu.Lock()
+	if !c.closing {
+		c.ping = true
+		c.scheduleLocked()
+	}
+	c.mu.Unlock()
+}
+
+// scheduleLocked hands the connection to the writers unless one has it already.
+func (c *conn) scheduleLocked() {
+	if !c.scheduled {
+		c.scheduled = true
+		toWrite(c)
 	}
 }
 
-// close ends the connection once, with a close frame sent by the writer.
-func (c *conn) close(code int, text string) {
-	c.once.Do(func() {
+// flush writes what waits for the connection until nothing does (a writer's job). A
+// write that cannot finish in slowGrace means the client is not reading: it is dropped.
+func (c *conn) flush() {
+	var queue []*websocket.PreparedMessage
+	latest := map[string]*websocket.PreparedMessage{}
+	for {
 		c.mu.Lock()
-		c.closeAt.code, c.closeAt.text = code, text
+		if c.closing || len(c.queue) == 0 && len(c.latest) == 0 && !c.ping {
+			c.scheduled = false
+			c.idle.Broadcast()
+			c.mu.Unlock()
+			return
+		}
+		queue, c.queue = c.queue, queue[:0]
+		latest, c.latest = c.latest, latest
+		ping := c.ping
+		c.ping = false
 		c.mu.Unlock()
-		close(c.done)
+
+		ok := true
+		deadline := time.Now().Add(slowGrace)
+		if ping {
+			ok = c.ws.WriteControl(websocket.PingMessage, nil, deadline) == nil
+		}
+		_ = c.ws.SetWriteDeadline(deadline)
+		for _, msg := range queue {
+			ok = ok && c.ws.WritePreparedMessage(msg) == nil
+		}
+		for _, msg := range latest {
+			ok = ok && c.ws.WritePreparedMessage(msg) == nil
+		}
+		clear(queue)
+		clear(latest)
+		if !ok {
+			c.dropSlow()
+		}
+	}
+}
+
+// close ends the connection once: nothing more is written but a close frame with code
+// (none for CloseAbnormalClosure), which the reader sends after waking up.
+func (c *conn) close(code int, text string) bool {
+	c.mu.Lock()
+	if c.closing {
+		c.mu.Unlock()
+		return false
+	}
+	c.closing, c.code, c.text = true, code, text
+	c.queue, c.latest = nil, nil
+	c.mu.Unlock()
+	_ = c.ws.NetConn().SetReadDeadline(time.Now()) // wake the reader
+	return true
+}
+
+// dropSlow closes a client that cannot keep up; a write to it blocked on a full socket
+// gets slowGrace at most.
+func (c *conn) dropSlow() {
+	if c.close(CloseTooSlow, "too slow") {
+		if c.hub.drops != nil {
+			c.hub.drops.Inc()
+		}
+		_ = c.ws.NetConn().SetWriteDeadline(time.Now().Add(slowGrace))
+	}
+}
+
+func (c *conn) isClosing() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closing
+}
+
+// finish waits until no writer holds the connection, then sends the close frame.
+func (c *conn) finish() {
+	c.mu.Lock()
+	for c.scheduled {
+		c.idle.Wait()
+	}
+	code, text := c.code, c.text
+	c.mu.Unlock()
+	wait := writeWait
+	if code == CloseTooSlow {
+		wait = slowGrace
+	}
+	if code != websocket.CloseAbnormalClosure {
+		_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(wait))
+	}
+}
+
+// The writers: a few goroutines for every connection of the process, each writing one
+// connection's waiting messages at a time.
+var (
+	writeQueue  chan *conn
+	startWriter sync.Once
+)
+
+const writers = 16
+
+func toWrite(c *conn) {
+	startWriter.Do(func() {
+		writeQueue = make(chan *conn, 1<<16)
+		for range writers {
+			go func() {
+				for c := range writeQueue {
+					c.flush()
+				}
+			}()
+		}
 	})
+	select {
+	case writeQueue <- c:
+	default:
+		go func() { writeQueue <- c }() // a backlog beyond the queue: wait without holding c.mu
+	}
 }
 
 // PrincipalLocal is the Fiber local under which the server's middleware leaves the
@@ -119,26 +240,17 @@ func (h *Hub) Handler(origins []string) fiber.Handler {
 }
 
 func (h *Hub) serve(ws *websocket.Conn, p auth.Principal) {
-	c := &conn{hub: h, ws: ws, principal: p, rooms: map[string]bool{}, send: make(chan *websocket.PreparedMessage, sendQueue),
-		latest: map[string]*websocket.PreparedMessage{}, spare: map[string]*websocket.PreparedMessage{},
-		wake: make(chan struct{}, 1), done: make(chan struct{})}
+	c := newConn(h, ws, p)
 	if !h.add(c) {
 		_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(CloseGoingAway, "server restarting"),
 			time.Now().Add(writeWait))
 		return
 	}
 	defer h.remove(c)
-	readDone := make(chan struct{})
-	go func() {
-		defer close(readDone)
-		c.read()
-	}()
-	c.write()
-	// The server closes the connection only after serve returns, and the reader must be
-	// gone by then (fasthttp reuses the hijacked connection's struct): wake it with a
-	// past deadline and wait.
-	_ = ws.SetReadDeadline(time.Now())
-	<-readDone
+	// The server closes the connection once serve returns, and no writer may touch it
+	// by then (fasthttp reuses the hijacked connection's struct): finish waits for them.
+	c.read()
+	c.finish()
 }
 
 // clientMessage is what a client may send.
@@ -148,16 +260,24 @@ type clientMessage struct {
 }
 
 func (c *conn) read() {
-	defer c.close(websocket.CloseNormalClosure, "")
 	c.ws.SetReadLimit(readLimit)
 	_ = c.ws.SetReadDeadline(time.Now().Add(pongWait))
-	c.ws.SetPongHandler(func(string) error { return c.ws.SetReadDeadline(time.Now().Add(pongWait)) })
+	c.ws.SetPongHandler(func(string) error {
+		if c.isClosing() {
+			return errClosing // keep the past deadline close set
+		}
+		return c.ws.SetReadDeadline(time.Now().Add(pongWait))
+	})
 	for {
 		kind, raw, err := c.ws.ReadMessage()
 		if err != nil {
 			if websocket.IsCloseError(err, websocket.CloseMessageTooBig) || err == websocket.ErrReadLimit {
 				c.close(websocket.CloseMessageTooBig, "message too big")
 			}
+			c.close(websocket.CloseAbnormalClosure, "") // when nothing else closed it first
+			return
+		}
+		if c.isClosing() {
 			return
 		}
 		if kind != websocket.TextMessage {
@@ -224,8 +344,11 @@ func (c *conn) subscribe(room string) {
 		c.reply(Message{Type: "error", Room: room, Code: code})
 		return
 	}
-	// Join before reading the state, so nothing published in between is missed; the
-	// client ignores live messages older than the snapshot's seq.
+	// Join before reading the state, so nothing published in between is missed; what
+	// arrives meanwhile waits until "subscribed" and the snapshot are queued (the client
+	// ignores live messages not newer than the snapshot's seq).
+	c.warm(room)
+	defer c.warmed(room)
 	if !c.hub.join(c, room) {
 		return
 	}
@@ -244,59 +367,49 @@ func (c *conn) subscribe(room string) {
 	c.reply(Message{Type: msgType, Room: room, Seq: seq, Data: raw})
 }
 
-func (c *conn) write() {
-	ping := time.NewTicker(pingEvery)
-	defer ping.Stop()
-	defer c.ws.Close()
-	writeMsg := func(msg *websocket.PreparedMessage) bool {
-		select {
-		case <-c.done:
-			return false // closing: the close frame goes next
-		default:
-		}
-		_ = c.ws.SetWriteDeadline(time.Now().Add(writeWait))
-		return c.ws.WritePreparedMessage(msg) == nil
+// warm holds back live messages for room while its snapshot is being read.
+func (c *conn) warm(room string) {
+	c.mu.Lock()
+	if c.warming == nil {
+		c.warming = map[string][]*websocket.PreparedMessage{}
 	}
-	for {
-		select {
-		case msg := <-c.send:
-			if !writeMsg(msg) {
-				// A failed write ends the connection; one refused because it is closing
-				// leaves the close frame to the done case below.
-				c.close(websocket.CloseAbnormalClosure, "")
-			}
-		case <-c.wake:
-			c.mu.Lock()
-			pending := c.latest
-			c.latest, c.spare = c.spare, nil
-			c.mu.Unlock()
-			for _, msg := range pending {
-				if !writeMsg(msg) {
-					c.close(websocket.CloseAbnormalClosure, "")
-					break
-				}
-			}
-			clear(pending)
-			c.mu.Lock()
-			c.spare = pending
-			c.mu.Unlock()
-		case <-ping.C:
-			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeWait)); err != nil {
-				c.close(websocket.CloseAbnormalClosure, "")
-				return
-			}
-		case <-c.done:
-			c.mu.Lock()
-			code, text := c.closeAt.code, c.closeAt.text
-			c.mu.Unlock()
-			wait := writeWait
-			if code == CloseTooSlow {
-				wait = slowGrace
-			}
-			if code != websocket.CloseAbnormalClosure {
-				_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(wait))
-			}
-			return
+	c.warming[room] = []*websocket.PreparedMessage{}
+	c.mu.Unlock()
+}
+
+// warmed queues what was held back for room, in order, after the snapshot.
+func (c *conn) warmed(room string) {
+	c.mu.Lock()
+	held := c.warming[room]
+	delete(c.warming, room)
+	if !c.closing && len(held) > 0 {
+		c.queue = append(c.queue, held...)
+		c.scheduleLocked()
+	}
+	c.mu.Unlock()
+}
+
+// deliver gives a room's message to this client: held back while the room's snapshot
+// is read, the newest only for a coalesced stream, in order otherwise.
+func (c *conn) deliver(room, key string, msg *websocket.PreparedMessage, coalesce bool) {
+	c.mu.Lock()
+	if c.closing {
+		c.mu.Unlock()
+		return
+	}
+	if held, warming := c.warming[room]; warming {
+		if len(held) < sendQueue {
+			c.warming[room] = append(held, msg)
 		}
+		c.mu.Unlock()
+		return
+	}
+	c.mu.Unlock()
+	if coalesce {
+		c.offerLatest(key, msg)
+	} else {
+		c.offer(msg)
 	}
 }
+
+var errClosing = errors.New("realtime: connection closing")

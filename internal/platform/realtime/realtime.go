@@ -81,6 +81,8 @@ type Hub struct {
 	closed bool
 
 	localSeq sync.Map // room → *int64, used only while Redis is down
+	stop     chan struct{}
+	stopOnce sync.Once
 }
 
 // New builds a hub. coalesced names message types for which only the newest pending
@@ -91,7 +93,32 @@ func New(rdb *redisx.Client, log *slog.Logger, m Metrics, coalesced ...string) *
 	for _, t := range coalesced {
 		h.coalesced[t] = true
 	}
+	h.stop = make(chan struct{})
+	go h.pinger()
 	return h
+}
+
+// pinger asks every connection to send a ping every pingEvery (the reader's deadline
+// moves with each pong), until Shutdown.
+func (h *Hub) pinger() {
+	t := time.NewTicker(pingEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-h.stop:
+			return
+		case <-t.C:
+			h.mu.RLock()
+			all := make([]*conn, 0, len(h.conns))
+			for c := range h.conns {
+				all = append(all, c)
+			}
+			h.mu.RUnlock()
+			for _, c := range all {
+				c.pingLater()
+			}
+		}
+	}
 }
 
 // Register makes rooms "kind:<id>" available.
@@ -129,22 +156,29 @@ type envelope struct {
 // message still reaches this instance's viewers (with a local number; a gap makes
 // clients resync).
 func (h *Hub) Publish(ctx context.Context, room, msgType string, data any) error {
-	return h.publish(ctx, room, msgType, -1, data)
+	return h.publish(ctx, room, msgType, "", data)
 }
 
 // PublishLatest publishes a state message that carries a version (a tally): one whose
 // version is not newer than the last one published for the room, by any instance, is
-// dropped, so viewers never see a state go back.
-func (h *Hub) PublishLatest(ctx context.Context, room, msgType string, version int64, data any) error {
-	return h.publish(ctx, room, msgType, version, data)
+// dropped, so viewers never see a state go back. Versions count within an epoch (the
+// thing's creation time): a new epoch starts afresh, so a room id reused by another
+// database is not held back by old versions.
+func (h *Hub) PublishLatest(ctx context.Context, room, msgType string, epoch, version int64, data any) error {
+	return h.publish(ctx, room, msgType, strconv.FormatInt(epoch, 10)+":"+strconv.FormatInt(version, 10), data)
 }
 
 // publishScript: KEYS seq, version; ARGV channel, envelope before the seq, after it,
-// version ("" for none). Returns the seq used, or 0 when the version was not newer.
+// "epoch:version" ("" for none). Returns the seq used, or 0 when the version was not
+// newer in its epoch.
 var publishScript = redis.NewScript(`
 if ARGV[4] ~= '' then
-  local last = tonumber(redis.call('GET', KEYS[2]) or '-1')
-  if tonumber(ARGV[4]) <= last then return 0 end
+  local epoch, version = string.match(ARGV[4], '^(%d+):(%d+)$')
+  local last = redis.call('GET', KEYS[2])
+  if last then
+    local lastEpoch, lastVersion = string.match(last, '^(%d+):(%d+)$')
+    if lastEpoch == epoch and tonumber(version) <= tonumber(lastVersion) then return 0 end
+  end
   redis.call('SET', KEYS[2], ARGV[4], 'EX', 86400)
 end
 local seq = redis.call('INCR', KEYS[1])
@@ -152,7 +186,7 @@ redis.call('PUBLISH', ARGV[1], ARGV[2] .. seq .. ARGV[3])
 return seq
 `)
 
-func (h *Hub) publish(ctx context.Context, room, msgType string, version int64, data any) error {
+func (h *Hub) publish(ctx context.Context, room, msgType, version string, data any) error {
 	raw, err := json.Marshal(data)
 	if err != nil {
 		return err
@@ -163,11 +197,7 @@ func (h *Hub) publish(ctx context.Context, room, msgType string, version int64, 
 	head := `{"room":` + quote(room) + `,"type":` + quote(msgType) + `,"message":{"type":` + quote(msgType) +
 		`,"room":` + quote(room) + `,"seq":`
 	tail := `,"data":` + string(raw) + `}}`
-	v := ""
-	if version >= 0 {
-		v = strconv.FormatInt(version, 10)
-	}
-	err = publishScript.Run(ctx, h.rdb, []string{h.seqKey(room), h.versionKey(room)}, h.channel(), head, tail, v).Err()
+	err = publishScript.Run(ctx, h.rdb, []string{h.seqKey(room), h.versionKey(room)}, h.channel(), head, tail, version).Err()
 	if err == nil {
 		return nil
 	}
@@ -272,11 +302,7 @@ func (h *Hub) deliver(room, msgType string, msg []byte) {
 	}
 	h.mu.RUnlock()
 	for _, c := range viewers {
-		if coalesce {
-			c.offerLatest(key, pm)
-		} else {
-			c.offer(pm)
-		}
+		c.deliver(room, key, pm, coalesce)
 	}
 }
 
@@ -338,6 +364,7 @@ func (h *Hub) leave(c *conn, room string) {
 // Shutdown closes every connection with a close frame ("going away"), so clients
 // reconnect to another instance; no new connection is accepted afterwards.
 func (h *Hub) Shutdown() {
+	h.stopOnce.Do(func() { close(h.stop) })
 	h.mu.Lock()
 	h.closed = true
 	all := make([]*conn, 0, len(h.conns))
