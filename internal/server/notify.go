@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"strconv"
+	"time"
 
 	"lawka/internal/comment"
 	"lawka/internal/notify"
@@ -14,12 +15,15 @@ import (
 // Notifications is the notify service (tests run digests on demand).
 func (s *Server) Notifications() *notify.Service { return s.notifyService }
 
-// unreadFor is the signed-in person's unread count for the page header (0 when it
-// cannot be read: the page still renders).
+// unreadFor is the signed-in person's unread count for the page header: one
+// primary-key read, given a short budget of its own, so a page (an error page while
+// PostgreSQL is away, too) is never held up by it; 0 when it cannot be read.
 func (s *Server) unreadFor(ctx context.Context, p auth.Principal) int {
 	if s.notifyService == nil || !p.SignedIn() {
 		return 0
 	}
+	ctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+	defer cancel()
 	c, err := s.notifyService.Unread(ctx, p)
 	if err != nil {
 		return 0
