@@ -17,6 +17,7 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -58,7 +59,7 @@ func parseOptions(args []string) (options, error) {
 	fs.StringVar(&o.only, "only", "", "run only s1 or s2 (development)")
 	fs.StringVar(&o.systems, "systems", "lawka,hub", "S2: which systems to run (development)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write this tool's CPU profile to the file (development)")
-	fs.StringVar(&o.dbName, "db", "lawka_bench", "the benchmark's own database (dropped and created on every run)")
+	fs.StringVar(&o.dbName, "db", "", "the benchmark's own database, created for the run and dropped after it (default lawka_bench_<pid>)")
 	fs.BoolVar(&o.quick, "quick", false, "short steps and fewer clients, for development (figures not comparable)")
 	fs.BoolVar(&o.keepDB, "keep-db", false, "leave the benchmark database behind for inspection")
 	fs.Float64Var(&o.quietBelow, "quiet-below", 25, "wait until the machine is less busy than this (%) before starting")
@@ -118,6 +119,9 @@ func parseOptions(args []string) (options, error) {
 	if o.only != "" && o.only != "s1" && o.only != "s2" {
 		return o, fmt.Errorf("-only: want s1 or s2")
 	}
+	if o.dbName == "" {
+		o.dbName = fmt.Sprintf("%s%d", benchDBPrefix, os.Getpid())
+	}
 	if o.command == "" {
 		o.command = "lawka-bench " + strings.Join(append([]string{"run"}, args...), " ")
 	}
@@ -167,6 +171,18 @@ func runBench(ctx context.Context, args []string) error {
 	}
 	if err := os.MkdirAll(opt.work, 0o755); err != nil {
 		return err
+	}
+	// Two benchmarks at once on two cores would measure each other: take turns.
+	lock, err := os.OpenFile(filepath.Join(opt.work, "run.lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return err
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		b.logf("another benchmark runs from %s; waiting for it to finish…", opt.work)
+		if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+			return err
+		}
 	}
 	limit, err := raiseFileLimit()
 	if err != nil {
@@ -238,6 +254,7 @@ func (b *bench) setup(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("connecting to PostgreSQL: %w", err)
 	}
+	dropDeadBenchDBs(ctx, admin, b.logf)
 	ident := pgx.Identifier{b.opt.dbName}.Sanitize()
 	_, err = admin.Exec(ctx, "DROP DATABASE IF EXISTS "+ident+" WITH (FORCE)")
 	if err == nil {
@@ -293,6 +310,32 @@ func (b *bench) cleanup() {
 		if admin, err := pgx.Connect(ctx, b.adminURL); err == nil {
 			_, _ = admin.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{b.opt.dbName}.Sanitize()+" WITH (FORCE)")
 			admin.Close(ctx)
+		}
+	}
+}
+
+// benchDBPrefix starts the name of every run's database; the pid of the run follows,
+// so that runs from several checkouts sharing one PostgreSQL never drop each other's.
+const benchDBPrefix = "lawka_bench_"
+
+// dropDeadBenchDBs removes databases of benchmark runs whose process has ended (killed
+// before it could clean up).
+func dropDeadBenchDBs(ctx context.Context, admin *pgx.Conn, logf func(string, ...any)) {
+	rows, err := admin.Query(ctx, `SELECT datname FROM pg_database WHERE datname LIKE 'lawka\_bench\_%'`)
+	if err != nil {
+		return
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return
+	}
+	for _, n := range names {
+		pid, err := strconv.Atoi(strings.TrimPrefix(n, benchDBPrefix))
+		if err != nil || syscall.Kill(pid, 0) == nil {
+			continue
+		}
+		if _, err := admin.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{n}.Sanitize()+" WITH (FORCE)"); err == nil {
+			logf("dropped %s, left behind by an earlier run", n)
 		}
 	}
 }
@@ -495,7 +538,19 @@ type poll struct {
 	Options []int64
 }
 
-func (b *bench) openPoll(ctx context.Context, s server, question string) (poll, error) {
+// openPoll creates and opens a poll with four options. It is set-up, not measurement:
+// a 503 (the server still digesting the previous step) is retried a few times.
+func (b *bench) openPoll(ctx context.Context, s server, question string) (p poll, err error) {
+	for attempt := 1; ; attempt++ {
+		p, err = b.tryOpenPoll(ctx, s, question)
+		if err == nil || attempt == 5 || !strings.Contains(err.Error(), "status 503") {
+			return p, err
+		}
+		time.Sleep(time.Duration(attempt) * time.Second)
+	}
+}
+
+func (b *bench) tryOpenPoll(ctx context.Context, s server, question string) (poll, error) {
 	var out struct {
 		Poll struct {
 			ID      int64 `json:"id"`

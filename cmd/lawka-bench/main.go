@@ -9,9 +9,10 @@
 //	lawka-bench noop-server -addr A   the no-op route (S1 baseline), run by `run` as a child
 //	lawka-bench hub-server -addr A    the minimal hub (S2 baseline), run by `run` as a child
 //
-// It never touches the development data: it drops and creates its own database
-// (lawka_bench by default) on the same PostgreSQL server and starts a private
+// It never touches the development data: it creates its own database on the same
+// PostgreSQL server (lawka_bench_<pid>, dropped afterwards) and starts a private
 // redis-server, because Redis pub/sub channels are shared by all database numbers.
+// Runs from one checkout take turns (a lock in the work directory).
 package main
 
 import (

@@ -312,7 +312,7 @@ func (r *Report) Markdown() string {
 	p("| Memory | %.1f GiB |", m.MemGiB)
 	p("| Kernel | Linux %s |", m.Kernel)
 	p("| Go | %s |", m.Go)
-	p("| PostgreSQL | %s; its own database for the run, dropped and created again each time |", m.Postgres)
+	p("| PostgreSQL | %s; its own database, created for the run and dropped after it |", m.Postgres)
 	p("| Redis | %s, a private instance started for the run (append-only file, fsync every second) |", m.Redis)
 	waited := ""
 	if m.QuietWait > 0 {
