@@ -107,9 +107,9 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 		ReadTimeout:  30 * time.Second,
 		WriteTimeout: 30 * time.Second,
 		IdleTimeout:  120 * time.Second,
-		// Request headers up to 8 KB. fasthttp keeps this buffer for the life of every
-		// websocket, so it is not larger than it needs to be.
-		ReadBufferSize:        8 << 10,
+		// Request headers up to 4 KB (fasthttp's default; our cookies are a few hundred
+		// bytes). fasthttp keeps this buffer for the life of every websocket.
+		ReadBufferSize:        4 << 10,
 		DisableStartupMessage: true,
 		ErrorHandler:          httpx.ErrorHandler(r, d.Log),
 		StrictRouting:         false,
