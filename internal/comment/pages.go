@@ -560,9 +560,5 @@ func (pg *Pages) Scan(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	ext := map[string]string{"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}[f.ContentType]
-	c.Set(fiber.HeaderContentType, f.ContentType)
-	c.Set(fiber.HeaderContentDisposition, `attachment; filename="komentarz-`+strconv.FormatInt(id, 10)+`.`+ext+`"`)
-	c.Set(fiber.HeaderCacheControl, "private, no-store")
-	return c.Send(f.Content)
+	return upload.Serve(c, f, "komentarz-"+strconv.FormatInt(id, 10), true, true)
 }

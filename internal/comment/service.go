@@ -595,13 +595,13 @@ func (s *Service) Scan(ctx context.Context, p auth.Principal, id int64) (upload.
 	}
 	var file *int64
 	err := s.pool.QueryRow(ctx, `SELECT scan_file_id FROM comments WHERE id = $1`, id).Scan(&file)
-	if errors.Is(err, pgx.ErrNoRows) || err == nil && file == nil {
+	if errors.Is(err, pgx.ErrNoRows) {
 		return upload.File{}, problem.NotFound()
 	}
 	if err != nil {
 		return upload.File{}, err
 	}
-	return upload.Load(ctx, s.pool, *file)
+	return upload.LoadRef(ctx, s.pool, file)
 }
 
 // Title names a target (for the comment feature's own pages).

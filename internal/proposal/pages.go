@@ -388,15 +388,7 @@ func (h *Handlers) File(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	c.Set(fiber.HeaderContentType, f.ContentType)
-	c.Set(fiber.HeaderContentSecurityPolicy, "sandbox; default-src 'none'")
-	disposition := "inline"
-	if f.ContentType == "application/pdf" {
-		disposition = fmt.Sprintf(`attachment; filename="propozycja-%d-%d.pdf"`, id, fileID)
-	}
-	c.Set(fiber.HeaderContentDisposition, disposition)
-	c.Set(fiber.HeaderCacheControl, "private, max-age=3600") // a draft's files are not for shared caches
-	return c.Send(f.Content)
+	return upload.Serve(c, f, fmt.Sprintf("propozycja-%d-%d", id, fileID), false, false)
 }
 
 var paperFields = append([]string{"paper_author"}, append(slices.Clone(formFields), "scan")...)
@@ -453,10 +445,5 @@ func (h *Handlers) Scan(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	ext := map[string]string{"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}[f.ContentType]
-	c.Set(fiber.HeaderContentType, f.ContentType)
-	c.Set(fiber.HeaderContentSecurityPolicy, "sandbox; default-src 'none'")
-	c.Set(fiber.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="propozycja-%d-skan.%s"`, id, ext))
-	c.Set(fiber.HeaderCacheControl, "private, no-store")
-	return c.Send(f.Content)
+	return upload.Serve(c, f, fmt.Sprintf("propozycja-%d-skan", id), true, true)
 }

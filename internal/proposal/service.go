@@ -658,11 +658,11 @@ func (s *Service) Scan(ctx context.Context, p auth.Principal, id int64) (upload.
 	}
 	var fileID *int64
 	err := s.pool.QueryRow(ctx, `SELECT scan_file_id FROM proposals WHERE id = $1`, id).Scan(&fileID)
-	if errors.Is(err, pgx.ErrNoRows) || err == nil && fileID == nil {
+	if errors.Is(err, pgx.ErrNoRows) {
 		return upload.File{}, problem.NotFound()
 	}
 	if err != nil {
 		return upload.File{}, err
 	}
-	return upload.Load(ctx, s.pool, *fileID)
+	return upload.LoadRef(ctx, s.pool, fileID)
 }

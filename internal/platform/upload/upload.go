@@ -10,6 +10,7 @@ import (
 	"mime/multipart"
 	"net/http"
 
+	"github.com/gofiber/fiber/v2"
 	"github.com/jackc/pgx/v5"
 
 	"lawka/internal/platform/db"
@@ -78,4 +79,33 @@ func Load(ctx context.Context, q db.Querier, id int64) (File, error) {
 		return f, problem.NotFound()
 	}
 	return f, err
+}
+
+// LoadRef loads the file a nullable column points at; none is a 404.
+func LoadRef(ctx context.Context, q db.Querier, id *int64) (File, error) {
+	if id == nil {
+		return File{}, problem.NotFound()
+	}
+	return Load(ctx, q, *id)
+}
+
+// Serve sends an uploaded file so it can never act as a page of the site: its own
+// content type, sandboxed, never sniffed (the security headers add nosniff). Images may
+// show inline; anything else, and whatever asks for it, downloads as name + extension.
+// Private files are not kept by shared caches.
+func Serve(c *fiber.Ctx, f File, name string, download, private bool) error {
+	ext := map[string]string{"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}[f.ContentType]
+	c.Set(fiber.HeaderContentType, f.ContentType)
+	c.Set(fiber.HeaderContentSecurityPolicy, "sandbox; default-src 'none'")
+	if download || f.ContentType == "application/pdf" {
+		c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+name+`.`+ext+`"`)
+	} else {
+		c.Set(fiber.HeaderContentDisposition, "inline")
+	}
+	if private {
+		c.Set(fiber.HeaderCacheControl, "private, no-store")
+	} else {
+		c.Set(fiber.HeaderCacheControl, "private, max-age=3600") // not for shared caches: drafts' files too
+	}
+	return c.Send(f.Content)
 }
