@@ -377,7 +377,7 @@ func (r *Report) writeS1(p func(string, ...any)) {
 	s := r.S1
 	p("## S1: vote burst")
 	p("")
-	p("Open-loop steps of %s each against one `lawka serve` over %d keep-alive connections (`POST /api/v1/polls/{id}/votes`); a step passes with no errors, p99 acknowledgement ≤ %s and exact counts. Steps go up until two fail in a row, then bisect.",
+	p("Open-loop steps of %s each against one `lawka serve` over %d keep-alive connections (`POST /api/v1/polls/{id}/votes`); a step passes with no errors, p99 acknowledgement ≤ %s and exact counts. A failing step is measured again and counts as failed only if it fails again; steps go up until two fail in a row, then bisect.",
 		s.StepDur, s.Conns, ms(s.AckP99))
 	p("")
 	p("### lawka serve")
@@ -472,6 +472,9 @@ func stepTable(p func(string, ...any), steps []Step, counts bool) {
 		}
 		if st.Attempts > 1 {
 			result += fmt.Sprintf(" (least disturbed of %d attempts)", st.Attempts)
+		}
+		if st.Note != "" {
+			result += "; " + st.Note
 		}
 		if counts {
 			exact := "—"

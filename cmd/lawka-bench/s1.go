@@ -30,6 +30,7 @@ type Step struct {
 	Pass     bool
 	Why      string
 	Attempts int // > 1: earlier attempts were disturbed by other work on the machine
+	Note     string
 	// From lawka's /metrics: time votes spent waiting for a PostgreSQL connection.
 	PoolAcquires, PoolWait float64
 }
@@ -182,21 +183,41 @@ func (b *bench) runS1(ctx context.Context) error {
 }
 
 // search walks up the rates until two steps in a row fail, then bisects between the
-// best passing rate and the first failing one above it.
+// best passing rate and the first failing one above it. A failing step is measured a
+// second time and fails only if that fails too.
 func (b *bench) search(ctx context.Context, step func(rate float64) (Step, error)) (Search, error) {
 	var s Search
 	try := func(rate float64) (bool, error) {
 		if err := ctx.Err(); err != nil {
 			return false, err
 		}
-		st, attempts, err := undisturbed(b, 3, func() (Step, CPUUse, error) {
-			st, err := step(rate)
-			return st, st.CPU, err
-		})
+		measure := func() (Step, error) {
+			st, attempts, err := undisturbed(b, 3, func() (Step, CPUUse, error) {
+				st, err := step(rate)
+				return st, st.CPU, err
+			})
+			st.Attempts = attempts
+			return st, err
+		}
+		st, err := measure()
 		if err != nil {
 			return false, err
 		}
-		st.Attempts = attempts
+		// A failure must happen twice: one hiccup of a shared machine is not the limit.
+		if !st.Pass {
+			b.logf("  %6.0f/s failed (%s); measuring again to confirm", rate, st.Why)
+			time.Sleep(time.Second)
+			again, err := measure()
+			if err != nil {
+				return false, err
+			}
+			if again.Pass {
+				again.Note = "failed once (" + st.Why + "), passed when measured again"
+				st = again
+			} else {
+				st.Note = "confirmed by a second measurement (" + again.Why + ")"
+			}
+		}
 		verdict := "pass"
 		if !st.Pass {
 			verdict = "FAIL: " + st.Why
