@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -196,4 +197,12 @@ func TestScreenshots(t *testing.T) {
 	shoot("home-mobile.png", "/?lang=pl", 390, 844, false, chromedp.EmulatePortrait, chromedp.EmulateMobile, chromedp.EmulateTouch)
 	shoot("allies.png", "/sojusznicy?lang=pl", 1280, 900, false)
 	shoot("register-mobile.png", "/rejestracja?lang=pl", 390, 844, false, chromedp.EmulatePortrait, chromedp.EmulateMobile, chromedp.EmulateTouch)
+	var proposal, poll int64
+	if err := srv.Pool.QueryRow(context.Background(), `SELECT (SELECT target_id FROM comment_stats WHERE target_type = 'proposal'
+		ORDER BY comments DESC LIMIT 1), (SELECT id FROM polls WHERE status = 'open' ORDER BY id LIMIT 1)`).Scan(&proposal, &poll); err != nil {
+		t.Fatal(err)
+	}
+	shoot("proposals.png", "/propozycje?lang=pl", 1280, 1000, false)
+	shoot("proposal-mobile.png", fmt.Sprintf("/propozycje/%d?lang=pl", proposal), 390, 844, false, chromedp.EmulatePortrait, chromedp.EmulateMobile, chromedp.EmulateTouch)
+	shoot("poll.png", fmt.Sprintf("/ankiety/%d?lang=pl", poll), 1280, 1000, false)
 }

@@ -54,9 +54,13 @@ type Bar struct {
 	Online  int
 	Paper   int
 	Percent int // of all choices, rounded
-	Width   int // of the chart's 300 units, relative to the leader
+	Width   int // of the chart's 400 units, relative to the leader
 	Y       int
 }
+
+// chartRow is the height of one answer in the chart: its label above, its bar below, so
+// long answers never run into the bars.
+const chartRow = 56
 
 func bars(r *Results) []Bar {
 	if r == nil {
@@ -69,12 +73,12 @@ func bars(r *Results) []Bar {
 	}
 	out := make([]Bar, len(r.Options))
 	for i, o := range r.Options {
-		b := Bar{ID: o.ID, Label: o.Label, Votes: o.Votes, Online: o.Online, Paper: o.Paper, Y: i * 40}
+		b := Bar{ID: o.ID, Label: o.Label, Votes: o.Votes, Online: o.Online, Paper: o.Paper, Y: i * chartRow}
 		if total > 0 {
 			b.Percent = (o.Votes*100 + total/2) / total
 		}
 		if most > 0 {
-			b.Width = o.Votes * 300 / most
+			b.Width = o.Votes * 400 / most
 		}
 		out[i] = b
 	}

@@ -75,7 +75,7 @@ func New(fsys fs.FS, assets *Assets) (*Renderer, error) {
 		"add":   func(a, b int) int { return a + b },
 		"kb":    func(bytes int) int { return (bytes + 1023) / 1024 },
 		"upper": strings.ToUpper,
-		"mul40": func(n int) int { return n*40 + 8 },
+		"mul":   func(a, b int) int { return a * b },
 		"list":  func(items ...string) []string { return items },
 		"deref": func(s *string) string {
 			if s == nil {

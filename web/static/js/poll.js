@@ -12,12 +12,12 @@ on("poll.tally", (room, tally, section) => {
   const most = Math.max(1, ...tally.options.map((o) => o.votes));
   for (const o of tally.options) {
     const pct = totalChoices ? Math.round((o.votes * 100) / totalChoices) : 0;
-    const width = Math.round((o.votes * 300) / most);
+    const width = Math.round((o.votes * 400) / most); // as the server draws it (internal/poll/pages.go)
     const bar = section.querySelector(`[data-bar="${o.id}"]`);
     if (bar) bar.setAttribute("width", String(width));
     const label = section.querySelector(`[data-bar-value="${o.id}"]`);
     if (label) {
-      label.setAttribute("x", String(206 + width));
+      label.setAttribute("x", String(8 + width));
       label.textContent = `${o.votes} (${pct}%)`;
     }
     const votes = section.querySelector(`[data-votes="${o.id}"]`);
