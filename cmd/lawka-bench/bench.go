@@ -68,7 +68,7 @@ func parseOptions(args []string) (options, error) {
 	fs.BoolVar(&o.idempotency, "idempotency-key", false, "send an Idempotency-Key with every vote")
 	_, perfErr := exec.LookPath("perf")
 	fs.BoolVar(&o.perf, "perf", perfErr == nil, "profile the server with perf at S1's first failing rate")
-	rates := fs.String("rates", "100,250,500,1000,1500,2000,3000,4000,5000,6000,8000,10000,12000,15000,20000,25000,30000,40000,50000,60000,80000,100000",
+	rates := fs.String("rates", "100,250,500,1000,1500,2000,3000,4000,5000,6000,8000,10000,12000,15000,20000,25000,30000,40000,50000,60000,80000,100000,125000,150000,200000",
 		"S1 vote rates to try, per second, ascending (stops after two failing steps)")
 	fs.DurationVar(&o.stepDur, "step", 3*time.Second, "S1: how long each rate step lasts")
 	fs.IntVar(&o.refine, "refine", 2, "S1: bisection steps between the last passing and the first failing rate")
