@@ -26,9 +26,10 @@ func (n Neighbourhood) Roman() string { return roman(n.Number) }
 
 // Topic is a theme such as meeting places or green spaces.
 type Topic struct {
-	ID    int64             `db:"id"`
-	Slug  string            `db:"slug"`
-	Names map[string]string `db:"names"`
+	ID       int64             `db:"id"`
+	Slug     string            `db:"slug"`
+	Names    map[string]string `db:"names"`
+	Position int               `db:"position"`
 }
 
 // Name is the topic's name in lang, falling back to Polish.
@@ -69,7 +70,7 @@ func (s *Store) BySlug(ctx context.Context, slug string) (Neighbourhood, error) 
 
 // Topics returns every topic in display order.
 func (s *Store) Topics(ctx context.Context) ([]Topic, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, slug, names FROM topics ORDER BY position, id`)
+	rows, err := s.pool.Query(ctx, `SELECT id, slug, names, position FROM topics ORDER BY position, id`)
 	if err != nil {
 		return nil, err
 	}
@@ -83,23 +84,23 @@ func (s *Store) Count(ctx context.Context) (int, error) {
 	return n, err
 }
 
-// UpsertDistrict adds or renames a district by number.
-func (s *Store) UpsertDistrict(ctx context.Context, number int, slug, name string) error {
+// EnsureDistrict adds a district by number, unless it is there (admins may have renamed it).
+func (s *Store) EnsureDistrict(ctx context.Context, number int, slug, name string) error {
 	_, err := s.pool.Exec(ctx, `
 		INSERT INTO neighbourhoods (number, slug, name) VALUES ($1, $2, $3)
-		ON CONFLICT (number) DO UPDATE SET slug = EXCLUDED.slug, name = EXCLUDED.name`, number, slug, name)
+		ON CONFLICT (number) DO NOTHING`, number, slug, name)
 	return err
 }
 
-// UpsertTopic adds or renames a topic by slug.
-func (s *Store) UpsertTopic(ctx context.Context, slug string, names map[string]string, position int) error {
+// EnsureTopic adds a topic by slug, unless it is there (admins may have renamed it).
+func (s *Store) EnsureTopic(ctx context.Context, slug string, names map[string]string, position int) error {
 	raw, err := json.Marshal(names)
 	if err != nil {
 		return err
 	}
 	_, err = s.pool.Exec(ctx, `
 		INSERT INTO topics (slug, names, position) VALUES ($1, $2, $3)
-		ON CONFLICT (slug) DO UPDATE SET names = EXCLUDED.names, position = EXCLUDED.position`, slug, raw, position)
+		ON CONFLICT (slug) DO NOTHING`, slug, raw, position)
 	return err
 }
 

@@ -43,12 +43,12 @@ var Topics = []struct {
 // Seed adds the districts and topics; running it again changes nothing.
 func (s *Store) Seed(ctx context.Context) error {
 	for i, d := range Districts {
-		if err := s.UpsertDistrict(ctx, i+1, d.Slug, d.Name); err != nil {
+		if err := s.EnsureDistrict(ctx, i+1, d.Slug, d.Name); err != nil {
 			return fmt.Errorf("district %s: %w", d.Name, err)
 		}
 	}
 	for i, t := range Topics {
-		if err := s.UpsertTopic(ctx, t.Slug, t.Names, i+1); err != nil {
+		if err := s.EnsureTopic(ctx, t.Slug, t.Names, i+1); err != nil {
 			return fmt.Errorf("topic %s: %w", t.Slug, err)
 		}
 	}

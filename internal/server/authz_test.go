@@ -120,6 +120,7 @@ type authzProbe struct {
 	//   {ownProposal}   a published proposal made for the caller just before the request
 	//   {proposalFile}  an image attached to {proposal}
 	//   {paperProposal} a proposal typed in from paper, with its scan
+	//   {district}      Podgórze; {topic} the first topic
 	//   {comment}       marta.sasiadka's comment on {proposal} (no actor's)
 	//   {delComment}    another of hers, for the delete probes (staff delete it)
 	//   {paperComment}  a comment received on paper under {proposal}, with a scan
@@ -247,6 +248,10 @@ var authzTable = []authzRow{
 	authzRoute("POST /admin/kody", StaffOnly),
 	authzAt("GET /admin/kody/:id", "/admin/kody/{batch}", StaffOnly),
 	authzRoute("GET /admin/dziennik", AdminOnly),
+	authzRoute("GET /admin/dzielnice", AdminOnly),
+	authzAt("POST /admin/dzielnice/:id<int>", "/admin/dzielnice/{district}", AdminOnly), // empty form: 422
+	authzRoute("POST /admin/tematy", AdminOnly),                                         // empty form: 422
+	authzAt("POST /admin/tematy/:id<int>", "/admin/tematy/{topic}", AdminOnly),          // empty form: 422
 	authzRoute("GET /admin/ankiety", StaffOnly),
 	authzRoute("POST /admin/ankiety", StaffOnly), // empty form: 422
 	authzRoute("GET /propozycje/nowa", SignedIn),
@@ -562,6 +567,8 @@ func authzSetup(t *testing.T, s *servertest.Running) *authzFixture {
 		SELECT (SELECT min(id) FROM neighbourhoods), 'Z papieru: ławka przy kościele', 'Przepisane z papierowego formularza zebranego na spotkaniu.',
 			'<p>Przepisane z papierowego formularza zebranego na spotkaniu.</p>', 'paper', (SELECT id FROM users WHERE email = 'moderator@example.org'), f.id, 'Jan Kowalski', now()
 		FROM f RETURNING id`)
+	q("district", `SELECT id FROM neighbourhoods WHERE slug = 'podgorze'`)
+	q("topic", `SELECT min(id) FROM topics`)
 	q("draftProposal", `INSERT INTO proposals (neighbourhood_id, author_id, title, body, body_html, status)
 		VALUES ((SELECT min(id) FROM neighbourhoods), $1, 'Szkic: więcej ławek', 'Szkic propozycji, jeszcze nieopublikowany.',
 		'<p>Szkic propozycji, jeszcze nieopublikowany.</p>', 'draft') RETURNING id`, marta)
