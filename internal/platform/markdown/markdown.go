@@ -10,10 +10,15 @@ import (
 	"github.com/microcosm-cc/bluemonday"
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/extension"
+	"github.com/yuin/goldmark/renderer/html"
 )
 
 var (
-	md     = goldmark.New(goldmark.WithExtensions(extension.Table, extension.Strikethrough, extension.Linkify))
+	// Raw HTML is passed on to the sanitiser rather than dropped by goldmark, which would
+	// silently lose a whole line of someone's text that happens to start with a tag;
+	// bluemonday then keeps the text and the harmless tags and removes the rest.
+	md = goldmark.New(goldmark.WithExtensions(extension.Table, extension.Strikethrough, extension.Linkify),
+		goldmark.WithRendererOptions(html.WithUnsafe()))
 	policy = newPolicy()
 )
 
