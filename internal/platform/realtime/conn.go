@@ -57,6 +57,12 @@ func (c *conn) offer(msg *websocket.PreparedMessage) {
 		c.dropSlow()
 		return
 	}
+	// States waiting to be coalesced were published before msg: they go first, so the
+	// client sees every room's messages in the order of their numbers.
+	for key, state := range c.latest {
+		c.queue = append(c.queue, state)
+		delete(c.latest, key)
+	}
 	c.queue = append(c.queue, msg)
 	c.scheduleLocked()
 	c.mu.Unlock()

@@ -1,13 +1,18 @@
 // Live updates over one websocket per tab. Pages mark what they show with
 // data-live-room="poll:42"; this module subscribes, applies snapshots and messages,
-// reconnects with jittered backoff and resubscribes (a gap in seq means resync).
+// reconnects with jittered backoff and resubscribes (a gap in seq means resync, except
+// before a whole-state message: the server skips states a slow tab no longer needs).
 const handlers = new Map(); // message type → function(room, data, element)
+const states = new Set(); // message types that carry a room's whole state (tallies, counts)
 const rooms = new Map(); // room → { el, seq }
 let socket = null;
 let attempt = 0;
 
-export function on(type, fn) {
+// on handles a message type; state: true when each message replaces the last one
+// (a tally), so a gap before it loses nothing.
+export function on(type, fn, { state = false } = {}) {
   handlers.set(type, fn);
+  if (state) states.add(type);
 }
 
 function subscribe(names) {
@@ -30,7 +35,7 @@ function connect() {
     const r = rooms.get(msg.room);
     if (!r || !msg.type || msg.type === "subscribed" || msg.type === "error") return;
     if (r.seq >= 0 && msg.seq && msg.seq <= r.seq) return; // already seen
-    if (r.seq >= 0 && msg.seq && msg.seq > r.seq + 1) { // missed some: resync
+    if (r.seq >= 0 && msg.seq && msg.seq > r.seq + 1 && !states.has(msg.type)) { // missed some: resync
       r.seq = -1;
       subscribe([msg.room]);
       return;

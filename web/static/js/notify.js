@@ -19,4 +19,4 @@ on("notify.unread", (room, data, link) => {
   badge.hidden = data.unread === 0;
   const live = document.querySelector("[data-unread-live]");
   if (live) politely(live, (live.dataset.template || "").replace("{count}", text));
-});
+}, { state: true });

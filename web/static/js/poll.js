@@ -36,4 +36,4 @@ on("poll.tally", (room, tally, section) => {
   if (total) total.textContent = String(tally.total);
   const summary = section.querySelector("[data-live-summary]");
   if (summary) politely(summary, (summary.dataset.template || "").replace("{total}", tally.total));
-});
+}, { state: true });

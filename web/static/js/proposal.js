@@ -7,4 +7,4 @@ on("proposal.supports", (room, data, section) => {
   if (count) count.textContent = String(data.supports);
   const summary = section.querySelector("[data-live-summary]");
   if (summary) politely(summary, (summary.dataset.template || "").replace("{supports}", data.supports));
-});
+}, { state: true });
