@@ -11,7 +11,7 @@ VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X lawka/internal/version.Version=$(VERSION)
 ENV := .data/env.sh
 
-.PHONY: run build test vet fmt services stop e2e screenshots bench clean help
+.PHONY: run build test vet fmt services stop e2e screenshots bench fuzz clean help
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -52,6 +52,14 @@ bench: build services ## measure live polls against raw baselines, write BENCHMA
 	$(GO) build -o bin/lawka-bench ./cmd/lawka-bench; \
 	bin/lawka-bench run -lawka $(BIN) \
 		$(if $(BENCH_QUICK),-quick -out .data/bench/BENCHMARKS.quick.md -command "BENCH_QUICK=1 make bench",-out BENCHMARKS.md -command "make bench")
+
+FUZZTIME ?= 30s
+fuzz: ## run every fuzz test for FUZZTIME each (default 30s); their seed corpora also run in make test
+	@set -e; for pkg in $$(grep -rl --include='*_test.go' '^func Fuzz' internal cmd | xargs -n1 dirname | sort -u); do \
+		for f in $$(grep -h '^func Fuzz' $$pkg/*_test.go | sed 's/^func \(Fuzz[A-Za-z0-9_]*\).*/\1/'); do \
+			echo "== $$pkg $$f"; $(GO) test ./$$pkg -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME); \
+		done; \
+	done
 
 stop: ## stop the private PostgreSQL and Redis under .data/
 	scripts/services.sh stop

@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -28,6 +29,7 @@ type Limiter struct {
 	mu        sync.Mutex
 	local     map[string]*window
 	lastSwept time.Time
+	degraded  atomic.Bool // Redis failed on the last call
 }
 
 type window struct {
@@ -53,8 +55,14 @@ func (l *Limiter) Allow(ctx context.Context, rule Rule, subject string) (bool, t
 	key := l.rdb.Key("ratelimit", rule.Name, "{"+subject+"}")
 	res, err := incr.Run(ctx, l.rdb, []string{key}, rule.Window.Milliseconds()).Int64Slice()
 	if err != nil || len(res) != 2 {
-		l.log.Warn("rate limit: Redis unavailable, limiting in this process", "rule", rule.Name, "error", err)
+		// Said once per outage: every request of an outage would say it again.
+		if !l.degraded.Swap(true) {
+			l.log.Warn("rate limit: Redis unavailable, limiting in this process", "rule", rule.Name, "error", err)
+		}
 		return l.allowLocal(rule, key)
+	}
+	if l.degraded.Swap(false) {
+		l.log.Info("rate limit: Redis available again")
 	}
 	if int(res[0]) > rule.Limit {
 		return false, time.Duration(max(res[1], 1000)) * time.Millisecond
