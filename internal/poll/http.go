@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -35,6 +36,10 @@ type Handlers struct {
 func NewHandlers(svc *Service, limits *ratelimit.Limiter, loadKey func(context.Context) ([]byte, error), secure bool) *Handlers {
 	return &Handlers{svc: svc, limits: limits, loadKey: loadKey, secure: secure}
 }
+
+// idempotencyKey is what a client may use as a key: letters, digits and . _ : - (a
+// UUID, say), so nothing a client sends can fail a whole batch of others' votes.
+var idempotencyKey = regexp.MustCompile(`^[A-Za-z0-9._:-]*$`)
 
 // Voting is rate-limited per participant, and new anonymous participants per address
 // (generously: a whole hall may vote through one address).
@@ -189,7 +194,7 @@ func (h *Handlers) APIVote(c *fiber.Ctx) error {
 		return err
 	}
 	key := c.Get("Idempotency-Key")
-	if len(key) > 100 {
+	if len(key) > 100 || !idempotencyKey.MatchString(key) {
 		return problem.Invalid(map[string]string{"Idempotency-Key": "polls.idempotency_key_length"})
 	}
 	receipt, created, err := h.svc.Vote(c.UserContext(), pt, id, in.OptionIDs, strings.Clone(key))

@@ -74,13 +74,14 @@ type Publisher interface {
 
 // Service holds the poll rules.
 type Service struct {
-	pool    *pgxpool.Pool
-	live    *liveTallies // nil without Redis (command line, seeds)
-	pub     Publisher
-	log     *slog.Logger
-	commits committer
-	defs    sync.Map // poll id → *Poll: the parts that never change after creation
-	watch   *watcher
+	pool     *pgxpool.Pool
+	live     *liveTallies // nil without Redis (command line, seeds)
+	pub      Publisher
+	log      *slog.Logger
+	commits  committer
+	defs     sync.Map // poll id → *Poll: the parts that never change after creation
+	receipts sync.Map // closed poll id → ReceiptList
+	watch    *watcher
 }
 
 // NewService builds the service; rdb and pub may be nil (command line, seeds): votes are

@@ -63,6 +63,10 @@ func (s *Service) Receipts(ctx context.Context, p auth.Principal, id int64) (Rec
 		}
 		return ReceiptList{}, problem.Conflict("poll_not_closed", "polls.receipts_after_close")
 	}
+	// A closed poll's list never changes: it is made once per instance.
+	if list, ok := s.receipts.Load(id); ok {
+		return list.(ReceiptList), nil
+	}
 	rows, err := s.pool.Query(ctx, `SELECT b.receipt, array(SELECT c.option_id FROM ballot_choices c WHERE c.ballot_id = b.id ORDER BY c.option_id)
 		FROM ballots b WHERE b.poll_id = $1`, id)
 	if err != nil {
@@ -83,7 +87,9 @@ func (s *Service) Receipts(ctx context.Context, p auth.Principal, id int64) (Rec
 	for _, l := range lines {
 		h.Write([]byte(l.line()))
 	}
-	return ReceiptList{PollID: id, Digest: hex.EncodeToString(h.Sum(nil)), Entries: lines}, nil
+	list := ReceiptList{PollID: id, Digest: hex.EncodeToString(h.Sum(nil)), Entries: lines}
+	s.receipts.Store(id, list)
+	return list, nil
 }
 
 // APIReceipts answers GET /api/v1/polls/{id}/receipts.

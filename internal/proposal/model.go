@@ -105,7 +105,7 @@ var staffMoves = map[string][]string{
 
 // authorMoves are the author's own: publish a draft, withdraw.
 var authorMoves = map[string][]string{
-	Draft:       {Published, Withdrawn},
+	Draft:       {Published}, // a withdrawn proposal is public; a draft stays the author's
 	Published:   {Withdrawn},
 	UnderReview: {Withdrawn},
 }

@@ -81,13 +81,21 @@ type Input struct {
 	Remove []int64       `json:"-"`
 }
 
-var postsPerAccount = ratelimit.Rule{Name: "proposal:user", Limit: 5, Window: time.Hour}
+var (
+	postsPerAccount = ratelimit.Rule{Name: "proposal:user", Limit: 5, Window: time.Hour}
+	editsPerAccount = ratelimit.Rule{Name: "proposal-edit:user", Limit: 30, Window: time.Hour}
+)
 
 func (s *Service) check(ctx context.Context, in *Input) error {
 	bad := problem.Fields{}
 	in.Title = strings.TrimSpace(in.Title)
 	in.Body = strings.TrimSpace(in.Body)
 	in.LocationLabel = strings.TrimSpace(in.LocationLabel)
+	for field, v := range map[string]string{"title": in.Title, "body": in.Body, "location_label": in.LocationLabel} {
+		if !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
+			bad.Add(field, "proposals.text_invalid")
+		}
+	}
 	if n := utf8.RuneCountInString(in.Title); n < 5 || n > 150 {
 		bad.Add("title", "proposals.title_length")
 	}
@@ -207,7 +215,9 @@ func (s *Service) Get(ctx context.Context, p auth.Principal, id int64) (Proposal
 // remove), keeping to MaxAttachments.
 func attach(ctx context.Context, tx pgx.Tx, id, by int64, files []upload.File, remove []int64) error {
 	if len(remove) > 0 {
-		if _, err := tx.Exec(ctx, `DELETE FROM proposal_attachments WHERE proposal_id = $1 AND file_id = ANY($2)`, id, remove); err != nil {
+		// The files go too: nothing else refers to an attachment's file.
+		if _, err := tx.Exec(ctx, `WITH gone AS (DELETE FROM proposal_attachments WHERE proposal_id = $1 AND file_id = ANY($2)
+			RETURNING file_id) DELETE FROM files WHERE id IN (SELECT file_id FROM gone)`, id, remove); err != nil {
 			return err
 		}
 	}
@@ -352,6 +362,10 @@ func (s *Service) List(ctx context.Context, p auth.Principal, f Filter) ([]Propo
 	}
 	// Each word must match, without regard to case or Polish letters, as a part of a
 	// word ("podgor") or with a typo ("bibloteka"): the trigram index serves both.
+	if !utf8.ValidString(f.Query) || strings.ContainsRune(f.Query, 0) {
+		bad.Add("q", "proposals.text_invalid")
+		return nil, "", bad.Err()
+	}
 	words := strings.Fields(f.Query)
 	if len(words) > 6 {
 		bad.Add("q", "proposals.query_too_long")
@@ -428,11 +442,23 @@ func (s *Service) Edit(ctx context.Context, p auth.Principal, id int64, in Input
 	if err := s.check(ctx, &in); err != nil {
 		return Proposal{}, err
 	}
+	if s.limits != nil {
+		if ok, wait := s.limits.Allow(ctx, editsPerAccount, strconv.FormatInt(p.UserID, 10)); !ok {
+			return Proposal{}, problem.TooMany(wait)
+		}
+	}
 	err = db.Tx(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `UPDATE proposals SET title = $2, body = $3, body_html = $4, neighbourhood_id = $5,
-			location_label = nullif($6, ''), latitude = $7, longitude = $8, updated_at = now() WHERE id = $1`,
-			id, in.Title, in.Body, string(markdown.HTML(in.Body)), in.NeighbourhoodID, in.LocationLabel, in.Latitude, in.Longitude); err != nil {
+		// The status again in the WHERE: an edit racing a decision does not change a
+		// decided text; the row lock also keeps two edits' attachments within the limit.
+		tag, err := tx.Exec(ctx, `UPDATE proposals SET title = $2, body = $3, body_html = $4, neighbourhood_id = $5,
+			location_label = nullif($6, ''), latitude = $7, longitude = $8, updated_at = now()
+			WHERE id = $1 AND status IN ('draft', 'published')`,
+			id, in.Title, in.Body, string(markdown.HTML(in.Body)), in.NeighbourhoodID, in.LocationLabel, in.Latitude, in.Longitude)
+		if err != nil {
 			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return problem.Conflict("proposal_decided", "proposals.not_editable")
 		}
 		if err := writeTextAndTopics(ctx, tx, id, p.UserID, in, false); err != nil {
 			return err

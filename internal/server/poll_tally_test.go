@@ -409,3 +409,22 @@ func TestRedisAnswersLostMidCommand(t *testing.T) {
 	polls.Reconcile(context.Background())
 	assertRedisMatches(t, s, p.Poll.ID)
 }
+
+// TestIdempotencyKeyIsAPlainToken: a key with anything but letters, digits and . _ : -
+// is refused before it can reach a batch of other people's votes.
+func TestIdempotencyKeyIsAPlainToken(t *testing.T) {
+	t.Parallel()
+	s := servertest.Start(t, servertest.Options{})
+	p, _ := newPoll(t, s, map[string]any{"question": "Jaki klucz?", "kind": "single", "options": []string{"A", "B"}, "eligibility": "open"})
+	v := anonymousVoter(t, s)
+	path := fmt.Sprintf("/api/v1/polls/%d/votes", p.Poll.ID)
+	for _, key := range []string{"zażółć", "a b", "x%00y", "{\"a\"}"} {
+		r := v.Do(http.MethodPost, path, map[string]any{"option_ids": []int64{p.Poll.Options[0].ID}}, "Idempotency-Key", key)
+		if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "Idempotency-Key") {
+			t.Errorf("key %q: %d %s", key, r.StatusCode, r.Body)
+		}
+	}
+	if r := v.Do(http.MethodPost, path, map[string]any{"option_ids": []int64{p.Poll.Options[0].ID}}, "Idempotency-Key", "3f2a-9c.1:x_y"); r.StatusCode != http.StatusCreated {
+		t.Fatalf("a plain key: %d %s", r.StatusCode, r.Body)
+	}
+}

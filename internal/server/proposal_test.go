@@ -466,6 +466,9 @@ func TestProposalAttachments(t *testing.T) {
 	if r := s.Browser(t).Get(att[0].URL); r.StatusCode != http.StatusNotFound {
 		t.Fatalf("a removed file is still served: %d", r.StatusCode)
 	}
+	if n := scalar[int](t, s, `SELECT count(*)::int FROM files WHERE id = $1`, att[0].ID); n != 0 {
+		t.Fatal("a removed attachment's file is still stored")
+	}
 }
 
 // TestPaperProposal: a moderator types in a proposal handed in on paper, with its scan;
@@ -565,6 +568,31 @@ func TestProposalsCountAndSortByComments(t *testing.T) {
 	for _, it := range next.Items {
 		if it.Comments > last.Comments || it.Comments == last.Comments && it.ID >= last.ID {
 			t.Fatalf("the next page repeats or jumps back: %+v after %+v", it, last)
+		}
+	}
+}
+
+// TestDraftCannotBeWithdrawnIntoPublic: a withdrawn proposal is public, so a draft is
+// never withdrawn — it stays its author's until published.
+func TestDraftCannotBeWithdrawnIntoPublic(t *testing.T) {
+	t.Parallel()
+	s := servertest.Start(t, servertest.Options{})
+	a := s.API(t)
+	a.Login("anna.mieszkanka@example.org", "lawka-demo-2026")
+	d := newProposal(t, a, map[string]any{"title": "Szkic prywatny", "draft": true,
+		"body": "Szkic, którego nikt poza autorką nie powinien zobaczyć.", "neighbourhood_id": districtID(t, s, "krowodrza")})
+	r := a.Do(http.MethodPost, fmt.Sprintf("/api/v1/proposals/%d/status", d.ID), map[string]any{"status": "withdrawn", "answer": ""})
+	if r.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("withdrawing a draft: %d %s", r.StatusCode, r.Body)
+	}
+	if r := s.API(t).Do(http.MethodGet, fmt.Sprintf("/api/v1/proposals/%d", d.ID), nil); r.StatusCode != http.StatusNotFound {
+		t.Fatalf("the draft is visible: %d", r.StatusCode)
+	}
+	for _, bad := range []map[string]any{
+		{"title": "Zły\x00tytuł", "body": "Treść propozycji wystarczająco długa.", "neighbourhood_id": districtID(t, s, "krowodrza")},
+	} {
+		if r := a.Do(http.MethodPost, "/api/v1/proposals", bad); r.StatusCode != http.StatusUnprocessableEntity {
+			t.Fatalf("a NUL in the title: %d %s", r.StatusCode, r.Body)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -335,5 +336,27 @@ func TestStateMessagesNeverGoBack(t *testing.T) {
 		if string(m.Data) != want || m.Seq != snap.Seq+int64(i)+1 {
 			t.Fatalf("message %d: %s seq %d, want %s seq %d", i+1, m.Data, m.Seq, want, snap.Seq+int64(i)+1)
 		}
+	}
+}
+
+// TestSubscriptionsAreBounded: a message may name a few rooms, and a socket that keeps
+// asking for rooms it may not see is closed (each one costs the server a lookup).
+func TestSubscriptionsAreBounded(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	s.Server.Hub().Register("counter", counterRoom{})
+	c := mustDial(t, s, "")
+	many := make([]string, 11)
+	for i := range many {
+		many[i] = "counter:" + strconv.Itoa(i+1)
+	}
+	send(t, c, map[string]any{"type": "subscribe", "rooms": many})
+	if m := readMsg(t, c); m.Type != "error" || m.Code != "too_many_rooms" {
+		t.Fatalf("11 rooms in one message: %+v", m)
+	}
+	for i := 0; i < 4; i++ { // a visitor may not see counter rooms: 40 refusals
+		send(t, c, map[string]any{"type": "subscribe", "rooms": many[:10]})
+	}
+	if code := closeCode(t, c); code != websocket.ClosePolicyViolation {
+		t.Fatalf("close code %d, want %d", code, websocket.ClosePolicyViolation)
 	}
 }

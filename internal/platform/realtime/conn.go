@@ -34,6 +34,8 @@ type conn struct {
 	ping      bool
 	scheduled bool // waiting for a writer, or being written by one
 	closing   bool // nothing more is written but the close frame, by the reader
+	refused   int  // subscriptions refused (reader only)
+	asked     int  // subscriptions asked for (reader only)
 	code      int
 	text      string
 }
@@ -297,8 +299,21 @@ func (c *conn) read() {
 		}
 		switch m.Type {
 		case "subscribe":
+			// Every subscription costs the room's checks and snapshot: a few rooms per
+			// message, and a client that keeps asking for rooms it may not see is closed.
+			if len(m.Rooms) > maxRoomsPerMessage {
+				c.reply(Message{Type: "error", Code: "too_many_rooms"})
+				continue
+			}
+			c.asked += len(m.Rooms)
 			for _, room := range m.Rooms {
-				c.subscribe(room)
+				if !c.subscribe(room) {
+					c.refused++
+				}
+			}
+			if c.refused > maxRefused || c.asked > maxAsked {
+				c.close(websocket.ClosePolicyViolation, "too many refused subscriptions")
+				return
 			}
 		case "unsubscribe":
 			for _, room := range m.Rooms {
@@ -324,7 +339,7 @@ func (c *conn) reply(m Message) {
 
 // subscribe checks the room and the viewer, joins, and sends "subscribed" then a
 // snapshot with the room's current sequence number.
-func (c *conn) subscribe(room string) {
+func (c *conn) subscribe(room string) bool {
 	kind, id, ok := roomKind(room)
 	c.hub.mu.RLock()
 	r, known := c.hub.kinds[kind]
@@ -332,11 +347,11 @@ func (c *conn) subscribe(room string) {
 	c.hub.mu.RUnlock()
 	if !ok || !known {
 		c.reply(Message{Type: "error", Room: room, Code: "not_found"})
-		return
+		return false
 	}
 	if n >= maxRooms {
 		c.reply(Message{Type: "error", Room: room, Code: "too_many_rooms"})
-		return
+		return false
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -348,7 +363,7 @@ func (c *conn) subscribe(room string) {
 			code = "unavailable"
 		}
 		c.reply(Message{Type: "error", Room: room, Code: code})
-		return
+		return false
 	}
 	// Join before reading the state, so nothing published in between is missed; what
 	// arrives meanwhile waits until "subscribed" and the snapshot are queued (the client
@@ -356,21 +371,22 @@ func (c *conn) subscribe(room string) {
 	c.warm(room)
 	defer c.warmed(room)
 	if !c.hub.join(c, room) {
-		return
+		return true
 	}
 	seq := c.hub.currentSeq(ctx, room)
 	msgType, data, err := r.Snapshot(ctx, id)
 	if err != nil {
 		c.hub.leave(c, room)
 		c.reply(Message{Type: "error", Room: room, Code: "unavailable"})
-		return
+		return true // our fault, not the client's
 	}
 	raw, err := json.Marshal(data)
 	if err != nil {
-		return
+		return true
 	}
 	c.reply(Message{Type: "subscribed", Room: room})
 	c.reply(Message{Type: msgType, Room: room, Seq: seq, Data: raw})
+	return true
 }
 
 // warm holds back live messages for room while its snapshot is being read.

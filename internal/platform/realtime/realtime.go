@@ -50,14 +50,20 @@ const (
 
 // Limits of one connection.
 const (
-	sendQueue   = 64
-	maxRooms    = 50
-	readLimit   = 4096
-	pingEvery   = 25 * time.Second
-	pongWait    = 60 * time.Second
-	writeWait   = 10 * time.Second
-	slowGrace   = time.Second // how long a dropped slow client has to take its close frame
-	channelName = "rt"
+	sendQueue = 64
+	maxRooms  = 50
+	// A subscribe message names at most this many rooms; a connection that had more
+	// than maxRefused subscriptions refused, or asked for more than maxAsked in all
+	// (a tab resubscribes only after a gap), is closed: each one costs a snapshot.
+	maxRoomsPerMessage = 10
+	maxRefused         = 30
+	maxAsked           = 500
+	readLimit          = 4096
+	pingEvery          = 25 * time.Second
+	pongWait           = 60 * time.Second
+	writeWait          = 10 * time.Second
+	slowGrace          = time.Second // how long a dropped slow client has to take its close frame
+	channelName        = "rt"
 )
 
 // Metrics are the hub's instruments (either may be nil).
