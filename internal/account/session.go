@@ -41,6 +41,9 @@ type Sessions struct {
 	i18n   *i18n.Bundle
 	// Ended is told which sessions ended, so their open websockets close at once.
 	Ended func(ctx context.Context, userID int64, sessionIDs []int64)
+	// Changed is told whose roles or standing changed, so their websockets reconnect
+	// and their rooms are authorised again.
+	Changed func(ctx context.Context, userID int64)
 }
 
 // NewSessions builds the session store; secure (an https site) uses a __Host- cookie.
@@ -156,6 +159,11 @@ func (s *Sessions) RevokeAll(ctx context.Context, userID int64) error {
 func (s *Sessions) Forget(ctx context.Context, userIDs ...int64) error {
 	if len(userIDs) == 0 {
 		return nil
+	}
+	if s.Changed != nil {
+		for _, id := range userIDs {
+			s.Changed(ctx, id)
+		}
 	}
 	rows, err := s.pool.Query(ctx, `SELECT token_hash FROM sessions WHERE user_id = ANY($1) AND revoked_at IS NULL`, userIDs)
 	if err != nil {

@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"strconv"
@@ -358,5 +359,35 @@ func TestSubscriptionsAreBounded(t *testing.T) {
 	}
 	if code := closeCode(t, c); code != websocket.ClosePolicyViolation {
 		t.Fatalf("close code %d, want %d", code, websocket.ClosePolicyViolation)
+	}
+}
+
+// TestLosingARoleClosesTheSockets: a moderator watching a poll's staff room who stops
+// being a moderator is disconnected (4003) and, reconnecting, may no longer enter it.
+func TestLosingARoleClosesTheSockets(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	p, _ := newPoll(t, s, map[string]any{"question": "Kto patrzy?", "kind": "single", "options": []string{"A", "B"},
+		"eligibility": "open", "results_visibility": "after_close"})
+	room := fmt.Sprintf("pollwatch:%d", p.Poll.ID)
+	token := apiToken(t, s, "moderator@example.org")
+	c := mustDial(t, s, token)
+	send(t, c, map[string]any{"type": "subscribe", "rooms": []string{room}})
+	if m := readMsg(t, c); m.Type != "subscribed" {
+		t.Fatalf("%+v", m)
+	}
+	readMsg(t, c) // snapshot
+	admin := s.API(t)
+	admin.Login("admin@example.org", "lawka-demo-2026")
+	mod := scalar[int64](t, s, `SELECT id FROM users WHERE email = 'moderator@example.org'`)
+	if r := admin.Do(http.MethodPut, fmt.Sprintf("/api/v1/admin/users/%d/roles", mod), map[string]any{"roles": []string{}, "reason": "koniec kadencji"}); r.StatusCode != http.StatusOK {
+		t.Fatalf("taking the role: %d %s", r.StatusCode, r.Body)
+	}
+	if code := closeCode(t, c); code != realtime.CloseRightsChanged {
+		t.Fatalf("close code %d, want %d", code, realtime.CloseRightsChanged)
+	}
+	again := mustDial(t, s, token)
+	send(t, again, map[string]any{"type": "subscribe", "rooms": []string{room}})
+	if m := readMsg(t, again); m.Type != "error" || m.Code != "forbidden" {
+		t.Fatalf("a former moderator entering the staff room: %+v", m)
 	}
 }

@@ -121,6 +121,7 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	s.sessions = account.NewSessions(d.Pool, d.Redis, bundle, cfg.Secure())
 	s.hub = realtime.New(d.Redis, d.Log, realtime.Metrics{Connections: s.metrics.Websockets, SlowDrops: s.metrics.SlowDrops}, "poll.tally", "proposal.supports", "notify.unread")
 	s.sessions.Ended = s.hub.EndSessions
+	s.sessions.Changed = s.hub.Recheck
 
 	districts := neighbourhood.NewStore(d.Pool)
 

@@ -43,9 +43,10 @@ type Room interface {
 
 // Close codes the server uses (4000–4999 is the application's range).
 const (
-	CloseSignedOut = 4001 // the session ended: sign-out, password change, erasure
-	CloseTooSlow   = 4008 // the client could not keep up; reconnect and resync
-	CloseGoingAway = 1001 // the server is shutting down
+	CloseSignedOut     = 4001 // the session ended: sign-out, password change, erasure
+	CloseRightsChanged = 4003 // roles or standing changed: reconnect to be checked again
+	CloseTooSlow       = 4008 // the client could not keep up; reconnect and resync
+	CloseGoingAway     = 1001 // the server is shutting down
 )
 
 // Limits of one connection.
@@ -154,6 +155,7 @@ type envelope struct {
 	Message    json.RawMessage `json:"message,omitempty"`
 	EndUser    int64           `json:"end_user,omitempty"`
 	EndSession []int64         `json:"end_sessions,omitempty"`
+	EndCode    int             `json:"end_code,omitempty"` // CloseSignedOut when 0
 }
 
 // Publish sends a message to everyone watching room, on every instance. The room's
@@ -235,13 +237,24 @@ func (h *Hub) currentSeq(ctx context.Context, room string) int64 {
 // EndSessions closes the sockets of a person's ended sessions on every instance (all of
 // the person's sockets when ids is empty).
 func (h *Hub) EndSessions(ctx context.Context, userID int64, ids []int64) {
-	env, _ := json.Marshal(envelope{EndUser: userID, EndSession: ids})
+	h.end(ctx, userID, ids, CloseSignedOut)
+}
+
+// Recheck closes a person's sockets (CloseRightsChanged) after their roles or standing
+// changed: rooms were authorised when the socket subscribed, so the client reconnects
+// and is checked again.
+func (h *Hub) Recheck(ctx context.Context, userID int64) {
+	h.end(ctx, userID, nil, CloseRightsChanged)
+}
+
+func (h *Hub) end(ctx context.Context, userID int64, ids []int64, code int) {
+	env, _ := json.Marshal(envelope{EndUser: userID, EndSession: ids, EndCode: code})
 	if err := h.rdb.Publish(ctx, h.channel(), env).Err(); err != nil {
-		h.endLocal(userID, ids)
+		h.endLocal(userID, ids, code)
 	}
 }
 
-func (h *Hub) endLocal(userID int64, ids []int64) {
+func (h *Hub) endLocal(userID int64, ids []int64, code int) {
 	h.mu.RLock()
 	var victims []*conn
 	for c := range h.conns {
@@ -253,8 +266,9 @@ func (h *Hub) endLocal(userID int64, ids []int64) {
 		}
 	}
 	h.mu.RUnlock()
+	text := map[int]string{CloseSignedOut: "signed out", CloseRightsChanged: "rights changed"}[code]
 	for _, c := range victims {
-		c.close(CloseSignedOut, "signed out")
+		c.close(code, text)
 	}
 }
 
@@ -279,7 +293,11 @@ func (h *Hub) Run(ctx context.Context) {
 				continue
 			}
 			if env.EndUser != 0 {
-				h.endLocal(env.EndUser, env.EndSession)
+				code := env.EndCode
+				if code == 0 {
+					code = CloseSignedOut
+				}
+				h.endLocal(env.EndUser, env.EndSession, code)
 				continue
 			}
 			h.deliver(env.Room, env.Type, env.Message)
