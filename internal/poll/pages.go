@@ -2,7 +2,6 @@ package poll
 
 import (
 	"fmt"
-	"net/url"
 	"strconv"
 	"strings"
 
@@ -99,7 +98,7 @@ func (pg *Pages) show(c *fiber.Ctx, status int, form render.Form) error {
 	if poll.Status == "draft" && !p.Staff() {
 		return problem.NotFound()
 	}
-	data := PageData{Poll: poll, Form: form, Receipt: c.Query("kwit"), Room: fmt.Sprintf("poll:%d", id)}
+	data := PageData{Poll: poll, Form: form, Receipt: pg.takeReceipt(c, id), Room: fmt.Sprintf("poll:%d", id)}
 	if r, err := pg.svc.Results(ctx, p, id); err == nil {
 		data.Results = &r
 		data.Bars = bars(&r)
@@ -154,7 +153,11 @@ func (pg *Pages) Vote(c *fiber.Ctx) error {
 		}
 		return pg.show(c, status, form)
 	}
-	return c.Redirect(fmt.Sprintf("/ankiety/%d?kwit=%s#wynik", id, url.QueryEscape(receipt)), fiber.StatusSeeOther)
+	// The receipt reaches the next page in a short-lived cookie, not in the address,
+	// which browser history and access logs would keep.
+	c.Cookie(&fiber.Cookie{Name: receiptCookie, Value: receipt, Path: fmt.Sprintf("/ankiety/%d", id), HTTPOnly: true,
+		Secure: pg.secure, SameSite: fiber.CookieSameSiteLaxMode, MaxAge: 300})
+	return c.Redirect(fmt.Sprintf("/ankiety/%d#wynik", id), fiber.StatusSeeOther)
 }
 
 func check(list ReceiptList, poll Poll, receipt string) *ReceiptCheck {
@@ -174,4 +177,18 @@ func check(list ReceiptList, poll Poll, receipt string) *ReceiptCheck {
 		}
 	}
 	return rc
+}
+
+// receiptCookie carries a voter's receipt from the vote to the page that shows it, once.
+const receiptCookie = "lawka_receipt"
+
+// takeReceipt reads the receipt a vote just left for poll id and clears it.
+func (pg *Pages) takeReceipt(c *fiber.Ctx, id int64) string {
+	r := strings.Clone(c.Cookies(receiptCookie))
+	if r == "" || len(r) > 64 {
+		return ""
+	}
+	c.Cookie(&fiber.Cookie{Name: receiptCookie, Value: "", Path: fmt.Sprintf("/ankiety/%d", id), HTTPOnly: true,
+		Secure: pg.secure, SameSite: fiber.CookieSameSiteLaxMode, MaxAge: -1})
+	return r
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/cookiejar"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -426,5 +427,28 @@ func TestIdempotencyKeyIsAPlainToken(t *testing.T) {
 	}
 	if r := v.Do(http.MethodPost, path, map[string]any{"option_ids": []int64{p.Poll.Options[0].ID}}, "Idempotency-Key", "3f2a-9c.1:x_y"); r.StatusCode != http.StatusCreated {
 		t.Fatalf("a plain key: %d %s", r.StatusCode, r.Body)
+	}
+}
+
+// TestReceiptIsShownOnceAndNeverInTheAddress: after a vote with the plain form, the
+// receipt is on the next page, not in its address (history and logs keep addresses),
+// and a reload does not show it again.
+func TestReceiptIsShownOnceAndNeverInTheAddress(t *testing.T) {
+	t.Parallel()
+	s := servertest.Start(t, servertest.Options{})
+	p, _ := newPoll(t, s, map[string]any{"question": "Kwit w adresie?", "kind": "single", "options": []string{"Nie", "Tak"}, "eligibility": "open"})
+	b := s.Browser(t)
+	page := fmt.Sprintf("/ankiety/%d", p.Poll.ID)
+	b.Client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	r := b.Submit(page, page+"/glos", url.Values{"option_ids": {strconv.FormatInt(p.Poll.Options[0].ID, 10)}})
+	if r.StatusCode != http.StatusSeeOther || strings.Contains(r.Header.Get("Location"), "?") {
+		t.Fatalf("after voting: %d to %q", r.StatusCode, r.Header.Get("Location"))
+	}
+	receipt := scalar[string](t, s, `SELECT receipt FROM ballots WHERE poll_id = $1`, p.Poll.ID)
+	if got := b.Get(page); !strings.Contains(got.Body, receipt) {
+		t.Fatal("the page after the vote does not show the receipt")
+	}
+	if got := b.Get(page); strings.Contains(got.Body, receipt) {
+		t.Fatal("the receipt is shown again on a reload")
 	}
 }
