@@ -25,6 +25,7 @@ import (
 var (
 	postsPerAccount = ratelimit.Rule{Name: "comment:post", Limit: 10, Window: time.Minute}
 	votesPerAccount = ratelimit.Rule{Name: "comment:vote", Limit: 60, Window: time.Minute}
+	editsPerAccount = ratelimit.Rule{Name: "comment:edit", Limit: 20, Window: time.Minute}
 )
 
 // New is what posting a comment needs.
@@ -291,6 +292,12 @@ func (s *Service) Edit(ctx context.Context, p auth.Principal, id int64, body str
 	body = cleanBody(body, bad)
 	if err := bad.Err(); err != nil {
 		return nil, err
+	}
+	// Every edit keeps a revision: a limit, so nobody fills the history by the thousand.
+	if s.limits != nil {
+		if ok, wait := s.limits.Allow(ctx, editsPerAccount, idKey(p.UserID)); !ok {
+			return nil, problem.TooMany(wait)
+		}
 	}
 	err = db.Tx(ctx, s.pool, func(tx pgx.Tx) error {
 		var old, oldHTML, status string
