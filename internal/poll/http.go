@@ -253,8 +253,7 @@ func (r Room) Authorize(ctx context.Context, p auth.Principal, id string) error 
 	if err != nil {
 		return problem.NotFound()
 	}
-	_, err = r.Svc.Results(ctx, p, n)
-	return err
+	return r.Svc.Readable(ctx, p, n)
 }
 
 // Snapshot is the current tally.

@@ -414,21 +414,43 @@ func newReceipt() string {
 // date, from PostgreSQL otherwise (and always after the close). Hidden results (after
 // close) are shown to the staff only until the close.
 func (s *Service) Results(ctx context.Context, p auth.Principal, id int64) (Results, error) {
-	poll, err := s.Get(ctx, id)
+	def, err := s.definition(ctx, id)
 	if err != nil {
 		return Results{}, err
 	}
-	if poll.Status == "draft" && !p.Staff() {
-		return Results{}, problem.NotFound()
-	}
-	if poll.ResultsVisibility == "after_close" && poll.Status != "closed" && !p.Staff() {
-		return Results{}, &problem.Error{Status: 403, Code: "results_hidden", Key: "polls.results_hidden"}
-	}
-	c, err := s.counts(ctx, id)
+	c, err := s.counts(ctx, id) // its status is read with the counts
 	if err != nil {
 		return Results{}, err
 	}
-	return c.results(poll), nil
+	if err := mayRead(p, def, c.Status); err != nil {
+		return Results{}, err
+	}
+	return c.results(*def), nil
+}
+
+// Readable says whether p may see poll id's results now (without counting them).
+func (s *Service) Readable(ctx context.Context, p auth.Principal, id int64) error {
+	def, err := s.definition(ctx, id)
+	if err != nil {
+		return err
+	}
+	var status string
+	if err := s.pool.QueryRow(ctx, `SELECT CASE WHEN status = 'open' AND closes_at <= now() THEN 'closed' ELSE status END
+		FROM polls WHERE id = $1`, id).Scan(&status); err != nil {
+		return err
+	}
+	return mayRead(p, def, status)
+}
+
+// mayRead: a draft is the staff's; results hidden until the close are the staff's until then.
+func mayRead(p auth.Principal, def *Poll, status string) error {
+	if status == "draft" && !p.Staff() {
+		return problem.NotFound()
+	}
+	if def.ResultsVisibility == "after_close" && status != "closed" && !p.Staff() {
+		return &problem.Error{Status: 403, Code: "results_hidden", Key: "polls.results_hidden"}
+	}
+	return nil
 }
 
 // counts reads the tally: PostgreSQL says the status and the sequence number of the

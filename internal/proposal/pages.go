@@ -359,13 +359,7 @@ func (h *Handlers) History(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.UserContext()
-	p := auth.From(c)
-	pr, err := h.svc.Get(ctx, p, id)
-	if err != nil {
-		return err
-	}
-	revs, changes, err := h.svc.History(ctx, p, id)
+	pr, revs, changes, err := h.svc.History(c.UserContext(), auth.From(c), id)
 	if err != nil {
 		return err
 	}

@@ -186,9 +186,8 @@ func writeTextAndTopics(ctx context.Context, tx pgx.Tx, id, editor int64, in Inp
 	return err
 }
 
-// Get reads one proposal as p may see it (drafts only for their author and the staff),
-// with its attachments.
-func (s *Service) Get(ctx context.Context, p auth.Principal, id int64) (Proposal, error) {
+// read is Get without the attachments: what the rules look at before a change.
+func (s *Service) read(ctx context.Context, p auth.Principal, id int64) (Proposal, error) {
 	list, err := s.query(ctx, p, `WHERE pr.id = $2`, id)
 	if err != nil {
 		return Proposal{}, err
@@ -196,7 +195,16 @@ func (s *Service) Get(ctx context.Context, p auth.Principal, id int64) (Proposal
 	if len(list) == 0 || !visible(p, list[0]) {
 		return Proposal{}, problem.NotFound()
 	}
-	pr := list[0]
+	return list[0], nil
+}
+
+// Get reads one proposal as p may see it (drafts only for their author and the staff),
+// with its attachments.
+func (s *Service) Get(ctx context.Context, p auth.Principal, id int64) (Proposal, error) {
+	pr, err := s.read(ctx, p, id)
+	if err != nil {
+		return Proposal{}, err
+	}
 	rows, err := s.pool.Query(ctx, `SELECT f.id, f.content_type, f.size FROM proposal_attachments a JOIN files f ON f.id = a.file_id
 		WHERE a.proposal_id = $1 ORDER BY a.position, f.id`, id)
 	if err != nil {
@@ -247,7 +255,7 @@ func attach(ctx context.Context, tx pgx.Tx, id, by int64, files []upload.File, r
 
 // Attachment returns an attachment's file, to whoever may see the proposal.
 func (s *Service) Attachment(ctx context.Context, p auth.Principal, id, fileID int64) (upload.File, error) {
-	if _, err := s.Get(ctx, p, id); err != nil {
+	if _, err := s.read(ctx, p, id); err != nil {
 		return upload.File{}, err
 	}
 	var ok bool
@@ -428,7 +436,7 @@ func escapeLike(s string) string {
 // Edit saves a new text (the author, or the staff correcting it), keeping the old one
 // in the history. Decided proposals are no longer edited.
 func (s *Service) Edit(ctx context.Context, p auth.Principal, id int64, in Input) (Proposal, error) {
-	cur, err := s.Get(ctx, p, id)
+	cur, err := s.read(ctx, p, id)
 	if err != nil {
 		return Proposal{}, err
 	}
@@ -480,7 +488,7 @@ func (s *Service) Edit(ctx context.Context, p auth.Principal, id int64, in Input
 // SetStatus moves a proposal on: the author publishes a draft or withdraws; moderators
 // and admins decide, always with an official answer.
 func (s *Service) SetStatus(ctx context.Context, p auth.Principal, id int64, to, answer string) (Proposal, error) {
-	cur, err := s.Get(ctx, p, id)
+	cur, err := s.read(ctx, p, id)
 	if err != nil {
 		return Proposal{}, err
 	}
@@ -541,7 +549,7 @@ func (s *Service) Support(ctx context.Context, p auth.Principal, id int64, on bo
 	if !p.SignedIn() {
 		return 0, false, problem.Unauthorized()
 	}
-	cur, err := s.Get(ctx, p, id)
+	cur, err := s.read(ctx, p, id)
 	if err != nil {
 		return 0, false, err
 	}
@@ -571,22 +579,24 @@ func (s *Service) Support(ctx context.Context, p auth.Principal, id int64, on bo
 	return n, on, nil
 }
 
-// History is a proposal's revisions (newest first) and status changes (oldest first).
-func (s *Service) History(ctx context.Context, p auth.Principal, id int64) ([]Revision, []StatusChange, error) {
-	if _, err := s.Get(ctx, p, id); err != nil {
-		return nil, nil, err
+// History is a proposal with its revisions (newest first) and status changes (oldest
+// first).
+func (s *Service) History(ctx context.Context, p auth.Principal, id int64) (Proposal, []Revision, []StatusChange, error) {
+	pr, err := s.read(ctx, p, id)
+	if err != nil {
+		return pr, nil, nil, err
 	}
 	rows, err := s.pool.Query(ctx, `SELECT r.id, r.title, r.body, coalesce(u.display_name, ''), r.created_at
 		FROM proposal_revisions r LEFT JOIN users u ON u.id = r.edited_by WHERE r.proposal_id = $1 ORDER BY r.id DESC`, id)
 	if err != nil {
-		return nil, nil, err
+		return pr, nil, nil, err
 	}
 	revs, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Revision])
 	if err != nil {
-		return nil, nil, err
+		return pr, nil, nil, err
 	}
 	changes, err := s.statusChanges(ctx, id)
-	return revs, changes, err
+	return pr, revs, changes, err
 }
 
 func (s *Service) statusChanges(ctx context.Context, id int64) ([]StatusChange, error) {
@@ -608,7 +618,7 @@ func (s *Service) statusChanges(ctx context.Context, id int64) ([]StatusChange, 
 
 // CanView answers other features (comments): may p see proposal id?
 func (s *Service) CanView(ctx context.Context, p auth.Principal, id int64) error {
-	_, err := s.Get(ctx, p, id)
+	_, err := s.read(ctx, p, id)
 	return err
 }
 
