@@ -511,19 +511,9 @@ func (s *Signatures) Scan(ctx context.Context, p auth.Principal, id int64) (uplo
 	if !p.SignedIn() {
 		return upload.File{}, problem.Unauthorized()
 	}
-	var fileID *int64
-	var signer *int64
-	err := s.pool.QueryRow(ctx, `SELECT scan_file_id, user_id FROM signatures WHERE id = $1`, id).Scan(&fileID, &signer)
-	if errors.Is(err, pgx.ErrNoRows) || err == nil && fileID == nil {
-		return upload.File{}, problem.NotFound()
-	}
-	if err != nil {
-		return upload.File{}, err
-	}
-	if !p.Staff() && (signer == nil || *signer != p.UserID) {
-		return upload.File{}, problem.NotFound()
-	}
-	return upload.Load(ctx, s.pool, *fileID)
+	// The signer's own scan, or any for the staff; another person's is not found.
+	return upload.LoadBy(ctx, s.pool, `SELECT scan_file_id FROM signatures WHERE id = $1 AND ($2 OR user_id = $3)`,
+		id, p.Staff(), p.UserID)
 }
 
 // AllyFilter narrows the list of allies.

@@ -146,14 +146,7 @@ func (h *SignatureHandlers) SignOrganisation(c *fiber.Ctx) error {
 		in.NeighbourhoodID, err = optionalID(c.FormValue("neighbourhood_id"), "neighbourhood_id")
 	}
 	if err == nil {
-		if fh, ferr := c.FormFile("scan"); ferr == nil && fh.Size > 0 {
-			f, rerr := upload.Read(fh, "scan")
-			if rerr != nil {
-				err = rerr
-			} else {
-				in.Scan = &f
-			}
-		}
+		in.Scan, err = upload.FromForm(c, "scan")
 	}
 	if err == nil {
 		_, err = h.svc.SignForOrganisation(c.UserContext(), auth.From(c), in)

@@ -241,11 +241,7 @@ func (pg *Pages) Post(c *fiber.Ctx) error {
 	if err != nil {
 		return pg.problemPage(c, err, fp)
 	}
-	path, _, err := pg.svc.Where(*t)
-	if err != nil {
-		return err
-	}
-	return c.Redirect(path+"#komentarz-"+strconv.FormatInt(cm.ID, 10), fiber.StatusSeeOther)
+	return pg.toComment(c, *t, cm.ID)
 }
 
 // ShowReply is the form to reply to a comment.
@@ -323,11 +319,7 @@ func (pg *Pages) Edit(c *fiber.Ctx) error {
 	if _, err := pg.svc.Edit(ctx, p, id, form.Values["body"]); err != nil {
 		return pg.problemPage(c, err, FormPage{Mode: "edit", Target: &cm.Target, Comment: cm, Form: form})
 	}
-	path, _, err := pg.svc.Where(cm.Target)
-	if err != nil {
-		return err
-	}
-	return c.Redirect(path+"#komentarz-"+strconv.FormatInt(id, 10), fiber.StatusSeeOther)
+	return pg.toComment(c, cm.Target, id)
 }
 
 // DeletePage asks before deleting a comment.
@@ -379,11 +371,7 @@ func (pg *Pages) Delete(c *fiber.Ctx) error {
 	if err := pg.svc.Delete(ctx, p, id); err != nil {
 		return err
 	}
-	path, _, err := pg.svc.Where(cm.Target)
-	if err != nil {
-		return err
-	}
-	return c.Redirect(path+"#komentarz-"+strconv.FormatInt(id, 10), fiber.StatusSeeOther)
+	return pg.toComment(c, cm.Target, id)
 }
 
 // Vote takes a vote button (value 1, -1 or 0) and goes back where it was pressed; a
@@ -529,13 +517,7 @@ func (pg *Pages) Paper(c *fiber.Ctx) error {
 		fp.Target = t
 		in := PaperNew{Body: form.Values["body"], Stance: form.Values["stance"], AuthorName: form.Values["author_name"],
 			ParentID: optionalID(form.Values["parent_id"])}
-		if fh, ferr := c.FormFile("scan"); ferr == nil && fh.Size > 0 {
-			f, rerr := upload.Read(fh, "scan")
-			if rerr != nil {
-				err = rerr
-			}
-			in.Scan = &f
-		}
+		in.Scan, err = upload.FromForm(c, "scan")
 		if err == nil {
 			cm, err = pg.svc.PostPaper(ctx, p, *t, in)
 		}
@@ -543,11 +525,7 @@ func (pg *Pages) Paper(c *fiber.Ctx) error {
 	if err != nil {
 		return pg.problemPage(c, err, fp)
 	}
-	path, _, err := pg.svc.Where(*t)
-	if err != nil {
-		return err
-	}
-	return c.Redirect(path+"#komentarz-"+strconv.FormatInt(cm.ID, 10), fiber.StatusSeeOther)
+	return pg.toComment(c, *t, cm.ID)
 }
 
 // Scan sends a paper comment's scan (moderators and admins).
@@ -561,4 +539,13 @@ func (pg *Pages) Scan(c *fiber.Ctx) error {
 		return err
 	}
 	return upload.Serve(c, f, "komentarz-"+strconv.FormatInt(id, 10), true, true)
+}
+
+// toComment sends the browser back to the page the comment is on, at the comment.
+func (pg *Pages) toComment(c *fiber.Ctx, t Target, id int64) error {
+	path, _, err := pg.svc.Where(t)
+	if err != nil {
+		return err
+	}
+	return c.Redirect(path+"#komentarz-"+strconv.FormatInt(id, 10), fiber.StatusSeeOther)
 }

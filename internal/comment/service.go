@@ -600,15 +600,7 @@ func (s *Service) Scan(ctx context.Context, p auth.Principal, id int64) (upload.
 	if err := auth.RequireStaff(p); err != nil {
 		return upload.File{}, err
 	}
-	var file *int64
-	err := s.pool.QueryRow(ctx, `SELECT scan_file_id FROM comments WHERE id = $1`, id).Scan(&file)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return upload.File{}, problem.NotFound()
-	}
-	if err != nil {
-		return upload.File{}, err
-	}
-	return upload.LoadRef(ctx, s.pool, file)
+	return upload.LoadBy(ctx, s.pool, `SELECT scan_file_id FROM comments WHERE id = $1`, id)
 }
 
 // Title names a target (for the comment feature's own pages).

@@ -406,14 +406,7 @@ func (h *Handlers) PaperCreate(c *fiber.Ctx) error {
 	form.Values["paper_author"] = paper.Author
 	paper.Files = nil // a paper form's scan is not an attachment
 	if err == nil {
-		if fh, ferr := c.FormFile("scan"); ferr == nil && fh.Size > 0 {
-			f, rerr := upload.Read(fh, "scan")
-			if rerr != nil {
-				err = rerr
-			} else {
-				paper.Scan = &f
-			}
-		}
+		paper.Scan, err = upload.FromForm(c, "scan")
 	}
 	var pr Proposal
 	if err == nil {

@@ -2,7 +2,6 @@ package proposal
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -692,13 +691,5 @@ func (s *Service) Scan(ctx context.Context, p auth.Principal, id int64) (upload.
 	if err := auth.RequireStaff(p); err != nil {
 		return upload.File{}, err
 	}
-	var fileID *int64
-	err := s.pool.QueryRow(ctx, `SELECT scan_file_id FROM proposals WHERE id = $1`, id).Scan(&fileID)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return upload.File{}, problem.NotFound()
-	}
-	if err != nil {
-		return upload.File{}, err
-	}
-	return upload.LoadRef(ctx, s.pool, fileID)
+	return upload.LoadBy(ctx, s.pool, `SELECT scan_file_id FROM proposals WHERE id = $1`, id)
 }

@@ -81,12 +81,31 @@ func Load(ctx context.Context, q db.Querier, id int64) (File, error) {
 	return f, err
 }
 
-// LoadRef loads the file a nullable column points at; none is a 404.
-func LoadRef(ctx context.Context, q db.Querier, id *int64) (File, error) {
-	if id == nil {
+// LoadBy loads the file whose id query returns (a nullable column, such as a scan of a
+// signature or of a paper form); no row, or no file, is a 404.
+func LoadBy(ctx context.Context, q db.Querier, query string, args ...any) (File, error) {
+	var id *int64
+	err := q.QueryRow(ctx, query, args...).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) || err == nil && id == nil {
 		return File{}, problem.NotFound()
 	}
+	if err != nil {
+		return File{}, err
+	}
 	return Load(ctx, q, *id)
+}
+
+// FromForm reads the optional file a form sent in field: nil when none was chosen.
+func FromForm(c *fiber.Ctx, field string) (*File, error) {
+	fh, err := c.FormFile(field)
+	if err != nil || fh.Size == 0 {
+		return nil, nil // no file: the field is optional
+	}
+	f, err := Read(fh, field)
+	if err != nil {
+		return nil, err
+	}
+	return &f, nil
 }
 
 // Serve sends an uploaded file so it can never act as a page of the site: its own
