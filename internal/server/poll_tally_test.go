@@ -14,8 +14,39 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
+
+	"lawka/internal/platform/realtime"
 	"lawka/internal/server/servertest"
 )
+
+// tallyJSON is a poll.tally message's data.
+type tallyJSON struct {
+	Status    string
+	Total     int
+	Version   int64
+	Options   []struct{ ID, Votes int64 }
+	ByChannel map[string]int `json:"by_channel"`
+}
+
+// awaitTally reads the socket until a poll.tally for which done holds (each read fails
+// the test after its own deadline) and returns it.
+func awaitTally(t *testing.T, c *websocket.Conn, done func(realtime.Message, tallyJSON) bool) tallyJSON {
+	t.Helper()
+	for {
+		m := readMsg(t, c)
+		if m.Type != "poll.tally" {
+			continue
+		}
+		var tl tallyJSON
+		if err := json.Unmarshal(m.Data, &tl); err != nil {
+			t.Fatal(err)
+		}
+		if done(m, tl) {
+			return tl
+		}
+	}
+}
 
 // redisTally is the poll's live tally hash in Redis.
 func redisTally(t *testing.T, s *servertest.Running, id int64) map[string]string {
@@ -289,21 +320,9 @@ func TestScheduledCloseTakesEffect(t *testing.T) {
 	if st := scalar[string](t, s, `SELECT status || ' ' || (closed_at = closes_at)::text FROM polls WHERE id = $1`, p.Poll.ID); st != "closed true" {
 		t.Fatalf("after the reconciler: %q", st)
 	}
-	for {
-		m := readMsg(t, viewer)
-		var tally struct {
-			Status string
-			Total  int
-		}
-		if err := json.Unmarshal(m.Data, &tally); err != nil {
-			t.Fatal(err)
-		}
-		if m.Type == "poll.tally" && tally.Status == "closed" {
-			if tally.Total != 3 {
-				t.Fatalf("final tally %+v", tally)
-			}
-			return
-		}
+	final := awaitTally(t, viewer, func(_ realtime.Message, tl tallyJSON) bool { return tl.Status == "closed" })
+	if final.Total != 3 {
+		t.Fatalf("final tally %+v", final)
 	}
 }
 
@@ -331,22 +350,9 @@ func TestModeratorsWatchHiddenResultsLive(t *testing.T) {
 	}
 	readMsg(t, mod) // snapshot
 	burst(t, s, p.Poll.ID, 5, func(int) int64 { return p.Poll.Options[1].ID })
-	for {
-		m := readMsg(t, mod)
-		var tally struct {
-			Total     int
-			Options   []struct{ ID, Votes int64 }
-			ByChannel map[string]int `json:"by_channel"`
-		}
-		if err := json.Unmarshal(m.Data, &tally); err != nil {
-			t.Fatal(err)
-		}
-		if tally.Total == 5 {
-			if tally.Options[1].Votes != 5 || tally.ByChannel["online"] != 5 {
-				t.Fatalf("tally %+v", tally)
-			}
-			break
-		}
+	tally := awaitTally(t, mod, func(_ realtime.Message, tl tallyJSON) bool { return tl.Total == 5 })
+	if tally.Options[1].Votes != 5 || tally.ByChannel["online"] != 5 {
+		t.Fatalf("tally %+v", tally)
 	}
 	page := s.Browser(t)
 	page.SignIn("moderator@example.org", "lawka-demo-2026")

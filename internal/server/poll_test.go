@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"lawka/internal/platform/realtime"
 	"lawka/internal/server/servertest"
 )
 
@@ -339,21 +340,9 @@ func TestViewersSeeTheTallyMoveLive(t *testing.T) {
 	v := s.API(t)
 	v.Login("resident@example.org", "lawka-demo-2026")
 	v.Do(http.MethodPost, fmt.Sprintf("/api/v1/polls/%d/votes", p.Poll.ID), map[string]any{"option_ids": []int64{p.Poll.Options[1].ID}})
-	for {
-		m := readMsg(t, watcher)
-		var tally struct {
-			Total   int
-			Options []struct{ ID, Votes int64 }
-		}
-		if err := json.Unmarshal(m.Data, &tally); err != nil {
-			t.Fatal(err)
-		}
-		if m.Type == "poll.tally" && m.Seq > snap.Seq && tally.Total == 1 {
-			if tally.Options[1].Votes != 1 {
-				t.Fatalf("tally %+v", tally)
-			}
-			return
-		}
+	tally := awaitTally(t, watcher, func(m realtime.Message, tl tallyJSON) bool { return m.Seq > snap.Seq && tl.Total == 1 })
+	if tally.Options[1].Votes != 1 {
+		t.Fatalf("tally %+v", tally)
 	}
 }
 
