@@ -179,6 +179,11 @@ func (s *Service) FollowIn(ctx context.Context, q db.Querier, userID int64, t Ta
 	return follow(ctx, q, userID, t)
 }
 
+// UnfollowIn ends a follow inside the caller's transaction (the thing followed is gone).
+func (s *Service) UnfollowIn(ctx context.Context, q db.Querier, userID int64, t Target) error {
+	return unfollow(ctx, q, userID, t)
+}
+
 // Unfollow stops p following t (not following: nothing changes).
 func (s *Service) Unfollow(ctx context.Context, p auth.Principal, t Target) error {
 	if err := s.mayFollow(ctx, p, t); err != nil {

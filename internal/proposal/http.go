@@ -61,6 +61,18 @@ func (h *Handlers) APIEdit(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"proposal": p})
 }
 
+// APIDiscard answers DELETE /api/v1/proposals/{id}: the author deletes their draft.
+func (h *Handlers) APIDiscard(c *fiber.Ctx) error {
+	id, err := proposalID(c)
+	if err != nil {
+		return err
+	}
+	if err := h.svc.DiscardDraft(c.UserContext(), auth.From(c), id); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
 // APIGet answers GET /api/v1/proposals/{id}.
 func (h *Handlers) APIGet(c *fiber.Ctx) error {
 	id, err := proposalID(c)

@@ -13,6 +13,8 @@ import (
 type Notifier interface {
 	// FollowOwn makes the author follow their new proposal, in its transaction.
 	FollowOwn(ctx context.Context, q db.Querier, userID, proposalID int64) error
+	// Discarded ends the author's follow of a draft they deleted, in its transaction.
+	Discarded(ctx context.Context, q db.Querier, userID, proposalID int64) error
 	// StatusChanged tells the proposal's followers but the actor, in the decision's
 	// transaction; the returned func pushes their new unread counts after the commit.
 	StatusChanged(ctx context.Context, q db.Querier, c StatusNews) (func(context.Context), error)
@@ -32,6 +34,13 @@ func (s *Service) followOwn(ctx context.Context, q db.Querier, userID, id int64)
 		return nil
 	}
 	return s.Notifier.FollowOwn(ctx, q, userID, id)
+}
+
+func (s *Service) discarded(ctx context.Context, q db.Querier, userID, id int64) error {
+	if s.Notifier == nil {
+		return nil
+	}
+	return s.Notifier.Discarded(ctx, q, userID, id)
 }
 
 func (s *Service) statusChanged(ctx context.Context, q db.Querier, c StatusNews) (func(context.Context), error) {

@@ -33,6 +33,7 @@ type ListPage struct {
 	Topics    []Choice
 	Statuses  []string
 	Names     map[int64]string // district names by id
+	Notice    string
 }
 
 // List shows proposals, filtered and sorted, a page at a time (works without JavaScript).
@@ -48,6 +49,9 @@ func (h *Handlers) List(c *fiber.Ctx) error {
 		return err
 	}
 	page.Names = names(page.Districts)
+	if c.Query("usunieto") != "" {
+		page.Notice = httpx.L(c).T("proposals.draft_discarded")
+	}
 	status := fiber.StatusOK
 	f, err := filterFrom(c)
 	if err == nil {
@@ -248,6 +252,7 @@ type ShowPage struct {
 	Changes      []StatusChange
 	Room         string
 	CanEdit      bool
+	CanDiscard   bool // the author's own draft
 	Own          bool
 	Staff        bool
 	NextStatuses []string // the staff's decisions from here
@@ -273,6 +278,7 @@ func (h *Handlers) show(c *fiber.Ctx, status int, statusForm render.Form) error 
 	page := ShowPage{Proposal: pr, Room: RoomOf(id), CanEdit: canEdit(p, pr), StatusForm: statusForm}
 	page.Own = pr.Author != nil && pr.Author.ID == p.UserID
 	page.Staff = p.Staff()
+	page.CanDiscard = page.Own && pr.Status == Draft
 	if p.Staff() {
 		page.NextStatuses = NextStatuses(pr.Status)
 	}
@@ -433,4 +439,16 @@ func (h *Handlers) Scan(c *fiber.Ctx) error {
 		return err
 	}
 	return upload.Serve(c, f, fmt.Sprintf("propozycja-%d-skan", id), true, true)
+}
+
+// Discard is the "delete this draft" button.
+func (h *Handlers) Discard(c *fiber.Ctx) error {
+	id, err := proposalID(c)
+	if err != nil {
+		return err
+	}
+	if err := h.svc.DiscardDraft(c.UserContext(), auth.From(c), id); err != nil {
+		return err
+	}
+	return c.Redirect("/propozycje?usunieto=1", fiber.StatusSeeOther)
 }

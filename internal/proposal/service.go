@@ -693,3 +693,38 @@ func (s *Service) Scan(ctx context.Context, p auth.Principal, id int64) (upload.
 	}
 	return upload.LoadBy(ctx, s.pool, `SELECT scan_file_id FROM proposals WHERE id = $1`, id)
 }
+
+// DiscardDraft deletes the author's own draft, with its versions and files: it was never
+// public, so nothing refers to it. A published proposal is withdrawn instead.
+func (s *Service) DiscardDraft(ctx context.Context, p auth.Principal, id int64) error {
+	cur, err := s.read(ctx, p, id)
+	if err != nil {
+		return err
+	}
+	if cur.Author == nil || cur.Author.ID != p.UserID {
+		return problem.Forbidden()
+	}
+	return db.Tx(ctx, s.pool, func(tx pgx.Tx) error {
+		var status string
+		if err := tx.QueryRow(ctx, `SELECT status FROM proposals WHERE id = $1 FOR UPDATE`, id).Scan(&status); err != nil {
+			return err
+		}
+		if status != Draft { // published meanwhile
+			return problem.Conflict("proposal_published", "proposals.not_draft")
+		}
+		// Its topics, versions and attachment links go with it (ON DELETE CASCADE);
+		// the attachments' files are nobody else's.
+		var files []int64
+		if err := tx.QueryRow(ctx, `SELECT array(SELECT file_id FROM proposal_attachments WHERE proposal_id = $1)`, id).
+			Scan(&files); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM proposals WHERE id = $1`, id); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM files WHERE id = ANY($1)`, files); err != nil {
+			return err
+		}
+		return s.discarded(ctx, tx, p.UserID, id)
+	})
+}

@@ -264,6 +264,11 @@ var authzTable = []authzRow{
 		{name: "draft", path: "/propozycje/{draftProposal}/obserwuj", want: StaffOnly}, // drafts: their author and the staff
 	}},
 	ownOrStaff("POST /propozycje/:id<int>/status", "/propozycje/{proposal}/status"), // empty form: 422 no such move
+	// Only its author deletes a draft (own sample: a published proposal, so 409 and kept).
+	{route: "POST /propozycje/:id<int>/usun", probes: []authzProbe{
+		{name: "own", path: "/propozycje/{ownProposal}/usun", want: SignedIn},
+		{name: "other's", path: "/propozycje/{draftProposal}/usun", want: NoOneElse},
+	}},
 	authzAt("GET /propozycje/:id<int>/skan", "/propozycje/{paperProposal}/skan", StaffOnly),
 	authzRoute("GET /admin/propozycje/papier", StaffOnly),
 	authzRoute("POST /admin/propozycje/papier", StaffOnly), // empty form: 422
@@ -321,7 +326,11 @@ var authzTable = []authzRow{
 	authzRoute("GET /api/v1/proposals", Public),
 	authzRoute("POST /api/v1/proposals", SignedIn), // {}: 422
 	authzAt("GET /api/v1/proposals/:id", "/api/v1/proposals/{proposal}", Public),
-	ownOrStaff("PATCH /api/v1/proposals/:id", "/api/v1/proposals/{proposal}"),              // {}: 422
+	ownOrStaff("PATCH /api/v1/proposals/:id", "/api/v1/proposals/{proposal}"),
+	{route: "DELETE /api/v1/proposals/:id", probes: []authzProbe{
+		{name: "own", path: "/api/v1/proposals/{ownProposal}", want: SignedIn},
+		{name: "other's", path: "/api/v1/proposals/{draftProposal}", want: NoOneElse},
+	}}, // {}: 422
 	ownOrStaff("POST /api/v1/proposals/:id/status", "/api/v1/proposals/{proposal}/status"), // {}: 422
 	authzAt("POST /api/v1/proposals/:id/support", "/api/v1/proposals/{proposal}/support", SignedIn),
 	authzAt("DELETE /api/v1/proposals/:id/support", "/api/v1/proposals/{proposal}/support", SignedIn),

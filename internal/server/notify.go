@@ -50,6 +50,10 @@ func (n proposalNotifier) FollowOwn(ctx context.Context, q db.Querier, userID, p
 	return n.svc.FollowIn(ctx, q, userID, proposalTarget(proposalID))
 }
 
+func (n proposalNotifier) Discarded(ctx context.Context, q db.Querier, userID, proposalID int64) error {
+	return n.svc.UnfollowIn(ctx, q, userID, proposalTarget(proposalID))
+}
+
 func (n proposalNotifier) StatusChanged(ctx context.Context, q db.Querier, c proposal.StatusNews) (func(context.Context), error) {
 	sent, err := n.svc.Notify(ctx, q, notify.Event{Kind: notify.KindStatus, Target: proposalTarget(c.ProposalID),
 		ActorID: c.ActorID, Data: map[string]any{"title": c.Title, "from": c.From, "to": c.To, "official": c.Official}})

@@ -596,3 +596,52 @@ func TestDraftCannotBeWithdrawnIntoPublic(t *testing.T) {
 		}
 	}
 }
+
+// TestAuthorDiscardsADraft: the author deletes their draft with its versions and files;
+// nobody else can, and a published proposal is not deleted (it is withdrawn).
+func TestAuthorDiscardsADraft(t *testing.T) {
+	t.Parallel()
+	s := servertest.Start(t, servertest.Options{})
+	anna := s.Browser(t)
+	anna.SignIn("anna.mieszkanka@example.org", "lawka-demo-2026")
+	png := []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89")
+	form := url.Values{"title": {"Szkic do usunięcia"}, "draft": {"yes"}, "neighbourhood_id": {strconv.FormatInt(districtID(t, s, "krowodrza"), 10)},
+		"body": {"Szkic, który autorka zaraz usunie razem ze zdjęciem."}}
+	if r := anna.Get("/propozycje/nowa"); r.StatusCode != http.StatusOK {
+		t.Fatalf("form %d", r.StatusCode)
+	}
+	r := anna.PostMultipart("/propozycje", form, servertest.FormFile{Field: "attachments", Name: "a.png", Content: png})
+	if r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("draft: %d %s", r.StatusCode, r.Title())
+	}
+	id := mustAtoi(t, strings.TrimPrefix(strings.Split(r.Header.Get("Location"), "?")[0], "/propozycje/"))
+	file := scalar[int64](t, s, `SELECT file_id FROM proposal_attachments WHERE proposal_id = $1`, id)
+	page := fmt.Sprintf("/propozycje/%d", id)
+
+	mod := s.API(t)
+	mod.Login("moderator@example.org", "lawka-demo-2026")
+	if r := mod.Do(http.MethodDelete, "/api/v1"+strings.Replace(page, "propozycje", "proposals", 1), nil); r.StatusCode != http.StatusForbidden {
+		t.Fatalf("a moderator deleting someone's draft: %d", r.StatusCode)
+	}
+	r = anna.Submit(page, page+"/usun", nil)
+	if r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("discarding: %d", r.StatusCode)
+	}
+	if list := anna.Get(r.Header.Get("Location")); !strings.Contains(list.Body, "Szkic usunięty") {
+		t.Fatal("no word that the draft was deleted")
+	}
+	if n := scalar[int](t, s, `SELECT (SELECT count(*) FROM proposals WHERE id = $1) + (SELECT count(*) FROM files WHERE id = $2)
+		+ (SELECT count(*) FROM proposal_revisions WHERE proposal_id = $1)`, id, file); n != 0 {
+		t.Fatalf("%d rows of the discarded draft remain", n)
+	}
+	api := s.API(t)
+	api.Login("anna.mieszkanka@example.org", "lawka-demo-2026")
+	pub := newProposal(t, api, map[string]any{"title": "Opublikowana od razu",
+		"body": "Ta propozycja jest publiczna i nie zniknie.", "neighbourhood_id": districtID(t, s, "krowodrza")})
+	if r := api.Do(http.MethodDelete, fmt.Sprintf("/api/v1/proposals/%d", pub.ID), nil); r.StatusCode != http.StatusConflict {
+		t.Fatalf("deleting a published proposal: %d %s", r.StatusCode, r.Body)
+	}
+	if n := scalar[int](t, s, `SELECT count(*)::int FROM proposals WHERE id = $1`, pub.ID); n != 1 {
+		t.Fatal("a published proposal was deleted")
+	}
+}
