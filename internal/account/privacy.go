@@ -146,7 +146,7 @@ func (s *Service) DeleteAccount(ctx context.Context, p auth.Principal, password 
 				locale = NULL, home_neighbourhood_id = NULL, email_confirmed_at = NULL, verified_at = NULL,
 				verified_by = NULL, verified_method = NULL, verified_note = '', terms_version = NULL,
 				terms_accepted_at = NULL, totp_secret = NULL, totp_pending_secret = NULL, totp_enabled_at = NULL,
-				deleted_at = now() WHERE id = $1`,
+				blocked_reason = CASE WHEN blocked_at IS NULL THEN NULL ELSE '' END, deleted_at = now() WHERE id = $1`,
 		}
 		for _, q := range steps {
 			if _, err := tx.Exec(ctx, q, p.UserID); err != nil {

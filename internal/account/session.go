@@ -91,13 +91,13 @@ func (s *Sessions) Resolve(ctx context.Context, token string) (auth.Principal, e
 	var kind string
 	err := s.pool.QueryRow(ctx, `
 		SELECT s.id, s.kind, u.id, u.display_name, u.verified_at IS NOT NULL, u.email_confirmed_at IS NOT NULL,
-			coalesce(u.locale, ''), u.totp_enabled_at IS NOT NULL,
+			coalesce(u.locale, ''), u.totp_enabled_at IS NOT NULL, u.blocked_at IS NOT NULL,
 			array(SELECT r.role FROM user_roles r WHERE r.user_id = u.id ORDER BY r.role)
 		FROM sessions s JOIN users u ON u.id = s.user_id
 		WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now() AND u.deleted_at IS NULL
 		  AND s.last_seen_at > now() - CASE s.kind WHEN 'api' THEN make_interval(secs => $2) ELSE make_interval(secs => $3) END`,
 		hash, lifetimes["api"].idle.Seconds(), lifetimes["browser"].idle.Seconds()).
-		Scan(&p.SessionID, &kind, &p.UserID, &p.DisplayName, &p.Verified, &p.Confirmed, &p.Locale, &p.TOTP, &p.Roles)
+		Scan(&p.SessionID, &kind, &p.UserID, &p.DisplayName, &p.Verified, &p.Confirmed, &p.Locale, &p.TOTP, &p.Blocked, &p.Roles)
 	if errors.Is(err, pgx.ErrNoRows) {
 		// Remember "no such session" for a while: a client repeating a dead or made-up
 		// token costs Redis, not PostgreSQL. Tokens are random, so none of these can

@@ -63,13 +63,14 @@ type PersonPage struct {
 	Roles      render.Form
 	Verify     render.Form
 	Unverify   render.Form
+	Block      render.Form
 	CanAdmin   bool
 	StaffRoles []string
 }
 
 func (p PersonPage) form() render.Form {
 	f := render.NewForm()
-	for _, sub := range []render.Form{p.Roles, p.Verify, p.Unverify} {
+	for _, sub := range []render.Form{p.Roles, p.Verify, p.Unverify, p.Block} {
 		for k, v := range sub.Errors {
 			f.Errors[k] = v
 		}
@@ -106,7 +107,10 @@ func (h *Handlers) person(c *fiber.Ctx, status int, page PersonPage) error {
 	if page.Unverify.Values == nil {
 		page.Unverify = render.NewForm("unverify_reason")
 	}
-	if notice := c.Query("done"); notice == "roles" || notice == "verify" || notice == "unverify" {
+	if page.Block.Values == nil {
+		page.Block = render.NewForm("block_reason")
+	}
+	if notice := c.Query("done"); notice == "roles" || notice == "verify" || notice == "unverify" || notice == "block" || notice == "unblock" {
 		page.Notice = httpx.L(c).T("staff.done_" + notice)
 	}
 	return h.page(c, status, "account/person", "staff.person_title", page)
@@ -177,6 +181,57 @@ func (h *Handlers) UnverifyPerson(c *fiber.Ctx) error {
 		return h.person(c, status, PersonPage{Unverify: form})
 	}
 	return c.Redirect("/admin/osoby/"+strconv.FormatInt(id, 10)+"?done=unverify", fiber.StatusSeeOther)
+}
+
+// BlockPerson blocks (block=yes) or unblocks an account from the person's page.
+func (h *Handlers) BlockPerson(c *fiber.Ctx) error {
+	id, err := idParam(c)
+	if err != nil {
+		return err
+	}
+	form := render.NewForm("block_reason")
+	httpx.FormValues(c, &form, "block_reason")
+	done := "unblock"
+	act := h.svc.Unblock
+	if c.FormValue("block") == "yes" {
+		done, act = "block", h.svc.Block
+	}
+	if err := act(c.UserContext(), auth.From(c), id, form.Values["block_reason"]); err != nil {
+		if p, ok := problem.As(err); ok && p.Fields["reason"] != "" {
+			p.Fields = map[string]string{"block_reason": p.Fields["reason"]}
+		}
+		status, ok := httpx.FormProblem(c, err, &form)
+		if !ok || status == fiber.StatusForbidden || status == fiber.StatusNotFound {
+			return err
+		}
+		return h.person(c, status, PersonPage{Block: form})
+	}
+	return c.Redirect("/admin/osoby/"+strconv.FormatInt(id, 10)+"?done="+done, fiber.StatusSeeOther)
+}
+
+// APIBlock answers POST /api/v1/admin/users/{id}/block {reason} (block) and DELETE
+// (unblock): 200 {"user":…}.
+func (h *Handlers) APIBlock(c *fiber.Ctx) error {
+	id, err := idParam(c)
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Reason string `json:"reason"`
+	}
+	if len(c.Body()) > 0 || c.Method() == fiber.MethodPost {
+		if err := httpx.DecodeJSON(c, &in); err != nil {
+			return err
+		}
+	}
+	act := h.svc.Unblock
+	if c.Method() == fiber.MethodPost {
+		act = h.svc.Block
+	}
+	if err := act(c.UserContext(), auth.From(c), id, in.Reason); err != nil {
+		return err
+	}
+	return h.apiUser(c, id)
 }
 
 // BatchesPage lists invitation batches and makes new ones.

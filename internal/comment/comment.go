@@ -66,7 +66,8 @@ var Sorts = []string{Best, Newest, Oldest}
 const (
 	Visible = "visible"
 	Deleted = "deleted" // by its author or a moderator: a tombstone without text
-	Hidden  = "hidden"  // by moderation (a later feature): text kept, not shown
+	Hidden  = "hidden"  // by moderation: text kept for the author and moderators, a public reason shown
+	Pending = "pending" // a first-time poster's comment waiting for a moderator (seen by its author)
 )
 
 // Channels a comment arrives by.
@@ -117,14 +118,17 @@ type Comment struct {
 	Body       string        `json:"body"`      // the Markdown as written
 	BodyHTML   template.HTML `json:"body_html"` // sanitised when written
 	Status     string        `json:"status"`
-	Channel    string        `json:"channel"`
-	Up         int           `json:"up"`
-	Down       int           `json:"down"`
-	Score      int           `json:"score"`
-	MyVote     int           `json:"my_vote"` // the viewer's vote: 1, −1 or 0
-	ReplyCount int           `json:"reply_count"`
-	CreatedAt  time.Time     `json:"created_at"`
-	EditedAt   *time.Time    `json:"edited_at,omitempty"`
+	// HiddenReason is the public reason of a hidden comment ("" while reports hid it,
+	// pending a moderator's review).
+	HiddenReason string     `json:"hidden_reason,omitempty"`
+	Channel      string     `json:"channel"`
+	Up           int        `json:"up"`
+	Down         int        `json:"down"`
+	Score        int        `json:"score"`
+	MyVote       int        `json:"my_vote"` // the viewer's vote: 1, −1 or 0
+	ReplyCount   int        `json:"reply_count"`
+	CreatedAt    time.Time  `json:"created_at"`
+	EditedAt     *time.Time `json:"edited_at,omitempty"`
 	// Replies are the replies shown under this comment, oldest first.
 	Replies []*Comment `json:"replies,omitempty"`
 	// MoreReplies counts a thread's replies not included (roots only).
@@ -137,6 +141,10 @@ type Comment struct {
 
 // Visible reports whether the comment shows its text.
 func (c *Comment) Visible() bool { return c.Status == Visible }
+
+// Shown reports whether the viewer sees the text: a visible comment, or their own
+// comment waiting for a moderator.
+func (c *Comment) Shown() bool { return c.Status == Visible || c.Status == Pending && c.Mine }
 
 // LastWritten is when the text shown was written (its last edit, or its posting).
 func (c *Comment) LastWritten() time.Time {
@@ -207,6 +215,7 @@ type Deps struct {
 	Publisher Publisher
 	Log       *slog.Logger
 	Notifier  Notifier // follows and notifications (notify.go)
+	Gate      Gate     // pre-moderation of first-time posters (moderation.go)
 }
 
 // Service holds the comment rules.
@@ -217,6 +226,7 @@ type Service struct {
 	log    *slog.Logger
 	// notifier tells the parent's author and the target's followers (notify.go)
 	notifier Notifier
+	gate     Gate
 
 	mu    sync.RWMutex
 	kinds map[string]Commentable
@@ -227,7 +237,7 @@ func NewService(pool *pgxpool.Pool, d Deps) *Service {
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{pool: pool, limits: d.Limits, pub: d.Publisher, log: d.Log, notifier: d.Notifier, kinds: map[string]Commentable{}}
+	return &Service{pool: pool, limits: d.Limits, pub: d.Publisher, log: d.Log, notifier: d.Notifier, gate: d.Gate, kinds: map[string]Commentable{}}
 }
 
 // Register makes targets of kind commentable ("proposal").

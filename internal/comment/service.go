@@ -56,6 +56,7 @@ type draft struct {
 	channel    string
 	enteredBy  *int64
 	scan       *upload.File
+	poster     *auth.Principal // who posts online (asked of the pre-moderation gate)
 }
 
 // cleanBody trims a body, unifies line ends and checks its length and characters.
@@ -80,8 +81,8 @@ func checkStance(stance string, bad problem.Fields) {
 
 // Post adds a comment (a reply when ParentID is set) on target by p.
 func (s *Service) Post(ctx context.Context, p auth.Principal, t Target, in New) (*Comment, error) {
-	if !p.SignedIn() {
-		return nil, problem.Unauthorized()
+	if err := auth.RequireActive(p); err != nil {
+		return nil, err
 	}
 	k, err := s.kind(t.Type)
 	if err != nil {
@@ -103,7 +104,7 @@ func (s *Service) Post(ctx context.Context, p auth.Principal, t Target, in New) 
 	}
 	uid := p.UserID
 	return s.create(ctx, k, draft{target: t, parentID: in.ParentID, stance: in.Stance, body: body,
-		authorID: &uid, authorShow: p.DisplayName, channel: Online})
+		authorID: &uid, authorShow: p.DisplayName, channel: Online, poster: &p})
 }
 
 // PostPaper enters a comment received on paper (moderators and admins), audited.
@@ -172,6 +173,15 @@ func (s *Service) create(ctx context.Context, k Commentable, d draft) (*Comment,
 			}
 			c.Depth, c.RootID = depth+1, &root
 		}
+		if d.poster != nil && s.gate != nil {
+			held, err := s.gate.Hold(ctx, tx, *d.poster, d.target)
+			if err != nil {
+				return err
+			}
+			if held {
+				c.Status = Pending
+			}
+		}
 		var scanID *int64
 		if d.scan != nil {
 			id, err := upload.Store(ctx, tx, *d.scan, *d.enteredBy)
@@ -181,16 +191,21 @@ func (s *Service) create(ctx context.Context, k Commentable, d draft) (*Comment,
 			scanID, c.HasScan = &id, true
 		}
 		if err := tx.QueryRow(ctx, `INSERT INTO comments (target_type, target_id, parent_id, root_id, depth, author_id,
-			author_name, stance, body, body_html, channel, entered_by, scan_file_id)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id, created_at`,
+			author_name, stance, body, body_html, channel, entered_by, scan_file_id, status)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id, created_at`,
 			d.target.Type, d.target.ID, d.parentID, c.RootID, c.Depth, d.authorID, d.authorName, d.stance, d.body,
-			string(html), d.channel, d.enteredBy, scanID).Scan(&c.ID, &c.CreatedAt); err != nil {
+			string(html), d.channel, d.enteredBy, scanID, c.Status).Scan(&c.ID, &c.CreatedAt); err != nil {
 			return err
 		}
 		if c.RootID != nil {
 			if _, err := tx.Exec(ctx, `UPDATE comments SET replies = replies + 1 WHERE id = $1`, *c.RootID); err != nil {
 				return err
 			}
+		}
+		if c.Status == Pending {
+			// counted, announced and told once a moderator lets it through (moderation.go)
+			announce = func(context.Context) {}
+			return s.gate.Held(ctx, tx, c.ID, *d.authorID)
 		}
 		if err := count(ctx, tx, d.target, d.stance, d.channel, 1); err != nil {
 			return err
@@ -215,7 +230,9 @@ func (s *Service) create(ctx context.Context, k Commentable, d draft) (*Comment,
 		return nil, err
 	}
 	announce(ctx)
-	s.publish(ctx, k.Room(d.target.ID), c)
+	if c.Status == Visible {
+		s.publish(ctx, k.Room(d.target.ID), c)
+	}
 	return c, nil
 }
 
@@ -272,8 +289,8 @@ func (s *Service) Get(ctx context.Context, p auth.Principal, id int64) (*Comment
 // Edit replaces the text of p's own comment, keeping the earlier version in its history.
 // Only authors edit, while the target accepts comments.
 func (s *Service) Edit(ctx context.Context, p auth.Principal, id int64, body string) (*Comment, error) {
-	if !p.SignedIn() {
-		return nil, problem.Unauthorized()
+	if err := auth.RequireActive(p); err != nil {
+		return nil, err
 	}
 	c, k, err := s.find(ctx, p, id)
 	if err != nil {
@@ -379,8 +396,8 @@ func (s *Service) Delete(ctx context.Context, p auth.Principal, id int64) error 
 // on one's own comment. The counts change under the comment's row lock in the same
 // transaction as the vote, so they stay exact however many vote at once.
 func (s *Service) Vote(ctx context.Context, p auth.Principal, id int64, value int) (Votes, error) {
-	if !p.SignedIn() {
-		return Votes{}, problem.Unauthorized()
+	if err := auth.RequireActive(p); err != nil {
+		return Votes{}, err
 	}
 	if value < -1 || value > 1 {
 		return Votes{}, problem.Invalid(map[string]string{"value": "comments.value_unknown"})

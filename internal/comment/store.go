@@ -27,6 +27,7 @@ type row struct {
 	Body          string     `db:"body"`
 	BodyHTML      string     `db:"body_html"`
 	Status        string     `db:"status"`
+	HiddenReason  string     `db:"hidden_reason"`
 	Channel       string     `db:"channel"`
 	Up            int        `db:"up"`
 	Down          int        `db:"down"`
@@ -40,7 +41,8 @@ type row struct {
 // columns and joins of every comment query; $1 is the viewer's user id (0: nobody).
 const (
 	columns = `c.id, c.target_type, c.target_id, c.parent_id, c.root_id, c.depth, c.author_id,
-		u.display_name AS author_display, c.author_name, c.stance, c.body, c.body_html, c.status, c.channel,
+		u.display_name AS author_display, c.author_name, c.stance, c.body, c.body_html, c.status,
+		coalesce(c.hidden_reason, '') AS hidden_reason, c.channel,
 		c.up, c.down, c.replies, c.created_at, c.edited_at, coalesce(v.value, 0)::int AS my_vote,
 		c.scan_file_id IS NOT NULL AS has_scan`
 	joins = ` LEFT JOIN users u ON u.id = c.author_id
@@ -51,7 +53,7 @@ const (
 func (r row) comment(viewer int64) *Comment {
 	c := &Comment{ID: r.ID, Target: Target{Type: r.TargetType, ID: r.TargetID}, ParentID: r.ParentID, RootID: r.RootID,
 		Depth: r.Depth, Stance: r.Stance, Body: r.Body, BodyHTML: markdown.Stored(r.BodyHTML),
-		Status: r.Status, Channel: r.Channel, Up: r.Up, Down: r.Down, Score: r.Up - r.Down, MyVote: r.MyVote,
+		Status: r.Status, HiddenReason: r.HiddenReason, Channel: r.Channel, Up: r.Up, Down: r.Down, Score: r.Up - r.Down, MyVote: r.MyVote,
 		ReplyCount: r.Replies, CreatedAt: r.CreatedAt, EditedAt: r.EditedAt, HasScan: r.HasScan}
 	if r.AuthorID != nil {
 		c.Author = &Author{ID: *r.AuthorID}
@@ -64,7 +66,8 @@ func (r row) comment(viewer int64) *Comment {
 		c.AuthorName = *r.AuthorName
 	}
 	c.Erased = r.Channel == Online && r.AuthorID == nil
-	if r.Status != Visible {
+	// Authors still see their comment while it waits for a moderator.
+	if r.Status != Visible && !(r.Status == Pending && c.Mine) {
 		c.Author, c.AuthorName, c.Body, c.BodyHTML, c.EditedAt, c.HasScan = nil, "", "", "", nil, false
 	}
 	return c
@@ -98,6 +101,9 @@ func load(ctx context.Context, q db.Querier, viewer, id int64) (*Comment, error)
 	return list[0], nil
 }
 
+// notPending leaves out comments waiting for a moderator, except the viewer's ($1).
+const notPending = ` AND (c.status <> 'pending' OR c.author_id = $1)`
+
 // rootQueries are the page queries of each sort: $2 target type, $3 target id, $4 the
 // limit, $5 the root to continue after. "best" continues after that root's current
 // score; the row comparisons match the indexes' column order, so each page is an index
@@ -121,7 +127,7 @@ var rootQueries = map[string][2]string{
 
 // roots reads one page of a target's threads (limit+1 rows, to know whether more follow).
 func roots(ctx context.Context, q db.Querier, viewer int64, t Target, sort string, after int64, limit int) ([]*Comment, error) {
-	sql := `SELECT ` + columns + ` FROM comments c` + joins + ` WHERE c.target_type = $2 AND c.target_id = $3`
+	sql := `SELECT ` + columns + ` FROM comments c` + joins + ` WHERE c.target_type = $2 AND c.target_id = $3` + notPending
 	args := []any{viewer, t.Type, t.ID, limit}
 	if after == 0 {
 		sql += rootQueries[sort][0]
@@ -143,7 +149,8 @@ func firstReplies(ctx context.Context, q db.Querier, viewer int64, rootIDs []int
 		return nil, nil
 	}
 	rows, err := q.Query(ctx, `SELECT `+columns+` FROM unnest($2::bigint[]) AS r(id)
-		CROSS JOIN LATERAL (SELECT * FROM comments x WHERE x.root_id = r.id ORDER BY x.id LIMIT $3) c`+joins+`
+		CROSS JOIN LATERAL (SELECT * FROM comments x WHERE x.root_id = r.id
+			AND (x.status <> 'pending' OR x.author_id = $1) ORDER BY x.id LIMIT $3) c`+joins+`
 		ORDER BY c.id`, viewer, rootIDs, perRoot)
 	if err != nil {
 		return nil, err
@@ -154,7 +161,7 @@ func firstReplies(ctx context.Context, q db.Querier, viewer int64, rootIDs []int
 // threadReplies reads a thread's replies after the reply after, oldest first.
 func threadReplies(ctx context.Context, q db.Querier, viewer, rootID, after int64, limit int) ([]*Comment, error) {
 	rows, err := q.Query(ctx, `SELECT `+columns+` FROM comments c`+joins+`
-		WHERE c.root_id = $2 AND c.id > $3 ORDER BY c.id LIMIT $4`, viewer, rootID, after, limit)
+		WHERE c.root_id = $2 AND c.id > $3`+notPending+` ORDER BY c.id LIMIT $4`, viewer, rootID, after, limit)
 	if err != nil {
 		return nil, err
 	}

@@ -209,3 +209,63 @@ func (h *Handlers) formError(c *fiber.Ctx, err error, form render.Form) error {
 	}
 	return h.places(c, status, form)
 }
+
+// SetPremoderation switches pre-moderation of first-time posters on or off for a
+// district ("district") or a topic ("topic") (admins), audited.
+func (s *Store) SetPremoderation(ctx context.Context, p auth.Principal, kind string, id int64, on bool) error {
+	if err := auth.RequireAdmin(p); err != nil {
+		return err
+	}
+	table, target := map[string]string{"district": "neighbourhoods", "topic": "topics"}[kind], map[string]string{"district": "neighbourhood", "topic": "topic"}[kind]
+	if table == "" {
+		return problem.Invalid(map[string]string{"kind": "places.kind_unknown"})
+	}
+	return db.Tx(ctx, s.pool, func(tx pgx.Tx) error {
+		// table comes from the map above, never from the request
+		tag, err := tx.Exec(ctx, `UPDATE `+table+` SET premoderated = $2 WHERE id = $1 AND premoderated <> $2`, id, on)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			var exists bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM `+table+` WHERE id = $1)`, id).Scan(&exists); err != nil {
+				return err
+			}
+			if !exists {
+				return problem.NotFound()
+			}
+			return nil
+		}
+		return audit.Write(ctx, tx, audit.Entry{ActorID: p.UserID, Action: target + ".premoderation", TargetType: target,
+			TargetID: id, Details: map[string]any{"on": on}})
+	})
+}
+
+// Premoderated says whether a post in the district or under any of the topics waits for
+// a moderator when its author is a first-time poster.
+func (s *Store) Premoderated(ctx context.Context, q db.Querier, districtID int64, topicIDs []int64) (bool, error) {
+	if topicIDs == nil {
+		topicIDs = []int64{}
+	}
+	var on bool
+	err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM neighbourhoods WHERE id = $1 AND premoderated)
+		OR EXISTS (SELECT 1 FROM topics WHERE id = ANY($2) AND premoderated)`, districtID, topicIDs).Scan(&on)
+	return on, err
+}
+
+// SetPremoderation saves a pre-moderation switch of the places page.
+func (h *Handlers) SetPremoderation(c *fiber.Ctx) error {
+	if err := auth.RequireAdmin(auth.From(c)); err != nil {
+		return err
+	}
+	id, err := strconv.ParseInt(c.FormValue("id"), 10, 64)
+	if err != nil {
+		return problem.Invalid(map[string]string{"id": "places.kind_unknown"})
+	}
+	kind := c.FormValue("kind")
+	if err := h.store.SetPremoderation(c.UserContext(), auth.From(c), kind, id, c.FormValue("on") == "yes"); err != nil {
+		return err
+	}
+	anchor := map[string]string{"district": "#dzielnice", "topic": "#tematy"}[kind]
+	return c.Redirect("/admin/dzielnice?zapisano=1"+anchor, fiber.StatusSeeOther)
+}

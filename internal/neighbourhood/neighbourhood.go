@@ -19,6 +19,8 @@ type Neighbourhood struct {
 	Number int    `json:"number" db:"number"`
 	Slug   string `json:"slug" db:"slug"`
 	Name   string `json:"name" db:"name"`
+	// Premoderated: first-time posters' proposals and comments here wait for a moderator.
+	Premoderated bool `json:"-" db:"premoderated"`
 }
 
 // Roman is the district's number as Kraków writes it ("XIII").
@@ -30,6 +32,8 @@ type Topic struct {
 	Slug     string            `db:"slug"`
 	Names    map[string]string `db:"names"`
 	Position int               `db:"position"`
+	// Premoderated: first-time posters' proposals under this topic wait for a moderator.
+	Premoderated bool `db:"premoderated"`
 }
 
 // Name is the topic's name in lang, falling back to Polish.
@@ -48,7 +52,7 @@ func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
 
 // List returns every district in Kraków's order.
 func (s *Store) List(ctx context.Context) ([]Neighbourhood, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, number, slug, name FROM neighbourhoods ORDER BY number`)
+	rows, err := s.pool.Query(ctx, `SELECT id, number, slug, name, premoderated FROM neighbourhoods ORDER BY number`)
 	if err != nil {
 		return nil, err
 	}
@@ -57,7 +61,7 @@ func (s *Store) List(ctx context.Context) ([]Neighbourhood, error) {
 
 // BySlug finds a district; problem.NotFound when there is none.
 func (s *Store) BySlug(ctx context.Context, slug string) (Neighbourhood, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, number, slug, name FROM neighbourhoods WHERE slug = $1`, slug)
+	rows, err := s.pool.Query(ctx, `SELECT id, number, slug, name, premoderated FROM neighbourhoods WHERE slug = $1`, slug)
 	if err != nil {
 		return Neighbourhood{}, err
 	}
@@ -70,7 +74,7 @@ func (s *Store) BySlug(ctx context.Context, slug string) (Neighbourhood, error) 
 
 // Topics returns every topic in display order.
 func (s *Store) Topics(ctx context.Context) ([]Topic, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, slug, names, position FROM topics ORDER BY position, id`)
+	rows, err := s.pool.Query(ctx, `SELECT id, slug, names, position, premoderated FROM topics ORDER BY position, id`)
 	if err != nil {
 		return nil, err
 	}

@@ -267,6 +267,13 @@ func Text(l *i18n.Localizer, n Notification) string {
 		return l.T("notifications.text_reply", "Name", who, "Title", title)
 	case KindComment:
 		return l.T("notifications.text_comment", "Name", who, "Title", title)
+	case KindModeration:
+		text := l.T("notifications.text_moderation_"+dataString(n.Data, "outcome"), "Title", title,
+			"Item", l.T("moderation.type_"+dataString(n.Data, "item_type")))
+		if reason := dataString(n.Data, "reason"); reason != "" {
+			text += " " + l.T("notifications.text_moderation_reason", "Reason", reason)
+		}
+		return text
 	}
 	return l.T("notifications.text_other", "Title", title)
 }

@@ -33,6 +33,10 @@ const (
 	KindReply = "comment.reply"
 	// KindComment: a new comment on something the person follows. Data: title, comment_id.
 	KindComment = "comment.new"
+	// KindModeration: moderation decided on the person's proposal or comment. Data:
+	// title, item_type, outcome (hidden, hidden_reports, restored, approved,
+	// appeal_refused), reason.
+	KindModeration = "content.moderated"
 )
 
 // PageSize is how many notifications a page holds.

@@ -44,7 +44,11 @@ type Proposal struct {
 	CreatedAt       time.Time     `json:"created_at"`
 	UpdatedAt       time.Time     `json:"updated_at"`
 	Revisions       int           `json:"revisions"`
-	Attachments     []Attachment  `json:"attachments,omitempty"` // read by Get, not by lists
+	// Moderation is visible, pending (waits for a moderator) or hidden; only the author
+	// and the staff see a proposal that is not visible.
+	Moderation   string       `json:"moderation"`
+	HiddenReason string       `json:"hidden_reason,omitempty"`
+	Attachments  []Attachment `json:"attachments,omitempty"` // read by Get, not by lists
 }
 
 // Attachment is an image or PDF attached to a proposal.

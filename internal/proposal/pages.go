@@ -273,7 +273,7 @@ func (h *Handlers) show(c *fiber.Ctx, status int, statusForm render.Form) error 
 	p := auth.From(c)
 	pr, err := h.svc.Get(ctx, p, id)
 	if err != nil {
-		return err
+		return h.tombstone(c, id, err)
 	}
 	page := ShowPage{Proposal: pr, Room: RoomOf(id), CanEdit: canEdit(p, pr), StatusForm: statusForm}
 	page.Own = pr.Author != nil && pr.Author.ID == p.UserID

@@ -52,6 +52,9 @@ type Service struct {
 	log       *slog.Logger
 	// Notifier tells followers what happens (notify.go; nil: nobody is told).
 	Notifier Notifier
+	// Gate holds first-time posters' proposals for a moderator (moderation.go; nil:
+	// nothing waits).
+	Gate Gate
 }
 
 // NewService builds the service; pub and limits may be nil (command line, seeds).
@@ -131,8 +134,8 @@ func (s *Service) check(ctx context.Context, in *Input) error {
 
 // Create adds a proposal by a signed-in resident (published at once unless a draft).
 func (s *Service) Create(ctx context.Context, p auth.Principal, in Input) (Proposal, error) {
-	if !p.SignedIn() {
-		return Proposal{}, problem.Unauthorized()
+	if err := auth.RequireActive(p); err != nil {
+		return Proposal{}, err
 	}
 	if err := s.check(ctx, &in); err != nil {
 		return Proposal{}, err
@@ -148,13 +151,25 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, in Input) (Propo
 	}
 	var id int64
 	err := db.Tx(ctx, s.pool, func(tx pgx.Tx) error {
+		mod := ModVisible
+		if status == Published {
+			var err error
+			if mod, err = s.hold(ctx, tx, p, in.NeighbourhoodID, in.TopicIDs); err != nil {
+				return err
+			}
+		}
 		err := tx.QueryRow(ctx, `INSERT INTO proposals (neighbourhood_id, author_id, title, body, body_html, status,
-			location_label, latitude, longitude, published_at)
-			VALUES ($1, $2, $3, $4, $5, $6, nullif($7, ''), $8, $9, CASE WHEN $6 = 'published' THEN now() END) RETURNING id`,
+			location_label, latitude, longitude, published_at, moderation)
+			VALUES ($1, $2, $3, $4, $5, $6, nullif($7, ''), $8, $9, CASE WHEN $6 = 'published' THEN now() END, $10) RETURNING id`,
 			in.NeighbourhoodID, p.UserID, in.Title, in.Body, string(markdown.HTML(in.Body)), status,
-			in.LocationLabel, in.Latitude, in.Longitude).Scan(&id)
+			in.LocationLabel, in.Latitude, in.Longitude, mod).Scan(&id)
 		if err != nil {
 			return err
+		}
+		if mod == ModPending {
+			if err := s.Gate.Held(ctx, tx, id, p.UserID); err != nil {
+				return err
+			}
 		}
 		if err := writeTextAndTopics(ctx, tx, id, p.UserID, in, true); err != nil {
 			return err
@@ -268,8 +283,10 @@ func (s *Service) Attachment(ctx context.Context, p auth.Principal, id, fileID i
 	return upload.Load(ctx, s.pool, fileID)
 }
 
+// visible says whether p may see pr: drafts and what moderation keeps from the public
+// are seen by their author and the staff alone.
 func visible(p auth.Principal, pr Proposal) bool {
-	return pr.Status != Draft || p.Staff() || pr.Author != nil && pr.Author.ID == p.UserID
+	return pr.Status != Draft && !pr.Hidden() || p.Staff() || pr.Author != nil && pr.Author.ID == p.UserID
 }
 
 // query reads proposals with the viewer's support; where is the rest of the statement
@@ -284,7 +301,8 @@ func queryOn(ctx context.Context, q db.Querier, p auth.Principal, where string, 
 		pr.supports, pr.channel, pr.location_label, pr.latitude, pr.longitude, pr.created_at, pr.updated_at,
 		(SELECT count(*) FROM proposal_revisions r WHERE r.proposal_id = pr.id)::int,
 		EXISTS (SELECT 1 FROM proposal_supports s WHERE s.proposal_id = pr.id AND s.user_id = $1),
-		coalesce(pr.paper_author, ''), pr.scan_file_id IS NOT NULL, coalesce(cs.comments, 0)
+		coalesce(pr.paper_author, ''), pr.scan_file_id IS NOT NULL, coalesce(cs.comments, 0),
+		pr.moderation, coalesce(pr.hidden_reason, '')
 		FROM proposals pr LEFT JOIN users u ON u.id = pr.author_id
 		LEFT JOIN comment_stats cs ON cs.target_type = 'proposal' AND cs.target_id = pr.id `+where, append([]any{p.UserID}, args...)...)
 	if err != nil {
@@ -298,7 +316,7 @@ func queryOn(ctx context.Context, q db.Querier, p auth.Principal, where string, 
 		var body string
 		err := r.Scan(&pr.ID, &pr.Title, &pr.Body, &body, &pr.Status, &authorID, &authorName, &pr.NeighbourhoodID,
 			&pr.TopicIDs, &pr.Supports, &pr.Channel, &label, &lat, &lng, &pr.CreatedAt, &pr.UpdatedAt, &pr.Revisions, &pr.Supported,
-			&pr.PaperAuthor, &pr.HasScan, &pr.Comments)
+			&pr.PaperAuthor, &pr.HasScan, &pr.Comments, &pr.Moderation, &pr.HiddenReason)
 		pr.BodyHTML = markdown.Stored(body)
 		if authorID != nil && authorName != nil {
 			pr.Author = &Author{ID: *authorID, DisplayName: *authorName}
@@ -352,7 +370,7 @@ func (s *Service) List(ctx context.Context, p auth.Principal, f Filter) ([]Propo
 	if f.Limit <= 0 || f.Limit > 100 {
 		f.Limit = PageSize
 	}
-	where := []string{"pr.status <> 'draft'"}
+	where := []string{"pr.status <> 'draft'", "pr.moderation = 'visible'"}
 	args := []any{}
 	arg := func(v any) string {
 		args = append(args, v)
@@ -443,6 +461,9 @@ func (s *Service) Edit(ctx context.Context, p auth.Principal, id int64, in Input
 	if !own && !p.Staff() {
 		return Proposal{}, problem.Forbidden()
 	}
+	if err := auth.RequireActive(p); err != nil {
+		return Proposal{}, err
+	}
 	if cur.Status != Draft && cur.Status != Published {
 		return Proposal{}, problem.Conflict("proposal_decided", "proposals.not_editable")
 	}
@@ -520,6 +541,11 @@ func (s *Service) SetStatus(ctx context.Context, p auth.Principal, id int64, to,
 		if tag.RowsAffected() == 0 {
 			return problem.Conflict("proposal_changed", "proposals.changed_meanwhile")
 		}
+		if cur.Status == Draft && own {
+			if err := s.holdDraft(ctx, tx, p, cur); err != nil {
+				return err
+			}
+		}
 		if _, err := tx.Exec(ctx, `INSERT INTO proposal_status_changes (proposal_id, from_status, to_status, answer, answer_html, decided_by)
 			VALUES ($1, $2, $3, $4, $5, $6)`, id, cur.Status, to, answer, string(markdown.HTML(answer)), p.UserID); err != nil {
 			return err
@@ -545,14 +571,14 @@ func (s *Service) SetStatus(ctx context.Context, p auth.Principal, id int64, to,
 // Support adds (on) or takes back (!on) the viewer's support; repeating either changes
 // nothing. It returns the new count and whether the viewer supports it.
 func (s *Service) Support(ctx context.Context, p auth.Principal, id int64, on bool) (int, bool, error) {
-	if !p.SignedIn() {
-		return 0, false, problem.Unauthorized()
+	if err := auth.RequireActive(p); err != nil {
+		return 0, false, err
 	}
 	cur, err := s.read(ctx, p, id)
 	if err != nil {
 		return 0, false, err
 	}
-	if on && !cur.Open() {
+	if on && (!cur.Open() || cur.Hidden()) {
 		return 0, false, problem.Conflict("proposal_closed", "proposals.support_closed")
 	}
 	var n int

@@ -124,6 +124,7 @@ type authzProbe struct {
 	//   {comment}       marta.sasiadka's comment on {proposal} (no actor's)
 	//   {delComment}    another of hers, for the delete probes (staff delete it)
 	//   {paperComment}  a comment received on paper under {proposal}, with a scan
+	//   {case}          a moderation case about {comment} (marta.sasiadka's)
 	path string
 	// body is sent instead of the empty form ("") or "{}" (routes under /api/). Only
 	// where an empty body would be refused before the role is looked at.
@@ -244,6 +245,15 @@ var authzTable = []authzRow{
 	authzAt("POST /admin/osoby/:id/weryfikacja", "/admin/osoby/{user}/weryfikacja", StaffOnly), // already verified: 409
 	authzAt("POST /admin/osoby/:id/cofnij-weryfikacje", "/admin/osoby/{user}/cofnij-weryfikacje", AdminOnly),
 	authzAt("POST /admin/osoby/:id/role", "/admin/osoby/{user}/role", AdminOnly),
+	authzAt("POST /admin/osoby/:id/blokada", "/admin/osoby/{user}/blokada", StaffOnly), // empty form: unblock, 409 not blocked
+	authzRoute("GET /moderacja", StaffOnly),
+	authzRoute("POST /moderacja/decyzje", StaffOnly), // empty form: 422
+	authzAt("GET /moderacja/pozycja", "/moderacja/pozycja?typ=comment&id={comment}", StaffOnly),
+	authzAt("GET /moderacja/sprawy/:id<int>", "/moderacja/sprawy/{case}", StaffOnly),                      // and its author
+	authzAt("POST /moderacja/sprawy/:id<int>/odwolanie", "/moderacja/sprawy/{case}/odwolanie", NoOneElse), // its author alone
+	authzAt("GET /zglos", "/zglos?typ=comment&id={comment}", SignedIn),
+	authzRoute("POST /zglos", SignedIn),               // empty form: 422
+	authzRoute("POST /admin/premoderacja", AdminOnly), // empty form: 422
 	authzRoute("GET /admin/kody", StaffOnly),
 	authzRoute("POST /admin/kody", StaffOnly),
 	authzAt("GET /admin/kody/:id", "/admin/kody/{batch}", StaffOnly),
@@ -310,6 +320,13 @@ var authzTable = []authzRow{
 	authzRoute("GET /api/v1/admin/users", StaffOnly),
 	authzAt("PUT /api/v1/admin/users/:id/roles", "/api/v1/admin/users/{user}/roles", AdminOnly),
 	authzAt("POST /api/v1/admin/users/:id/verify", "/api/v1/admin/users/{user}/verify", StaffOnly), // already verified: 409
+	authzAt("POST /api/v1/admin/users/:id/block", "/api/v1/admin/users/{user}/block", StaffOnly),   // {}: 422 a reason
+	authzAt("DELETE /api/v1/admin/users/:id/block", "/api/v1/admin/users/{user}/block", StaffOnly), // 409 not blocked
+	authzRoute("POST /api/v1/reports", SignedIn),                                                   // {}: 422
+	authzRoute("GET /api/v1/moderation/queue", StaffOnly),
+	authzRoute("POST /api/v1/moderation/decisions", StaffOnly), // {}: 422
+	authzAt("GET /api/v1/moderation/cases/:id", "/api/v1/moderation/cases/{case}", StaffOnly),
+	authzAt("POST /api/v1/moderation/cases/:id/appeal", "/api/v1/moderation/cases/{case}/appeal", NoOneElse),
 	authzRoute("GET /api/v1/admin/audit", AdminOnly),
 	authzRoute("POST /api/v1/signatures", SignedIn),
 	{route: "DELETE /api/v1/signatures/:id", probes: []authzProbe{
@@ -571,6 +588,8 @@ func authzSetup(t *testing.T, s *servertest.Running) *authzFixture {
 		stance_neutral, paper) VALUES ('proposal', $1, 3, 1, 1, 1, 1)`, fx.ids["proposal"]); err != nil {
 		t.Fatal(err)
 	}
+	q("case", `INSERT INTO moderation_cases (item_type, item_id, author_id, why) VALUES ('comment', $1, $2, 'reports')
+		RETURNING id`, fx.ids["comment"], marta)
 	q("paperProposal", `WITH f AS (INSERT INTO files (content_type, size, sha256, content) VALUES ('application/pdf', 9, '\x00', '\x255044462d312e340a'::bytea) RETURNING id)
 		INSERT INTO proposals (neighbourhood_id, title, body, body_html, channel, entered_by, scan_file_id, paper_author, published_at)
 		SELECT (SELECT min(id) FROM neighbourhoods), 'Z papieru: ławka przy kościele', 'Przepisane z papierowego formularza zebranego na spotkaniu.',

@@ -27,8 +27,11 @@ func (pc proposalComments) CanComment(ctx context.Context, p auth.Principal, id 
 	if err != nil {
 		return err
 	}
-	if !p.SignedIn() {
-		return problem.Unauthorized()
+	if err := auth.RequireActive(p); err != nil {
+		return err
+	}
+	if pr.Hidden() {
+		return problem.Conflict("comments_closed", "comments.closed_moderation")
 	}
 	if pr.Status == proposal.Draft || pr.Status == proposal.Withdrawn {
 		return problem.Conflict("comments_closed", "comments.closed")

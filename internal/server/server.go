@@ -20,6 +20,7 @@ import (
 	"lawka/internal/coalition"
 	"lawka/internal/comment"
 	"lawka/internal/devmail"
+	"lawka/internal/moderation"
 	"lawka/internal/neighbourhood"
 	"lawka/internal/notify"
 	"lawka/internal/platform/auth"
@@ -77,6 +78,9 @@ type Server struct {
 	devmail        *devmail.Handlers
 	notifyService  *notify.Service
 	notifications  *notify.Handlers
+
+	moderationService *moderation.Service
+	moderation        *moderation.Handlers
 }
 
 // BodyLimit is the largest request body (uploads included; JSON routes stay far below).
@@ -128,7 +132,8 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	s.coalition = coalition.NewHandlers(coalition.NewStore(d.Pool), r)
 	accounts := account.NewService(d.Pool, account.Deps{Sessions: s.sessions, Limits: s.limits, I18n: bundle,
 		PublicURL: cfg.PublicURL.String(), Districts: districtOptions{districts},
-		Parts: []account.PersonalData{coalition.PersonalData{}, poll.PersonalData{}, comment.PersonalData{}, notify.PersonalData{}}, RequireStaffTOTP: cfg.RequireStaffTOTP})
+		Parts: []account.PersonalData{coalition.PersonalData{}, poll.PersonalData{}, comment.PersonalData{}, notify.PersonalData{},
+			moderation.PersonalData{}}, RequireStaffTOTP: cfg.RequireStaffTOTP})
 	s.accounts = account.NewHandlers(accounts, r, districtOptions{districts})
 	s.devmail = devmail.NewHandlers(d.Pool, r)
 	s.signatures = coalition.NewSignatureHandlers(
@@ -144,9 +149,17 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	s.notifications = notify.NewHandlers(s.notifyService, r)
 	proposals.Notifier = proposalNotifier{s.notifyService}
 	s.neighbourhoods = neighbourhood.NewHandlers(districts, r, districtProposals{proposals})
+	s.moderationService = moderation.NewService(d.Pool, moderation.Deps{Limits: s.limits, Log: d.Log, HideAfter: cfg.ReportsToHide,
+		Notifier: moderationNotifier{s.notifyService}})
+	s.notifyService.Register("moderation", moderationCases{})
+	proposals.Gate = proposalGate{s.moderationService, districts}
 	s.commentService = comment.NewService(d.Pool, comment.Deps{Limits: s.limits, Publisher: s.hub, Log: d.Log,
-		Notifier: commentNotifier{s.notifyService, map[string]func(context.Context, int64) (string, error){"proposal": proposalComments{proposals}.Title}}})
+		Notifier: commentNotifier{s.notifyService, map[string]func(context.Context, int64) (string, error){"proposal": proposalComments{proposals}.Title}},
+		Gate:     commentGate{s.moderationService, districts, proposals}})
 	s.commentService.Register("proposal", proposalComments{proposals})
+	s.moderationService.Register("proposal", moderatedProposals{proposals})
+	s.moderationService.Register("comment", moderatedComments{s.commentService})
+	s.moderation = moderation.NewHandlers(s.moderationService, r)
 	s.comments = comment.NewHandlers(s.commentService)
 	s.commentPages = comment.NewPages(s.commentService, r)
 	s.proposals.Comments = func(c *fiber.Ctx, id int64) (any, error) { return s.commentPages.Section(c, "proposal", id) }

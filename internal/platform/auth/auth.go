@@ -31,6 +31,7 @@ type Principal struct {
 	Locale      string
 	TOTP        bool // two-step sign-in is on
 	ViaBearer   bool // an API token, not a browser cookie (no CSRF needed)
+	Blocked     bool // blocked by moderation: reads, but writes nothing
 }
 
 // SignedIn reports whether anyone is signed in.
@@ -79,6 +80,18 @@ func RequireAdmin(p Principal) error {
 	}
 	if !p.Has(Admin) {
 		return problem.Forbidden()
+	}
+	return nil
+}
+
+// RequireActive is the check of everything that writes in public (posts, comments,
+// supports, votes, reports): 401 for visitors, 403 account_blocked for a blocked account.
+func RequireActive(p Principal) error {
+	if !p.SignedIn() {
+		return problem.Unauthorized()
+	}
+	if p.Blocked {
+		return &problem.Error{Status: 403, Code: "account_blocked", Key: "error.account_blocked"}
 	}
 	return nil
 }

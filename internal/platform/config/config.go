@@ -31,6 +31,9 @@ type Config struct {
 	RequestTimeout time.Duration
 	// RequireStaffTOTP makes moderators and admins use two-step sign-in.
 	RequireStaffTOTP bool
+	// ReportsToHide is how many different people's reports hide a proposal or comment
+	// until a moderator decides.
+	ReportsToHide int
 }
 
 // Dev reports whether developer conveniences (demo logins, the mail page) are on.
@@ -147,6 +150,15 @@ func Load(getenv func(string) string) (Config, error) {
 			return c, &Error{"LAWKA_REQUIRE_2FA_FOR_STAFF", raw, "must be true or false"}
 		}
 		c.RequireStaffTOTP = v
+	}
+
+	c.ReportsToHide = 3
+	if raw := get("LAWKA_REPORTS_TO_HIDE", ""); raw != "" {
+		n, err := strconv.Atoi(strings.TrimSpace(raw))
+		if err != nil || n < 1 || n > 100 {
+			return c, &Error{"LAWKA_REPORTS_TO_HIDE", raw, "must be a whole number from 1 to 100"}
+		}
+		c.ReportsToHide = n
 	}
 
 	c.RequestTimeout = 15 * time.Second
