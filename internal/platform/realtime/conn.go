@@ -34,6 +34,9 @@ type conn struct {
 	ping      bool
 	scheduled bool // waiting for a writer, or being written by one
 	closing   bool // nothing more is written but the close frame, by the reader
+	// done: serve is returning, after which fasthttp reuses the hijacked connection's
+	// struct; nobody may touch the net.Conn once it is set (set and checked with mu).
+	done bool
 	refused   int  // subscriptions refused (reader only)
 	asked     int  // subscriptions asked for (reader only)
 	code      int
@@ -147,8 +150,10 @@ func (c *conn) close(code int, text string) bool {
 	}
 	c.closing, c.code, c.text = true, code, text
 	c.queue, c.latest = nil, nil
+	if !c.done {
+		_ = c.ws.NetConn().SetReadDeadline(time.Now()) // wake the reader
+	}
 	c.mu.Unlock()
-	_ = c.ws.NetConn().SetReadDeadline(time.Now()) // wake the reader
 	return true
 }
 
@@ -159,7 +164,11 @@ func (c *conn) dropSlow() {
 		if c.hub.drops != nil {
 			c.hub.drops.Inc()
 		}
-		_ = c.ws.NetConn().SetWriteDeadline(time.Now().Add(slowGrace))
+		c.mu.Lock()
+		if !c.done {
+			_ = c.ws.NetConn().SetWriteDeadline(time.Now().Add(slowGrace))
+		}
+		c.mu.Unlock()
 	}
 }
 
@@ -259,6 +268,9 @@ func (h *Hub) serve(ws *websocket.Conn, p auth.Principal) {
 	// by then (fasthttp reuses the hijacked connection's struct): finish waits for them.
 	c.read()
 	c.finish()
+	c.mu.Lock()
+	c.done = true // closes from other goroutines (Shutdown, Recheck) leave it alone now
+	c.mu.Unlock()
 }
 
 // clientMessage is what a client may send.
