@@ -36,11 +36,11 @@ type conn struct {
 	closing   bool // nothing more is written but the close frame, by the reader
 	// done: serve is returning, after which fasthttp reuses the hijacked connection's
 	// struct; nobody may touch the net.Conn once it is set (set and checked with mu).
-	done bool
-	refused   int  // subscriptions refused (reader only)
-	asked     int  // subscriptions asked for (reader only)
-	code      int
-	text      string
+	done    bool
+	refused int // subscriptions refused (reader only)
+	asked   int // subscriptions asked for (reader only)
+	code    int
+	text    string
 }
 
 func newConn(h *Hub, ws *websocket.Conn, p auth.Principal) *conn {
