@@ -447,7 +447,7 @@ func (s *Service) RedeemCode(ctx context.Context, p auth.Principal, code string)
 
 // Block stops a person from writing anything public (moderators and admins), with a
 // reason, audited; their open pages are signed in again without the right to write.
-// Only admins block the staff, and nobody blocks an admin or themselves.
+// Only admins block moderators, and nobody blocks an admin or themselves.
 func (s *Service) Block(ctx context.Context, p auth.Principal, id int64, reason string) error {
 	if err := auth.RequireStaff(p); err != nil {
 		return err
@@ -474,8 +474,8 @@ func (s *Service) Block(ctx context.Context, p auth.Principal, id int64, reason 
 		switch {
 		case slices.Contains(roles, RoleAdmin):
 			return problem.Conflict("cannot_block_admin", "account.cannot_block_admin")
-		case len(roles) > 0 && !p.Has(auth.Admin):
-			return problem.Forbidden()
+		case slices.Contains(roles, RoleModerator) && !p.Has(auth.Admin):
+			return problem.Forbidden() // moderators do not block each other
 		case blocked:
 			return problem.Conflict("already_blocked", "account.already_blocked")
 		}
