@@ -15,7 +15,7 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.Addr != ":8080" || c.RedisURL != DefaultRedisURL || c.DatabaseURL != DefaultDatabaseURL ||
-		c.Origin() != "http://localhost:8080" || !c.Dev() || c.Secure() || c.LogLevel != slog.LevelInfo {
+		c.Origin() != "http://localhost:8080" || !c.Dev() || c.Secure() || c.LogLevel != slog.LevelInfo || c.ReportsToHide != 3 {
 		t.Fatalf("defaults = %+v", c)
 	}
 }
@@ -29,12 +29,13 @@ func TestValidValues(t *testing.T) {
 		"LAWKA_LOG_LEVEL":       "DEBUG",
 		"LAWKA_SMTP_URL":        "smtp://user:secret@mail.example.org:587",
 		"LAWKA_REDIS_URL":       "redis://:pw@redis:6380/3",
+		"LAWKA_REPORTS_TO_HIDE": "5",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !c.Secure() || c.Dev() || c.Origin() != "https://lawka.example.org" || len(c.TrustedProxies) != 2 ||
-		c.TrustedProxies[1].String() != "192.168.1.7/32" || c.LogLevel != slog.LevelDebug {
+		c.TrustedProxies[1].String() != "192.168.1.7/32" || c.LogLevel != slog.LevelDebug || c.ReportsToHide != 5 {
 		t.Fatalf("config = %+v", c)
 	}
 }
@@ -55,6 +56,8 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		{"LAWKA_TRUSTED_PROXIES", "everyone"},
 		{"LAWKA_SMTP_URL", "mail.example.org"},
 		{"LAWKA_LOG_LEVEL", "verbose"},
+		{"LAWKA_REPORTS_TO_HIDE", "0"},
+		{"LAWKA_REPORTS_TO_HIDE", "three"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name+"="+tc.value, func(t *testing.T) {
