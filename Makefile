@@ -35,7 +35,7 @@ vet: ## go vet and gofmt
 test: services vet ## vet, then every test (race detector, real PostgreSQL, Redis and Chromium)
 	source $(ENV); \
 	export LAWKA_CHROMIUM="$$(scripts/chromium.sh)"; \
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -timeout 30m ./...
 
 e2e: services ## only the browser tests
 	source $(ENV); \
