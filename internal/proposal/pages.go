@@ -352,27 +352,6 @@ func (h *Handlers) SetStatus(c *fiber.Ctx) error {
 	return c.Redirect(fmt.Sprintf("/propozycje/%d#odpowiedzi", id), fiber.StatusSeeOther)
 }
 
-// HistoryPage is a proposal's edit history.
-type HistoryPage struct {
-	Proposal  Proposal
-	Revisions []Revision
-	Changes   []StatusChange
-}
-
-// History lists every saved version of the text and every decision.
-func (h *Handlers) History(c *fiber.Ctx) error {
-	id, err := proposalID(c)
-	if err != nil {
-		return err
-	}
-	pr, revs, changes, err := h.svc.History(c.UserContext(), auth.From(c), id)
-	if err != nil {
-		return err
-	}
-	return h.pages.HTML(c, fiber.StatusOK, "proposal/history", render.View{Title: httpx.L(c).T("proposals.history_title", "Title", pr.Title),
-		Section: "nav.proposals", Data: HistoryPage{Proposal: pr, Revisions: revs, Changes: changes}})
-}
-
 // File serves an attachment: images inline, PDFs as downloads, never as a page of ours
 // (sandboxed, no sniffing), to whoever may see the proposal.
 func (h *Handlers) File(c *fiber.Ctx) error {

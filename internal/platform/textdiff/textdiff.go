@@ -209,18 +209,21 @@ func HTML(cs []Change, l Labels) template.HTML {
 				} else if pc.text != "" {
 					b.WriteString(" ")
 				}
-			case pc.op == Delete:
-				b.WriteString("<del>")
-				hidden(l.DeleteStart, true)
-				text(pc.text)
-				hidden(l.DeleteEnd, false)
-				b.WriteString("</del>")
 			default:
-				b.WriteString("<ins>")
-				hidden(l.InsertStart, true)
-				text(pc.text)
-				hidden(l.InsertEnd, false)
-				b.WriteString("</ins>")
+				// The marks cover the words; spaces around them stay outside.
+				core := strings.TrimSpace(pc.text)
+				at := strings.Index(pc.text, core)
+				tag, start, end := "ins", l.InsertStart, l.InsertEnd
+				if pc.op == Delete {
+					tag, start, end = "del", l.DeleteStart, l.DeleteEnd
+				}
+				text(pc.text[:at])
+				b.WriteString("<" + tag + ">")
+				hidden(start, true)
+				text(core)
+				hidden(end, false)
+				b.WriteString("</" + tag + ">")
+				text(pc.text[at+len(core):])
 			}
 		}
 		b.WriteString("</p>\n")
