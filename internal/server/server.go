@@ -364,6 +364,9 @@ func (d districtProposals) Latest(ctx context.Context, p auth.Principal, distric
 	out := make([]neighbourhood.ProposalLink, len(list))
 	for i, pr := range list {
 		out[i] = neighbourhood.ProposalLink{ID: pr.ID, Title: pr.Title, Status: pr.Status, Supports: pr.Supports}
+		if pr.Location != nil {
+			out[i].Place = pr.Location.Short()
+		}
 	}
 	return out, nil
 }
