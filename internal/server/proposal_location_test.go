@@ -54,7 +54,9 @@ func TestProposalLocationIsChecked(t *testing.T) {
 				path = fmt.Sprintf("/api/v1/proposals/%d", existing.ID)
 			}
 			r := a.Do(method, path, body)
-			var e struct{ Error struct{ Fields map[string]string } }
+			var e struct {
+				Error struct{ Fields map[string]string }
+			}
 			r.JSON(t, &e)
 			if r.StatusCode != http.StatusUnprocessableEntity || len(e.Error.Fields) != len(c.fields) {
 				t.Errorf("%s %s: %d %s, want 422 naming %v", method, c.name, r.StatusCode, r.Body, c.fields)
