@@ -59,6 +59,20 @@ func pick(vs []Version, fromRaw, toRaw, fromField, toField string) (Version, Ver
 	return from, to, bad.Err()
 }
 
+// versionsOf reads the route's proposal, as the caller may see it, with its numbered
+// versions and its decisions.
+func (h *Handlers) versionsOf(c *fiber.Ctx) (Proposal, []Version, []StatusChange, error) {
+	id, err := proposalID(c)
+	if err != nil {
+		return Proposal{}, nil, nil, err
+	}
+	pr, revs, changes, err := h.svc.History(c.UserContext(), auth.From(c), id)
+	if err != nil {
+		return pr, nil, nil, err
+	}
+	return pr, versions(pr, revs), changes, nil
+}
+
 // Comparison is what changed between two versions, shown to a reader.
 type Comparison struct {
 	From, To     int
@@ -95,16 +109,11 @@ type HistoryPage struct {
 // History lists every saved version of the text, each with what it changed, and
 // compares any two versions the reader picks.
 func (h *Handlers) History(c *fiber.Ctx) error {
-	id, err := proposalID(c)
-	if err != nil {
-		return err
-	}
-	pr, revs, changes, err := h.svc.History(c.UserContext(), auth.From(c), id)
+	pr, vs, changes, err := h.versionsOf(c)
 	if err != nil {
 		return err
 	}
 	l := httpx.L(c)
-	vs := versions(pr, revs)
 	page := HistoryPage{Proposal: pr, Versions: vs, Changes: changes, Form: render.NewForm("od", "do")}
 	for i := len(vs) - 1; i >= 0; i-- {
 		e := HistoryEntry{Version: vs[i], Current: i == len(vs)-1}
@@ -143,16 +152,12 @@ type versionJSON struct {
 
 // APIRevisions answers GET /api/v1/proposals/{id}/revisions: every version, oldest first.
 func (h *Handlers) APIRevisions(c *fiber.Ctx) error {
-	id, err := proposalID(c)
-	if err != nil {
-		return err
-	}
-	pr, revs, _, err := h.svc.History(c.UserContext(), auth.From(c), id)
+	_, vs, _, err := h.versionsOf(c)
 	if err != nil {
 		return err
 	}
 	items := []versionJSON{}
-	for _, v := range versions(pr, revs) {
+	for _, v := range vs {
 		items = append(items, versionJSON{v.Number, v.Title, v.Body, v.EditedBy, v.CreatedAt})
 	}
 	return c.JSON(fiber.Map{"items": items})
@@ -161,15 +166,10 @@ func (h *Handlers) APIRevisions(c *fiber.Ctx) error {
 // APIDiff answers GET /api/v1/proposals/{id}/diff?from=N&to=M: the word-by-word
 // changes of the title and body (by default, of the last edit).
 func (h *Handlers) APIDiff(c *fiber.Ctx) error {
-	id, err := proposalID(c)
+	_, vs, _, err := h.versionsOf(c)
 	if err != nil {
 		return err
 	}
-	pr, revs, _, err := h.svc.History(c.UserContext(), auth.From(c), id)
-	if err != nil {
-		return err
-	}
-	vs := versions(pr, revs)
 	from, to, err := pick(vs, c.Query("from"), c.Query("to"), "from", "to")
 	if err != nil {
 		return err

@@ -148,6 +148,18 @@ func TestProposalLocationRoundTrips(t *testing.T) {
 	if !strings.Contains(r.Body, `"proposal"`) || strings.Contains(r.Body, `"location"`) {
 		t.Fatalf("an edit without a place keeps one: %s", r.Body)
 	}
+
+	// A proposal handed in on paper keeps its place too.
+	mod := s.Browser(t)
+	mod.SignIn("moderator@example.org", "lawka-demo-2026")
+	form.Set("latitude", "50.0718")
+	form.Set("longitude", "20.0378")
+	if r := mod.Submit("/admin/propozycje/papier", "/admin/propozycje/papier", form); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("paper proposal with a place: %d %s", r.StatusCode, r.Title())
+	}
+	if n := scalar[int](t, s, `SELECT count(*)::int FROM proposals WHERE channel = 'paper' AND latitude = 50.0718 AND longitude = 20.0378`); n != 1 {
+		t.Fatal("the paper proposal's point was not saved")
+	}
 }
 
 // TestMapTilesSetting: the tile server's origin is in the CSP and the form offers the
