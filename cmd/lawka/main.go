@@ -50,12 +50,18 @@ func (e usageError) Error() string { return e.msg }
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.LookupEnv)
 	stop()
 	os.Exit(code)
 }
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+// run runs one command; lookup reads the environment (os.LookupEnv), telling a variable
+// set empty from an unset one.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup func(string) (string, bool)) int {
+	getenv := func(name string) string {
+		v, _ := lookup(name)
+		return v
+	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(stdout)
 		if len(args) == 0 {
@@ -76,7 +82,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	}
 	env := &environment{stdout: stdout, stderr: stderr, getenv: getenv}
 	if cmd.name != "version" {
-		cfg, err := config.Load(getenv)
+		cfg, err := config.LoadLookup(lookup)
 		if err != nil {
 			fmt.Fprintln(stderr, "lawka:", err)
 			return exitUsage

@@ -58,7 +58,7 @@ type invocation struct {
 func invoke(t *testing.T, env map[string]string, args ...string) invocation {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	code := run(context.Background(), args, &out, &errOut, func(k string) string { return env[k] })
+	code := run(context.Background(), args, &out, &errOut, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
 	return invocation{code, out.String(), errOut.String()}
 }
 
@@ -168,7 +168,9 @@ func TestServeStartsAndStopsGracefully(t *testing.T) {
 	defer cancel()
 	stdout, stderr := newOutput(), newOutput()
 	done := make(chan int, 1)
-	go func() { done <- run(ctx, []string{"serve"}, stdout, stderr, func(k string) string { return env[k] }) }()
+	go func() {
+		done <- run(ctx, []string{"serve"}, stdout, stderr, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	}()
 
 	stdout.waitFor(t, "Press Ctrl-C to stop.")
 	if !strings.Contains(stdout.String(), "Ławka is running at http://"+addr) {
@@ -200,7 +202,9 @@ func TestServeWaitsForRedisAndSaysSo(t *testing.T) {
 	defer cancel()
 	stdout, stderr := newOutput(), newOutput()
 	done := make(chan int, 1)
-	go func() { done <- run(ctx, []string{"serve"}, stdout, stderr, func(k string) string { return env[k] }) }()
+	go func() {
+		done <- run(ctx, []string{"serve"}, stdout, stderr, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	}()
 
 	stderr.waitFor(t, "waiting for Redis")
 	resp, err := http.Get("http://" + addr + "/readyz")

@@ -23,6 +23,7 @@ type ProposalLink struct {
 	Title    string
 	Status   string
 	Supports int
+	Place    string // where, in a few words ("" when the proposal names no place)
 }
 
 // Proposals lists a district's latest proposals (the proposal feature).

@@ -21,6 +21,8 @@ type Handlers struct {
 	// Comments gives a proposal's comment section for its page (set by the server: the
 	// comment feature's Section); nil shows none.
 	Comments func(c *fiber.Ctx, id int64) (any, error)
+	// MapTiles is the map picker's tile URL template (LAWKA_MAP_TILES; "" shows no map).
+	MapTiles string
 }
 
 func proposalID(c *fiber.Ctx) (int64, error) {

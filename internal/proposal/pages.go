@@ -91,9 +91,10 @@ type FormPage struct {
 	Districts []Choice
 	Topics    []Choice
 	Chosen    map[int64]bool
+	MapTiles  string // the map picker's tiles ("" shows no map)
 }
 
-var formFields = []string{"title", "body", "neighbourhood_id", "topic_ids", "location_label", "attachments"}
+var formFields = []string{"title", "body", "neighbourhood_id", "topic_ids", "location_label", "latitude", "longitude", "attachments"}
 
 func (h *Handlers) form(c *fiber.Ctx, status int, pr *Proposal, form render.Form, chosen []int64) error {
 	return h.formPage(c, status, FormPage{Proposal: pr, Form: form}, chosen)
@@ -102,7 +103,7 @@ func (h *Handlers) form(c *fiber.Ctx, status int, pr *Proposal, form render.Form
 func (h *Handlers) formPage(c *fiber.Ctx, status int, page FormPage, chosen []int64) error {
 	ctx := c.UserContext()
 	pr, form := page.Proposal, page.Form
-	page.Chosen = map[int64]bool{}
+	page.Chosen, page.MapTiles = map[int64]bool{}, h.MapTiles
 	var err error
 	if page.Districts, err = h.places.DistrictChoices(ctx); err != nil {
 		return err
@@ -134,9 +135,9 @@ func (h *Handlers) New(c *fiber.Ctx) error {
 
 // inputFrom reads the posted form (multipart when it carries files).
 func inputFrom(c *fiber.Ctx, form *render.Form) (Input, []int64, error) {
-	httpx.FormValues(c, form, "title", "body", "neighbourhood_id", "location_label")
-	in := Input{Title: form.Values["title"], Body: form.Values["body"], LocationLabel: form.Values["location_label"],
-		Draft: c.FormValue("draft") != ""}
+	httpx.FormValues(c, form, "title", "body", "neighbourhood_id", "location_label", "latitude", "longitude")
+	in := Input{Title: form.Values["title"], Body: form.Values["body"], Draft: c.FormValue("draft") != ""}
+	locationFrom(form, &in)
 	in.NeighbourhoodID, _ = strconv.ParseInt(form.Values["neighbourhood_id"], 10, 64)
 	values := func(name string) []string {
 		var out []string
@@ -207,9 +208,7 @@ func (h *Handlers) Edit(c *fiber.Ctx) error {
 	form := render.NewForm(formFields...)
 	form.Values["title"], form.Values["body"] = pr.Title, pr.Body
 	form.Values["neighbourhood_id"] = strconv.FormatInt(pr.NeighbourhoodID, 10)
-	if pr.Location != nil {
-		form.Values["location_label"] = pr.Location.Label
-	}
+	locationForm(&form, pr.Location)
 	return h.form(c, fiber.StatusOK, &pr, form, pr.TopicIDs)
 }
 
@@ -350,27 +349,6 @@ func (h *Handlers) SetStatus(c *fiber.Ctx) error {
 		return h.show(c, status, form)
 	}
 	return c.Redirect(fmt.Sprintf("/propozycje/%d#odpowiedzi", id), fiber.StatusSeeOther)
-}
-
-// HistoryPage is a proposal's edit history.
-type HistoryPage struct {
-	Proposal  Proposal
-	Revisions []Revision
-	Changes   []StatusChange
-}
-
-// History lists every saved version of the text and every decision.
-func (h *Handlers) History(c *fiber.Ctx) error {
-	id, err := proposalID(c)
-	if err != nil {
-		return err
-	}
-	pr, revs, changes, err := h.svc.History(c.UserContext(), auth.From(c), id)
-	if err != nil {
-		return err
-	}
-	return h.pages.HTML(c, fiber.StatusOK, "proposal/history", render.View{Title: httpx.L(c).T("proposals.history_title", "Title", pr.Title),
-		Section: "nav.proposals", Data: HistoryPage{Proposal: pr, Revisions: revs, Changes: changes}})
 }
 
 // File serves an attachment: images inline, PDFs as downloads, never as a page of ours

@@ -122,13 +122,7 @@ func (s *Service) check(ctx context.Context, in *Input) error {
 			bad.Add("topic_ids", "proposals.topic_unknown")
 		}
 	}
-	if utf8.RuneCountInString(in.LocationLabel) > 200 {
-		bad.Add("location_label", "proposals.location_too_long")
-	}
-	if (in.Latitude == nil) != (in.Longitude == nil) ||
-		in.Latitude != nil && (*in.Latitude < 49.9 || *in.Latitude > 50.2 || *in.Longitude < 19.7 || *in.Longitude > 20.3) {
-		bad.Add("latitude", "proposals.location_outside")
-	}
+	checkLocation(in, bad)
 	return bad.Err()
 }
 
@@ -695,9 +689,10 @@ func (s *Service) CreatePaper(ctx context.Context, p auth.Principal, in PaperInp
 			scanID = &fid
 		}
 		if err := tx.QueryRow(ctx, `INSERT INTO proposals (neighbourhood_id, title, body, body_html, status, location_label,
-			channel, entered_by, scan_file_id, paper_author, published_at)
-			VALUES ($1, $2, $3, $4, 'published', nullif($5, ''), 'paper', $6, $7, nullif($8, ''), now()) RETURNING id`,
-			in.NeighbourhoodID, in.Title, in.Body, string(markdown.HTML(in.Body)), in.LocationLabel, p.UserID, scanID, in.Author).Scan(&id); err != nil {
+			channel, entered_by, scan_file_id, paper_author, published_at, latitude, longitude)
+			VALUES ($1, $2, $3, $4, 'published', nullif($5, ''), 'paper', $6, $7, nullif($8, ''), now(), $9, $10) RETURNING id`,
+			in.NeighbourhoodID, in.Title, in.Body, string(markdown.HTML(in.Body)), in.LocationLabel, p.UserID, scanID, in.Author,
+			in.Latitude, in.Longitude).Scan(&id); err != nil {
 			return err
 		}
 		if err := writeTextAndTopics(ctx, tx, id, p.UserID, in.Input, true); err != nil {

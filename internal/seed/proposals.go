@@ -21,6 +21,17 @@ type demoProposal struct {
 	supporters       int    // how many demo accounts support it
 }
 
+// demoPlaces are real places in Kraków for some of the demo proposals, by title.
+var demoPlaces = map[string]struct {
+	label    string
+	lat, lon float64
+}{
+	"Ławka dialogu na Rynku Podgórskim":               {"Rynek Podgórski, przy kościele św. Józefa", 50.0440, 19.9490},
+	"Lokal po dawnej bibliotece na klub sąsiedzki":    {"os. Kalinowe, Bieńczyce", 50.0870, 20.0230},
+	"Zielony skwer zamiast parkingu przy Królewskiej": {"ul. Królewska / ul. Kijowska", 50.0745, 19.9200},
+	"Spacery historyczne po Nowej Hucie z seniorami":  {"Plac Centralny im. Ronalda Reagana", 50.0718, 20.0378},
+}
+
 var demoProposals = []demoProposal{
 	{"resident@example.org", "podgorze", []string{"miejsca-spotkan"}, "Ławka dialogu na Rynku Podgórskim",
 		"Proponujemy postawić na Rynku Podgórskim **ławkę dialogu**: miejsce, gdzie raz w miesiącu radni dzielnicy i urzędnicy siadają z mieszkańcami i słuchają.\n\n- stały dzień: pierwsza sobota miesiąca, 11:00–13:00\n- tablica z tematami do rozmowy\n- notatka z każdego spotkania na Ławce (w Ławce!)",
@@ -80,6 +91,9 @@ func seedProposals(ctx context.Context, pool *pgxpool.Pool) error {
 			return err
 		}
 		in := proposal.Input{Title: d.title, Body: d.body}
+		if pl, ok := demoPlaces[d.title]; ok {
+			in.LocationLabel, in.Latitude, in.Longitude = pl.label, &pl.lat, &pl.lon
+		}
 		for _, n := range districts {
 			if n.Slug == d.district {
 				in.NeighbourhoodID = n.ID

@@ -343,6 +343,14 @@ var authzTable = []authzRow{
 	authzRoute("GET /api/v1/proposals", Public),
 	authzRoute("POST /api/v1/proposals", SignedIn), // {}: 422
 	authzAt("GET /api/v1/proposals/:id", "/api/v1/proposals/{proposal}", Public),
+	{route: "GET /api/v1/proposals/:id/revisions", probes: []authzProbe{
+		{name: "published", path: "/api/v1/proposals/{proposal}/revisions", want: Public},
+		{name: "draft", path: "/api/v1/proposals/{draftProposal}/revisions", want: StaffSees},
+	}},
+	{route: "GET /api/v1/proposals/:id/diff", probes: []authzProbe{
+		{name: "published", path: "/api/v1/proposals/{proposal}/diff", want: Public},
+		{name: "draft", path: "/api/v1/proposals/{draftProposal}/diff", want: StaffSees},
+	}},
 	ownOrStaff("PATCH /api/v1/proposals/:id", "/api/v1/proposals/{proposal}"),
 	{route: "DELETE /api/v1/proposals/:id", probes: []authzProbe{
 		{name: "own", path: "/api/v1/proposals/{ownProposal}", want: SignedIn},

@@ -862,6 +862,12 @@ func TestOpenAPIAnswersMatchTheDocument(t *testing.T) {
 	c.call("GET", "/api/v1/proposals/{id}", proposal, plain, nil, 200)
 	c.call("GET", "/api/v1/proposals/{id}", "/api/v1/proposals/"+fx.vals["proposal"], "", nil, 200)
 	c.call("PATCH", "/api/v1/proposals/{id}", proposal, plain, text, 200)
+	c.call("GET", "/api/v1/proposals/{id}/revisions", proposal+"/revisions", plain, nil, 200)
+	c.call("GET", "/api/v1/proposals/{id}/revisions", proposal+"/revisions", "", nil, 404) // a draft
+	c.call("GET", "/api/v1/proposals/{id}/diff", proposal+"/diff", plain, nil, 200)
+	c.call("GET", "/api/v1/proposals/{id}/diff", proposal+"/diff?from=2&to=1", plain, nil, 200)
+	c.call("GET", "/api/v1/proposals/{id}/diff", proposal+"/diff?from=7", plain, nil, 422)
+	c.call("GET", "/api/v1/proposals/{id}/diff", "/api/v1/proposals/999999/diff", "", nil, 404)
 	c.call("PATCH", "/api/v1/proposals/{id}", proposal, verified, text, 404) // another's draft
 	c.call("PATCH", "/api/v1/proposals/{id}", "/api/v1/proposals/999999", plain, text, 404)
 	c.call("POST", "/api/v1/proposals/{id}/status", proposal+"/status", plain, map[string]any{"status": "published"}, 200)

@@ -199,6 +199,8 @@ func (s *Server) routes() {
 	api.Get("/proposals", s.proposals.APIList)
 	api.Post("/proposals", signedIn, s.proposals.APICreate)
 	api.Get("/proposals/:id", s.proposals.APIGet)
+	api.Get("/proposals/:id/revisions", s.proposals.APIRevisions)
+	api.Get("/proposals/:id/diff", s.proposals.APIDiff)
 	api.Patch("/proposals/:id", signedIn, s.proposals.APIEdit)
 	api.Delete("/proposals/:id", signedIn, s.proposals.APIDiscard)
 	api.Post("/proposals/:id/status", signedIn, s.proposals.APIStatus)

@@ -142,6 +142,7 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	proposals := proposal.NewService(d.Pool, proposalPlaces{districts}, s.hub, s.limits, d.Log)
 	s.hub.Register("proposal", proposal.Room{Svc: proposals})
 	s.proposals = proposal.NewHandlers(proposals, r, proposalPlaces{districts}, cfg.Origin())
+	s.proposals.MapTiles = cfg.MapTiles
 	s.notifyService = notify.NewService(d.Pool, notify.Deps{Publisher: s.hub, I18n: bundle, PublicURL: cfg.PublicURL.String(), Log: d.Log,
 		Key: func(ctx context.Context) ([]byte, error) { return secret.Get(ctx, d.Pool, "notify-unsubscribe") }})
 	s.notifyService.Register("proposal", followableProposals{proposals})
@@ -187,7 +188,7 @@ func (s *Server) middleware() {
 		recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: func(c *fiber.Ctx, e any) {
 			s.deps.Log.Error("panic", "request_id", httpx.RequestID(c), "panic", e)
 		}}),
-		httpx.SecurityHeaders(s.cfg.Secure()),
+		httpx.SecurityHeaders(s.cfg.Secure(), s.cfg.MapTilesOrigin()),
 		compress.New(compress.Config{Level: compress.LevelDefault, Next: func(c *fiber.Ctx) bool { return c.Path() == "/ws" }}),
 		httpx.Language(s.i18n, s.cfg.Secure()),
 	)
@@ -376,6 +377,9 @@ func (d districtProposals) Latest(ctx context.Context, p auth.Principal, distric
 	out := make([]neighbourhood.ProposalLink, len(list))
 	for i, pr := range list {
 		out[i] = neighbourhood.ProposalLink{ID: pr.ID, Title: pr.Title, Status: pr.Status, Supports: pr.Supports}
+		if pr.Location != nil {
+			out[i].Place = pr.Location.Short()
+		}
 	}
 	return out, nil
 }

@@ -4,6 +4,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -34,6 +35,22 @@ type Config struct {
 	// ReportsToHide is how many different people's reports hide a proposal or comment
 	// until a moderator decides.
 	ReportsToHide int
+	// MapTiles is the URL template ({z}, {x}, {y}) of the map picker's tiles; "" turns
+	// the map off (the plain coordinate fields stay).
+	MapTiles string
+}
+
+// MapTilesOrigin is the tile server's origin, for the Content-Security-Policy ("" when
+// the map is off).
+func (c Config) MapTilesOrigin() string {
+	if c.MapTiles == "" {
+		return ""
+	}
+	u, err := url.Parse(c.MapTiles)
+	if err != nil {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
 }
 
 // Dev reports whether developer conveniences (demo logins, the mail page) are on.
@@ -51,6 +68,7 @@ const (
 	DefaultDatabaseURL = "postgres://postgres@127.0.0.1:5432/lawka?sslmode=disable"
 	DefaultRedisURL    = "redis://127.0.0.1:6379/0"
 	DefaultPublicURL   = "http://localhost:8080"
+	DefaultMapTiles    = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 )
 
 // Error names the variable whose value is unusable.
@@ -62,8 +80,23 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("configuration: %s=%q: %s", e.Var, e.Value, e.Why)
 }
 
-// Load reads the configuration through getenv (os.Getenv in production, a map in tests).
+// Load reads the configuration through getenv (a map in tests); a variable set empty
+// counts as unset.
 func Load(getenv func(string) string) (Config, error) {
+	return LoadLookup(func(name string) (string, bool) {
+		v := getenv(name)
+		return v, v != ""
+	})
+}
+
+// LoadLookup reads the configuration through lookup (os.LookupEnv in production), which
+// tells a variable set empty from an unset one: LAWKA_MAP_TILES set empty turns the map
+// off. Every other variable set empty takes its default.
+func LoadLookup(lookup func(string) (string, bool)) (Config, error) {
+	getenv := func(name string) string {
+		v, _ := lookup(name)
+		return v
+	}
 	get := func(name, def string) string {
 		if v := strings.TrimSpace(getenv(name)); v != "" {
 			return v
@@ -161,8 +194,48 @@ func Load(getenv func(string) string) (Config, error) {
 		c.ReportsToHide = n
 	}
 
+	c.MapTiles = DefaultMapTiles
+	if raw, set := lookup("LAWKA_MAP_TILES"); set {
+		c.MapTiles = strings.TrimSpace(raw)
+	}
+	if c.MapTiles != "" {
+		if err := checkTiles(c.MapTiles); err != nil {
+			return c, &Error{"LAWKA_MAP_TILES", redact(c.MapTiles), err.Error()}
+		}
+	}
+
 	c.RequestTimeout = 15 * time.Second
 	return c, nil
+}
+
+// checkTiles accepts an absolute http(s) URL template with {z}, {x} and {y} once each
+// after the host, and no other placeholder ({s} sub-domains are not supported: the
+// Content-Security-Policy names one origin).
+func checkTiles(raw string) error {
+	const want = "must be an http(s) URL with {z}, {x} and {y}, e.g. " + DefaultMapTiles + " (empty turns the map off)"
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+		return errors.New(want)
+	}
+	if h := u.Hostname(); net.ParseIP(h) == nil && !validHostname(h) {
+		return fmt.Errorf("host %q is neither an IP address nor a host name; %s", h, want)
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("port %q is not a number from 1 to 65535", p)
+		}
+	}
+	rest := strings.TrimPrefix(raw, u.Scheme+"://"+u.Host)
+	for _, p := range []string{"{z}", "{x}", "{y}"} {
+		if strings.Count(rest, p) != 1 {
+			return errors.New(want)
+		}
+		rest = strings.Replace(rest, p, "", 1)
+	}
+	if strings.ContainsAny(rest, "{}\"'<> ") {
+		return errors.New("only the placeholders {z}, {x} and {y} are supported, and no quotes or spaces")
+	}
+	return nil
 }
 
 func checkAddr(addr string) error {

@@ -79,3 +79,37 @@ func TestPasswordsNeverInMessages(t *testing.T) {
 		t.Fatalf("error %v leaks the password", err)
 	}
 }
+
+func lookup(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+func TestMapTiles(t *testing.T) {
+	c, err := Load(env(nil))
+	if err != nil || c.MapTiles != DefaultMapTiles || c.MapTilesOrigin() != "https://tile.openstreetmap.org" {
+		t.Fatalf("default: %q %q %v", c.MapTiles, c.MapTilesOrigin(), err)
+	}
+	c, err = LoadLookup(lookup(map[string]string{"LAWKA_MAP_TILES": ""}))
+	if err != nil || c.MapTiles != "" || c.MapTilesOrigin() != "" {
+		t.Fatalf("set empty: %q %q %v, want the map off", c.MapTiles, c.MapTilesOrigin(), err)
+	}
+	c, err = Load(env(map[string]string{"LAWKA_MAP_TILES": "http://127.0.0.1:8081/tiles/{z}/{x}/{y}.png?key=abc"}))
+	if err != nil || c.MapTilesOrigin() != "http://127.0.0.1:8081" {
+		t.Fatalf("own tile server: %q %v", c.MapTilesOrigin(), err)
+	}
+	for _, bad := range []string{
+		"tile.openstreetmap.org/{z}/{x}/{y}.png",
+		"ftp://tiles.example.org/{z}/{x}/{y}.png",
+		"https://tiles.example.org/{z}/{x}.png",
+		"https://{s}.tile.example.org/{z}/{x}/{y}.png",
+		"https://tiles.example.org/{z}/{x}/{y}/{r}.png",
+		"https://tiles.example.org/{z}/{x}/{y}.png?a='b'",
+		"https://user:pw@tiles.example.org/{z}/{x}/{y}.png",
+	} {
+		_, err := Load(env(map[string]string{"LAWKA_MAP_TILES": bad}))
+		var ce *Error
+		if !errors.As(err, &ce) || ce.Var != "LAWKA_MAP_TILES" {
+			t.Errorf("LAWKA_MAP_TILES=%s: %v, want an error naming the variable", bad, err)
+		}
+	}
+}

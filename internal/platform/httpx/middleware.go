@@ -117,10 +117,18 @@ func Deadline(d time.Duration) fiber.Handler {
 	}
 }
 
-// SecurityHeaders sets a strict CSP (no inline scripts or styles, no third parties) and
-// the usual hardening headers; HSTS only when the site is served over TLS.
-func SecurityHeaders(https bool) fiber.Handler {
-	const csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+// SecurityHeaders sets a strict CSP (no inline scripts or styles, no third parties but
+// the image origins given: the map picker's tile server) and the usual hardening
+// headers; HSTS only when the site is served over TLS. Geolocation is allowed to the
+// site itself (the map picker's "use my location", which the browser still asks about).
+func SecurityHeaders(https bool, imgOrigins ...string) fiber.Handler {
+	img := "'self' data:"
+	for _, o := range imgOrigins {
+		if o != "" {
+			img += " " + o
+		}
+	}
+	csp := "default-src 'self'; script-src 'self'; style-src 'self'; img-src " + img + "; " +
 		"font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; " +
 		"frame-ancestors 'none'"
 	return func(c *fiber.Ctx) error {
@@ -130,7 +138,7 @@ func SecurityHeaders(https bool) fiber.Handler {
 		h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
-		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()")
+		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(self), interest-cohort=()")
 		if https {
 			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
 		}

@@ -105,7 +105,7 @@ func Start(t testing.TB, opts Options) *Running {
 	for k, v := range opts.Env {
 		env[k] = v
 	}
-	cfg, err := config.Load(func(k string) string { return env[k] })
+	cfg, err := config.LoadLookup(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
 	if err != nil {
 		t.Fatal(err)
 	}
