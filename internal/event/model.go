@@ -51,6 +51,7 @@ type Event struct {
 	Waiting              int           `json:"waiting"`    // people on the waiting list
 	CreatedAt            time.Time     `json:"created_at"`
 	UpdatedAt            time.Time     `json:"updated_at"`
+	Sequence             int           `json:"-"`                     // grows with every change (iCalendar SEQUENCE)
 	Attachments          []Attachment  `json:"attachments,omitempty"` // read by Get, not by lists
 	// Mine is the viewer's own registration (nil: none, or signed out).
 	Mine *Registration `json:"my_registration,omitempty"`

@@ -68,7 +68,7 @@ func (s *Service) SendReminders(ctx context.Context, now time.Time) (int, error)
 			if err != nil {
 				return err
 			}
-			if err := s.mail(ctx, tx, []int64{userID}, "mail.event_reminder", e.Event); err != nil {
+			if err := s.mail(ctx, tx, []int64{userID}, "mail.event_reminder", e); err != nil {
 				return err
 			}
 			sent++

@@ -362,14 +362,13 @@ func visible(p auth.Principal, e Event) bool { return e.Status != Draft || p.Sta
 
 // Get reads one event as p may see it, with its attachments.
 func (s *Service) Get(ctx context.Context, p auth.Principal, id int64) (Event, error) {
-	r, err := readEvent(ctx, s.pool, p.UserID, id)
+	e, err := readEvent(ctx, s.pool, p.UserID, id)
 	if err != nil {
 		return Event{}, err
 	}
-	if !visible(p, r.Event) {
+	if !visible(p, e) {
 		return Event{}, problem.NotFound()
 	}
-	e := r.Event
 	e.Open = e.openAt(s.Now())
 	if e.Attachments, err = attachments(ctx, s.pool, id); err != nil {
 		return Event{}, err
@@ -471,15 +470,13 @@ func (s *Service) List(ctx context.Context, p auth.Principal, f Filter) ([]Event
 	if after > 0 {
 		where = append(where, "(e.starts_at, e.id) "+cmp+" (SELECT starts_at, id FROM events WHERE id = "+arg(after)+")")
 	}
-	rows, err := queryEvents(ctx, s.pool, p.UserID, "WHERE "+strings.Join(where, " AND ")+" ORDER BY "+order+
+	list, err := queryEvents(ctx, s.pool, p.UserID, "WHERE "+strings.Join(where, " AND ")+" ORDER BY "+order+
 		" LIMIT "+strconv.Itoa(f.Limit+1), args...)
 	if err != nil {
 		return nil, "", err
 	}
-	list := make([]Event, len(rows))
-	for i, r := range rows {
-		list[i] = r.Event
-		list[i].Open = r.openAt(now)
+	for i := range list {
+		list[i].Open = list[i].openAt(now)
 	}
 	list, next := cursor.Page(list, f.Limit, func(e Event) int64 { return e.ID })
 	if next == 0 {
@@ -499,15 +496,17 @@ func (s *Service) All(ctx context.Context, p auth.Principal) ([]Event, error) {
 	if err := auth.RequireStaff(p); err != nil {
 		return nil, err
 	}
-	rows, err := queryEvents(ctx, s.pool, p.UserID, `ORDER BY e.starts_at DESC, e.id DESC LIMIT 300`)
-	if err != nil {
-		return nil, err
+	return queryEvents(ctx, s.pool, p.UserID, `ORDER BY e.starts_at DESC, e.id DESC LIMIT 300`)
+}
+
+// Feed lists what the iCalendar feed carries: published and cancelled events, the
+// latest 500 by their start, filtered by kind and district.
+func (s *Service) Feed(ctx context.Context, kind string, districtID int64) ([]Event, error) {
+	if kind != "" && !slices.Contains(Kinds, kind) {
+		return nil, problem.Invalid(map[string]string{"kind": "events.kind_unknown"})
 	}
-	out := make([]Event, len(rows))
-	for i, r := range rows {
-		out[i] = r.Event
-	}
-	return out, nil
+	return queryEvents(ctx, s.pool, 0, `WHERE e.status <> 'draft' AND ($2 = '' OR e.kind = $2)
+		AND ($3 = 0 OR e.neighbourhood_id = $3) ORDER BY e.starts_at DESC, e.id DESC LIMIT 500`, kind, districtID)
 }
 
 // Registrations lists who registered for an event, places first then the waiting list

@@ -27,19 +27,13 @@ const eventSelect = `SELECT e.id, e.kind, e.title, e.description, e.description_
 		WHERE w.event_id = e.id AND w.status = 'waiting' AND w.queue_no <= m.queue_no)::int ELSE 0 END
 	FROM events e LEFT JOIN event_registrations m ON m.event_id = e.id AND m.user_id = $1 `
 
-// row is an event as read, with what the iCalendar feed needs besides.
-type row struct {
-	Event
-	Sequence int
-}
-
-func queryEvents(ctx context.Context, q db.Querier, viewer int64, rest string, args ...any) ([]row, error) {
+func queryEvents(ctx context.Context, q db.Querier, viewer int64, rest string, args ...any) ([]Event, error) {
 	rows, err := q.Query(ctx, eventSelect+rest, append([]any{viewer}, args...)...)
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
-		var e row
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Event, error) {
+		var e Event
 		var desc, minutes string
 		var mine *string
 		var position int
@@ -55,13 +49,13 @@ func queryEvents(ctx context.Context, q db.Querier, viewer int64, rest string, a
 	})
 }
 
-func readEvent(ctx context.Context, q db.Querier, viewer, id int64) (row, error) {
+func readEvent(ctx context.Context, q db.Querier, viewer, id int64) (Event, error) {
 	list, err := queryEvents(ctx, q, viewer, `WHERE e.id = $2`, id)
 	if err != nil {
-		return row{}, err
+		return Event{}, err
 	}
 	if len(list) == 0 {
-		return row{}, problem.NotFound()
+		return Event{}, problem.NotFound()
 	}
 	return list[0], nil
 }

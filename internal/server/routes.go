@@ -19,6 +19,7 @@ var navigation = []struct {
 }{
 	{"nav.home", "/", nil},
 	{"nav.proposals", "/propozycje", nil},
+	{"nav.events", "/wydarzenia", nil},
 	{"nav.declaration", "/deklaracja", nil},
 	{"nav.allies", "/sojusznicy", nil},
 	{"nav.admin", "/admin", []string{auth.Moderator, auth.Admin}},
@@ -60,6 +61,11 @@ func (s *Server) routes() {
 	app.Get("/komentarze/:id<int>", s.commentPages.Thread)
 	app.Get("/komentarze/:id<int>/historia", s.commentPages.History)
 	app.Get("/propozycje/:id<int>/zalaczniki/:file<int>", s.proposals.File)
+	app.Get("/wydarzenia", s.events.Calendar)
+	app.Get("/wydarzenia.ics", s.events.Feed)
+	app.Get("/wydarzenia/:id<int>.ics", s.events.ICS)
+	app.Get("/wydarzenia/:id<int>", s.events.Show)
+	app.Get("/wydarzenia/:id<int>/zalaczniki/:file<int>", s.events.File)
 	app.Get("/ankiety/:id", s.pollPages.Show)
 	app.Post("/ankiety/:id/glos", s.pollPages.Vote)
 	app.Get("/ankiety/:id/wyniki.csv", s.polls.ResultsCSV)
@@ -124,6 +130,8 @@ func (s *Server) routes() {
 	app.Post("/propozycje/:id<int>/usun", signedIn, s.proposals.Discard)
 	app.Post("/propozycje/:id<int>/obserwuj", signedIn, s.notifications.Follow("proposal"))
 	app.Get("/propozycje/:id<int>/skan", signedIn, s.proposals.Scan)
+	app.Post("/wydarzenia/:id<int>/zapis", signedIn, s.events.Register)
+	app.Post("/wydarzenia/:id<int>/rezygnacja", signedIn, s.events.Unregister)
 	app.Post("/komentarze", signedIn, s.commentPages.Post)
 	app.Get("/komentarze/:id<int>/odpowiedz", signedIn, s.commentPages.ShowReply)
 	app.Get("/komentarze/:id<int>/edycja", signedIn, s.commentPages.ShowEdit)
@@ -160,6 +168,15 @@ func (s *Server) routes() {
 	app.Post("/admin/premoderacja", signedIn, s.neighbourhoods.SetPremoderation)
 	app.Get("/admin/propozycje/papier", signedIn, s.proposals.PaperNew)
 	app.Post("/admin/propozycje/papier", signedIn, s.proposals.PaperCreate)
+	app.Get("/admin/wydarzenia", signedIn, s.events.Admin)
+	app.Get("/admin/wydarzenia/nowe", signedIn, s.events.New)
+	app.Post("/admin/wydarzenia", signedIn, s.events.Create)
+	app.Get("/admin/wydarzenia/:id<int>", signedIn, s.events.Edit)
+	app.Post("/admin/wydarzenia/:id<int>", signedIn, s.events.Update)
+	app.Post("/admin/wydarzenia/:id<int>/odwolaj", signedIn, s.events.CancelEvent)
+	app.Get("/admin/wydarzenia/:id<int>/notatka", signedIn, s.events.Minutes)
+	app.Post("/admin/wydarzenia/:id<int>/notatka", signedIn, s.events.SaveMinutes)
+	app.Get("/admin/wydarzenia/:id<int>/zapisy", signedIn, s.events.Registrations)
 	app.Get("/admin/ankiety", signedIn, s.pollPages.Console)
 	app.Post("/admin/ankiety", signedIn, s.pollPages.Create)
 	app.Get("/admin/ankiety/:id", signedIn, s.pollPages.Manage)
@@ -231,6 +248,15 @@ func (s *Server) routes() {
 	api.Post("/moderation/decisions", signedIn, s.moderation.APIDecide)
 	api.Get("/moderation/cases/:id", signedIn, s.moderation.APICase)
 	api.Post("/moderation/cases/:id/appeal", signedIn, s.moderation.APIAppeal)
+	api.Get("/events", s.events.APIList)
+	api.Post("/events", signedIn, s.events.APICreate)
+	api.Get("/events/:id", s.events.APIGet)
+	api.Patch("/events/:id", signedIn, s.events.APIEdit)
+	api.Post("/events/:id/cancel", signedIn, s.events.APICancelEvent)
+	api.Put("/events/:id/minutes", signedIn, s.events.APIMinutes)
+	api.Get("/events/:id/registrations", signedIn, s.events.APIRegistrations)
+	api.Post("/events/:id/registration", signedIn, s.events.APIRegister)
+	api.Delete("/events/:id/registration", signedIn, s.events.APIRegister)
 	api.Get("/admin/signatures", signedIn, s.signatures.APIPending)
 	api.Post("/admin/signatures/:id/decision", signedIn, s.signatures.APIDecide)
 	api.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
