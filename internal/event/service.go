@@ -509,6 +509,20 @@ func (s *Service) Feed(ctx context.Context, kind string, districtID int64) ([]Ev
 		AND ($3 = 0 OR e.neighbourhood_id = $3) ORDER BY e.starts_at DESC, e.id DESC LIMIT 500`, kind, districtID)
 }
 
+// Signable lists the events a paper signature of the Declaration may come from: not
+// drafts, up to a month ahead, latest first.
+func (s *Service) Signable(ctx context.Context) ([]Event, error) {
+	return queryEvents(ctx, s.pool, 0, `WHERE e.status <> 'draft' AND e.starts_at < $2 ORDER BY e.starts_at DESC, e.id DESC LIMIT 200`,
+		s.Now().AddDate(0, 1, 0))
+}
+
+// Exists says whether a published or cancelled event id exists.
+func (s *Service) Exists(ctx context.Context, id int64) (bool, error) {
+	var ok bool
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM events WHERE id = $1 AND status <> 'draft')`, id).Scan(&ok)
+	return ok, err
+}
+
 // Registrations lists who registered for an event, places first then the waiting list
 // in order, then those who cancelled (moderators and admins).
 func (s *Service) Registrations(ctx context.Context, p auth.Principal, id int64) ([]Registrant, error) {

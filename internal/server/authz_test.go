@@ -322,6 +322,8 @@ var authzTable = []authzRow{
 	authzAt("POST /admin/ankiety/:id/zamknij", "/admin/ankiety/{closedPoll}/zamknij", StaffOnly),
 	authzAt("POST /admin/ankiety/:id/papier", "/admin/ankiety/{poll}/papier", StaffOnly), // empty form: 422
 	authzRoute("GET /admin/podpisy", StaffOnly),
+	authzRoute("GET /admin/podpisy/papier", StaffOnly),
+	authzRoute("POST /admin/podpisy/papier", StaffOnly), // empty form: 422 a name
 	// A rejection without a reason: Decide checks the decision field before the role
 	// (an empty form answers 422 to anyone); this reaches the role check, and staff
 	// then get 422 (reason required), so nothing is decided.

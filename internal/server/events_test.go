@@ -157,6 +157,39 @@ func TestEventPagesJourney(t *testing.T) {
 	if r = s.Browser(t).Get(page + "/zalaczniki/" + file); r.StatusCode != http.StatusOK || r.Header.Get("Content-Type") != "application/pdf" {
 		t.Errorf("the attachment: %d %q", r.StatusCode, r.Header.Get("Content-Type"))
 	}
+	// The Declaration signed on paper at the event: the staff's page links to the form
+	// with the event chosen; the signature is confirmed, marked paper, with the event.
+	if r = mod.Get(page); !strings.Contains(r.Body, `href="/admin/podpisy/papier?wydarzenie=`+id+`"`) {
+		t.Error("the staff's event page does not link to recording a paper signature")
+	}
+	if r = ola.Get(page); strings.Contains(r.Body, "/admin/podpisy/papier") {
+		t.Error("a resident sees the staff's tools")
+	}
+	r = mod.Get("/admin/podpisy/papier?wydarzenie=" + id)
+	if r.StatusCode != http.StatusOK || !strings.Contains(r.Body, `<option value="`+id+`" selected>Spacer po Dębnikach`) {
+		t.Fatalf("the paper signature form does not preselect the event: %d\n%s", r.StatusCode, authzSnippet(r.Body))
+	}
+	if r = mod.PostMultipart("/admin/podpisy/papier", url.Values{"full_name": {"X"}, "event_id": {"999999"}}); r.StatusCode != http.StatusUnprocessableEntity ||
+		!strings.Contains(r.Body, `href="#full_name"`) || !strings.Contains(r.Body, `href="#event_id"`) {
+		t.Errorf("a bad paper signature: %d", r.StatusCode)
+	}
+	r = mod.PostMultipart("/admin/podpisy/papier", url.Values{"full_name": {"Halina Przykładowa"}, "event_id": {id}, "list_publicly": {"yes"}},
+		servertest.FormFile{Field: "scan", Name: "podpis.pdf", ContentType: "application/pdf", Content: []byte("%PDF-1.4\n%podpis\n")})
+	if r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/admin/podpisy?done=paper" {
+		t.Fatalf("recording a paper signature: %d %s\n%s", r.StatusCode, r.Header.Get("Location"), authzSnippet(r.Body))
+	}
+	var sig string
+	if err := s.Pool.QueryRow(ctx, `SELECT channel || ' ' || status || ' ' || event_id || ' ' || (scan_file_id IS NOT NULL) || ' ' || (user_id IS NULL)
+		FROM signatures WHERE full_name = 'Halina Przykładowa'`).Scan(&sig); err != nil || sig != "paper confirmed "+id+" true true" {
+		t.Errorf("the paper signature is stored as %q (%v)", sig, err)
+	}
+	if r = s.Browser(t).Get("/sojusznicy"); !strings.Contains(r.Body, "Halina Przykładowa") {
+		t.Error("the paper signature is not on the list of allies")
+	}
+	if r = ola.Get("/admin/podpisy/papier"); r.StatusCode != http.StatusForbidden {
+		t.Errorf("a resident opening the paper signature form: %d", r.StatusCode)
+	}
+
 	// Cancelling needs a reason, named on the form.
 	mod.Get("/admin/wydarzenia/" + id)
 	if r = mod.Post("/admin/wydarzenia/"+id+"/odwolaj", url.Values{"reason": {""}}); r.StatusCode != http.StatusUnprocessableEntity ||

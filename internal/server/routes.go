@@ -184,6 +184,8 @@ func (s *Server) routes() {
 	app.Post("/admin/ankiety/:id/zamknij", signedIn, s.pollPages.ClosePoll)
 	app.Post("/admin/ankiety/:id/papier", signedIn, s.pollPages.Paper)
 	app.Get("/admin/podpisy", signedIn, s.signatures.Queue)
+	app.Get("/admin/podpisy/papier", signedIn, s.signatures.ShowPaper)
+	app.Post("/admin/podpisy/papier", signedIn, s.signatures.Paper)
 	app.Post("/admin/podpisy/:id/decyzja", signedIn, s.signatures.Decide)
 	app.Get("/admin/podpisy/:id/skan", signedIn, s.signatures.Scan)
 	app.Get("/komentarze/papier", signedIn, s.commentPages.ShowPaper)

@@ -145,6 +145,7 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	s.devmail = devmail.NewHandlers(d.Pool, r)
 	s.signatures = coalition.NewSignatureHandlers(
 		coalition.NewSignatures(d.Pool, s.sessions, bundle, cfg.PublicURL.String(), s.limits), r, districtOptions{districts})
+	s.signatures.Events = signableEvents{s.eventService}
 	s.auditlog = auditlog.NewHandlers(auditlog.NewStore(d.Pool), r)
 	proposals := proposal.NewService(d.Pool, proposalPlaces{districts}, s.hub, s.limits, d.Log)
 	s.hub.Register("proposal", proposal.Room{Svc: proposals})
@@ -421,4 +422,23 @@ func (d districtEvents) Upcoming(ctx context.Context, p auth.Principal, district
 		out[i] = neighbourhood.EventLink{ID: e.ID, Title: e.Title, Kind: e.Kind, StartsAt: e.StartsAt, Cancelled: e.Status == event.Cancelled}
 	}
 	return out, nil
+}
+
+// signableEvents lets a moderator name the event a paper signature was made at.
+type signableEvents struct{ svc *event.Service }
+
+func (e signableEvents) EventChoices(ctx context.Context) ([]coalition.EventChoice, error) {
+	list, err := e.svc.Signable(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]coalition.EventChoice, len(list))
+	for i, ev := range list {
+		out[i] = coalition.EventChoice{ID: ev.ID, Title: ev.Title, StartsAt: ev.StartsAt}
+	}
+	return out, nil
+}
+
+func (e signableEvents) EventExists(ctx context.Context, id int64) (bool, error) {
+	return e.svc.Exists(ctx, id)
 }
