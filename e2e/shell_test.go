@@ -157,7 +157,7 @@ func TestNoHorizontalScrollAt320(t *testing.T) {
 	srv := servertest.Start(t, servertest.Options{})
 	p := NewBrowser(t).NewPerson("small phone")
 	p.Do(chromedp.EmulateViewport(320, 640, chromedp.EmulatePortrait))
-	for _, path := range []string{"/?lang=pl", "/?lang=uk", "/dzielnice/nowa-huta?lang=pl", "/deklaracja?lang=pl"} {
+	for _, path := range []string{"/?lang=pl", "/?lang=uk", "/dzielnice/nowa-huta?lang=pl", "/deklaracja?lang=pl", "/wydarzenia?lang=pl", "/wydarzenia/1?lang=uk"} {
 		p.Open(srv.URL + path)
 		width := Get(p, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
 		if width > 320 {
