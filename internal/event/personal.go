@@ -44,7 +44,7 @@ func (PersonalData) Export(ctx context.Context, q db.Querier, userID int64) (any
 // line) and deletes their registrations.
 func (d PersonalData) Erase(ctx context.Context, tx pgx.Tx, userID int64) error {
 	rows, err := tx.Query(ctx, `SELECT r.event_id, r.status FROM event_registrations r JOIN events e ON e.id = r.event_id
-		WHERE r.user_id = $1 AND r.status <> 'cancelled' AND e.starts_at > now() ORDER BY r.event_id`, userID)
+		WHERE r.user_id = $1 AND r.status <> 'cancelled' AND e.starts_at > $2 ORDER BY r.event_id`, userID, d.Svc.Now())
 	if err != nil {
 		return err
 	}

@@ -489,3 +489,42 @@ func TestMinutesAfterTheEvent(t *testing.T) {
 		t.Errorf("cancelling twice: %v", err)
 	}
 }
+
+// TestErasureGivesThePlaceToTheNextInLine: erasing an account with a place moves the
+// first person waiting up (with a mail) and removes the erased person's registrations.
+func TestErasureGivesThePlaceToTheNextInLine(t *testing.T) {
+	now := time.Date(2026, 10, 1, 12, 0, 0, 0, warsaw)
+	svc, pool, staff := setup(t, now)
+	ctx := context.Background()
+	ev, err := svc.Create(ctx, staff, gala(time.Date(2026, 10, 24, 11, 0, 0, 0, warsaw), ptr(1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := people(t, pool, "osoba", 2)
+	for _, p := range ps {
+		if _, err := svc.Register(ctx, p, ev.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := (PersonalData{Svc: svc}).Erase(ctx, tx, ps[0].UserID); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st := statuses(t, pool, ev.ID)
+	if _, left := st[ps[0].UserID]; left || st[ps[1].UserID] != Registered {
+		t.Errorf("after erasing the first person: %v", st)
+	}
+	if mails := outbox(t, pool); len(mails) != 1 || mails[0].To != "osoba2@example.org" {
+		t.Errorf("mails: %+v", mails)
+	}
+	exported, err := (PersonalData{}).Export(ctx, pool, ps[1].UserID)
+	if list, ok := exported.([]exportedRegistration); err != nil || !ok || len(list) != 1 || list[0].Status != Registered {
+		t.Errorf("export: %+v %v", exported, err)
+	}
+}

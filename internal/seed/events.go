@@ -6,6 +6,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"lawka/internal/coalition"
 	"lawka/internal/event"
 	"lawka/internal/platform/auth"
 	"lawka/internal/platform/i18n"
@@ -118,10 +119,24 @@ func seedEvents(ctx context.Context, pool *pgxpool.Pool) error {
 		"Podczas Gali kolejne organizacje podpisały Deklarację współpracy; lista sojuszników jest na stronie [Sojusznicy](/sojusznicy)."}); err != nil {
 		return err
 	}
-	_, err = svc.SaveMinutes(ctx, mod, kdo.ID, event.MinutesInput{Minutes: "Ustalenia (demo):\n\n" +
+	if _, err := svc.SaveMinutes(ctx, mod, kdo.ID, event.MinutesInput{Minutes: "Ustalenia (demo):\n\n" +
 		"- wspólny głos Koalicji w sprawie lokali dla organizacji pozarządowych,\n- przegląd pustostanów, które mogą służyć sąsiadom,\n" +
-		"- kolejne posiedzenie za miesiąc."})
+		"- kolejne posiedzenie za miesiąc."}); err != nil {
+		return err
+	}
+	// The Declaration signed on paper at the gala, typed in by the moderator.
+	_, err = coalition.NewSignatures(pool, nil, nil, "", nil).RecordPaper(ctx, mod, seedSignable{svc},
+		coalition.PaperSigning{FullName: "Zofia Przykładowa", ListPublicly: true, EventID: &gala.ID})
 	return err
+}
+
+// seedSignable lets the paper signature name its event during seeding.
+type seedSignable struct{ svc *event.Service }
+
+func (seedSignable) EventChoices(context.Context) ([]coalition.EventChoice, error) { return nil, nil }
+
+func (e seedSignable) EventExists(ctx context.Context, id int64) (bool, error) {
+	return e.svc.Exists(ctx, id)
 }
 
 // seedEventPlaces lets the event rules check districts during seeding.
