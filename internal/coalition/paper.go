@@ -70,13 +70,9 @@ func (s *Signatures) RecordPaper(ctx context.Context, p auth.Principal, events E
 		if err != nil {
 			return err
 		}
-		var scanID *int64
-		if in.Scan != nil {
-			fid, err := upload.Store(ctx, tx, *in.Scan, p.UserID)
-			if err != nil {
-				return err
-			}
-			scanID = &fid
+		scanID, err := upload.StoreOptional(ctx, tx, in.Scan, p.UserID)
+		if err != nil {
+			return err
 		}
 		if err := tx.QueryRow(ctx, `INSERT INTO signatures (declaration_version_id, full_name, list_publicly, channel, scan_file_id,
 			status, decided_by, decided_at, event_id) VALUES ($1, $2, $3, 'paper', $4, 'confirmed', $5, now(), $6) RETURNING id`,

@@ -284,13 +284,9 @@ func (s *Signatures) SignForOrganisation(ctx context.Context, p auth.Principal, 
 				return err
 			}
 		}
-		var scanID *int64
-		if in.Scan != nil {
-			fid, err := upload.Store(ctx, tx, *in.Scan, p.UserID)
-			if err != nil {
-				return err
-			}
-			scanID = &fid
+		scanID, err := upload.StoreOptional(ctx, tx, in.Scan, p.UserID)
+		if err != nil {
+			return err
 		}
 		err = tx.QueryRow(ctx, `INSERT INTO signatures (declaration_version_id, user_id, organisation_id, full_name,
 			role_title, authority_confirmed, list_publicly, scan_file_id) VALUES ($1, $2, $3, $4, $5, true, $6, $7) RETURNING id`,

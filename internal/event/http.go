@@ -7,6 +7,20 @@ import (
 	"lawka/internal/platform/httpx"
 )
 
+// staffJSON reads the event id and the JSON body of a staff operation, checking the
+// role first (who asks comes before what they sent).
+func staffJSON(c *fiber.Ctx, body any) (int64, auth.Principal, error) {
+	id, err := eventID(c)
+	if err != nil {
+		return 0, auth.Principal{}, err
+	}
+	p := auth.From(c)
+	if err := auth.RequireStaff(p); err != nil {
+		return 0, p, err
+	}
+	return id, p, httpx.DecodeJSON(c, body)
+}
+
 // APIList answers GET /api/v1/events?kind=&neighbourhood_id=&month=&when=&cursor=&limit=.
 func (h *Handlers) APIList(c *fiber.Ctx) error {
 	f, err := calendarFilter(c)
@@ -59,16 +73,9 @@ func (h *Handlers) APICreate(c *fiber.Ctx) error {
 
 // APIEdit answers PATCH /api/v1/events/{id} with the whole new version (staff).
 func (h *Handlers) APIEdit(c *fiber.Ctx) error {
-	id, err := eventID(c)
-	if err != nil {
-		return err
-	}
-	p := auth.From(c)
-	if err := auth.RequireStaff(p); err != nil {
-		return err
-	}
 	var in Input
-	if err := httpx.DecodeJSON(c, &in); err != nil {
+	id, p, err := staffJSON(c, &in)
+	if err != nil {
 		return err
 	}
 	e, err := h.svc.Edit(c.UserContext(), p, id, in)
@@ -80,18 +87,11 @@ func (h *Handlers) APIEdit(c *fiber.Ctx) error {
 
 // APICancelEvent answers POST /api/v1/events/{id}/cancel {"reason"} (staff).
 func (h *Handlers) APICancelEvent(c *fiber.Ctx) error {
-	id, err := eventID(c)
-	if err != nil {
-		return err
-	}
-	p := auth.From(c)
-	if err := auth.RequireStaff(p); err != nil {
-		return err
-	}
 	var in struct {
 		Reason string `json:"reason"`
 	}
-	if err := httpx.DecodeJSON(c, &in); err != nil {
+	id, p, err := staffJSON(c, &in)
+	if err != nil {
 		return err
 	}
 	e, err := h.svc.CancelEvent(c.UserContext(), p, id, in.Reason)
@@ -104,16 +104,9 @@ func (h *Handlers) APICancelEvent(c *fiber.Ctx) error {
 // APIMinutes answers PUT /api/v1/events/{id}/minutes {"minutes"} (staff; files are
 // attached with the page's form).
 func (h *Handlers) APIMinutes(c *fiber.Ctx) error {
-	id, err := eventID(c)
-	if err != nil {
-		return err
-	}
-	p := auth.From(c)
-	if err := auth.RequireStaff(p); err != nil {
-		return err
-	}
 	var in MinutesInput
-	if err := httpx.DecodeJSON(c, &in); err != nil {
+	id, p, err := staffJSON(c, &in)
+	if err != nil {
 		return err
 	}
 	e, err := h.svc.SaveMinutes(c.UserContext(), p, id, MinutesInput{Minutes: in.Minutes})

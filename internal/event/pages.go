@@ -503,23 +503,13 @@ func (h *Handlers) SaveMinutes(c *fiber.Ctx) error {
 	httpx.FormValues(c, &form, "minutes")
 	in := MinutesInput{Minutes: form.Values["minutes"]}
 	if mf, merr := c.MultipartForm(); merr == nil {
-		for _, fh := range mf.File["attachments"] {
-			if fh.Size == 0 {
-				continue // the empty file input of a browser
-			}
-			var f upload.File
-			if f, err = upload.Read(fh, "attachments"); err != nil {
-				break
-			}
-			in.Files = append(in.Files, f)
-		}
 		for _, raw := range mf.Value["remove"] {
 			if id, perr := strconv.ParseInt(raw, 10, 64); perr == nil {
 				in.Remove = append(in.Remove, id)
 			}
 		}
 	}
-	if err == nil {
+	if in.Files, err = upload.AllFromForm(c, "attachments"); err == nil {
 		_, err = h.svc.SaveMinutes(c.UserContext(), auth.From(c), e.ID, in)
 	}
 	if err != nil {
