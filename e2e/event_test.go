@@ -69,6 +69,40 @@ func TestJourneyRegisterForEventWithKeyboard(t *testing.T) {
 	}
 }
 
+// TestEventStaffFormsAccessible: the moderator's form for a new event, the form again
+// with its errors after an empty submission (focus on the summary), the minutes form, the
+// list of registrations and the paper signature form pass axe.
+func TestEventStaffFormsAccessible(t *testing.T) {
+	t.Parallel()
+	srv := servertest.Start(t, servertest.Options{})
+	mod := NewBrowser(t).NewPerson("moderator")
+	signIn(t, mod, srv, "moderator@example.org", seed.DemoPassword)
+	if status := mod.Open(srv.URL + "/admin/wydarzenia/nowe"); status != 200 {
+		t.Fatalf("the new event form: %d", status)
+	}
+	CheckA11y(t, mod.Ctx, "the new event form")
+	if status := clickThrough(mod, button("Zapisz wydarzenie")); status != 422 {
+		t.Fatalf("an empty form: %d", status)
+	}
+	if title := Get(mod, chromedp.Title()); !strings.HasPrefix(title, "Błąd:") {
+		t.Errorf("the page with errors is titled %q", title)
+	}
+	waitFor(mod, "the focus on the error summary", `document.activeElement && document.activeElement.matches("[data-error-summary]")`)
+	CheckA11y(t, mod.Ctx, "the new event form with errors")
+	var workshop string
+	if err := srv.Pool.QueryRow(t.Context(), `SELECT id::text FROM events WHERE capacity IS NOT NULL ORDER BY id LIMIT 1`).Scan(&workshop); err != nil {
+		t.Fatal(err)
+	}
+	for _, page := range []string{"/admin/wydarzenia", "/admin/wydarzenia/" + workshop, "/admin/wydarzenia/" + workshop + "/notatka",
+		"/admin/wydarzenia/" + workshop + "/zapisy", "/admin/podpisy/papier?wydarzenie=" + workshop} {
+		if status := mod.Open(srv.URL + page); status != 200 {
+			t.Fatalf("%s: %d", page, status)
+		}
+		CheckA11y(t, mod.Ctx, page)
+		mod.CheckConsole(page)
+	}
+}
+
 // tabTo presses Tab until the condition on document.activeElement holds (at most 150
 // times: every focusable thing on a long page).
 func tabTo(t *testing.T, p *Person, what, condition string) {
