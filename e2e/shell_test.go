@@ -157,7 +157,7 @@ func TestNoHorizontalScrollAt320(t *testing.T) {
 	srv := servertest.Start(t, servertest.Options{})
 	p := NewBrowser(t).NewPerson("small phone")
 	p.Do(chromedp.EmulateViewport(320, 640, chromedp.EmulatePortrait))
-	for _, path := range []string{"/?lang=pl", "/?lang=uk", "/dzielnice/nowa-huta?lang=pl", "/deklaracja?lang=pl"} {
+	for _, path := range []string{"/?lang=pl", "/?lang=uk", "/dzielnice/nowa-huta?lang=pl", "/deklaracja?lang=pl", "/wydarzenia?lang=pl", "/wydarzenia/1?lang=uk"} {
 		p.Open(srv.URL + path)
 		width := Get(p, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
 		if width > 320 {
@@ -205,4 +205,11 @@ func TestScreenshots(t *testing.T) {
 	shoot("proposals.png", "/propozycje?lang=pl", 1280, 1000, false)
 	shoot("proposal-mobile.png", fmt.Sprintf("/propozycje/%d?lang=pl", proposal), 390, 844, false, chromedp.EmulatePortrait, chromedp.EmulateMobile, chromedp.EmulateTouch)
 	shoot("poll.png", fmt.Sprintf("/ankiety/%d?lang=pl", poll), 1280, 1000, false)
+	var workshop int64
+	if err := srv.Pool.QueryRow(context.Background(), `SELECT id FROM events WHERE capacity IS NOT NULL AND starts_at > now()
+		ORDER BY starts_at LIMIT 1`).Scan(&workshop); err != nil {
+		t.Fatal(err)
+	}
+	shoot("events.png", "/wydarzenia?lang=pl", 1280, 1000, false)
+	shoot("event-mobile.png", fmt.Sprintf("/wydarzenia/%d?lang=pl", workshop), 390, 844, false, chromedp.EmulatePortrait, chromedp.EmulateMobile, chromedp.EmulateTouch)
 }

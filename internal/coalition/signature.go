@@ -54,6 +54,7 @@ type Signature struct {
 	CreatedAt        time.Time  `db:"created_at" json:"created_at"`
 	DecidedAt        *time.Time `db:"decided_at" json:"decided_at,omitempty"`
 	SignerEmail      *string    `db:"signer_email" json:"-"`
+	EventID          *int64     `db:"event_id" json:"event_id,omitempty"` // signed on paper at this event
 }
 
 // Ally is an entry of the public list of allies.
@@ -283,13 +284,9 @@ func (s *Signatures) SignForOrganisation(ctx context.Context, p auth.Principal, 
 				return err
 			}
 		}
-		var scanID *int64
-		if in.Scan != nil {
-			fid, err := upload.Store(ctx, tx, *in.Scan, p.UserID)
-			if err != nil {
-				return err
-			}
-			scanID = &fid
+		scanID, err := upload.StoreOptional(ctx, tx, in.Scan, p.UserID)
+		if err != nil {
+			return err
 		}
 		err = tx.QueryRow(ctx, `INSERT INTO signatures (declaration_version_id, user_id, organisation_id, full_name,
 			role_title, authority_confirmed, list_publicly, scan_file_id) VALUES ($1, $2, $3, $4, $5, true, $6, $7) RETURNING id`,
@@ -307,7 +304,7 @@ func (s *Signatures) SignForOrganisation(ctx context.Context, p auth.Principal, 
 
 const signatureColumns = `s.id, v.version, s.user_id, s.organisation_id, o.name AS organisation_name, o.kind AS organisation_kind,
 	s.full_name, s.role_title, s.list_publicly, s.channel, s.scan_file_id IS NOT NULL AS has_scan, s.status,
-	s.decision_reason, s.created_at, s.decided_at, u.email AS signer_email`
+	s.decision_reason, s.created_at, s.decided_at, u.email AS signer_email, s.event_id`
 
 const signatureFrom = ` FROM signatures s JOIN declaration_versions v ON v.id = s.declaration_version_id
 	LEFT JOIN organisations o ON o.id = s.organisation_id LEFT JOIN users u ON u.id = s.user_id`

@@ -30,6 +30,8 @@ type SignatureHandlers struct {
 	svc       *Signatures
 	render    *render.Renderer
 	districts DistrictLister
+	// Events lets paper signatures name the event they were made at (nil: none).
+	Events Events
 }
 
 // NewSignatureHandlers builds the handlers.
@@ -240,7 +242,7 @@ func (h *SignatureHandlers) queue(c *fiber.Ctx, status int, page QueuePage) erro
 // Queue shows pending signatures to moderators.
 func (h *SignatureHandlers) Queue(c *fiber.Ctx) error {
 	page := QueuePage{}
-	if d := c.Query("done"); d == "confirmed" || d == "rejected" {
+	if d := c.Query("done"); d == "confirmed" || d == "rejected" || d == "paper" {
 		page.Notice = httpx.L(c).T("coalition.done_" + d)
 	}
 	return h.queue(c, fiber.StatusOK, page)

@@ -2,6 +2,7 @@ package neighbourhood
 
 import (
 	"context"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -15,6 +16,8 @@ type Handlers struct {
 	store     *Store
 	render    *render.Renderer
 	proposals Proposals
+	// Events lists the district's coming events on its page (nil: none).
+	Events Events
 }
 
 // ProposalLink is a proposal as a district page lists it.
@@ -29,6 +32,20 @@ type ProposalLink struct {
 // Proposals lists a district's latest proposals (the proposal feature).
 type Proposals interface {
 	Latest(ctx context.Context, p auth.Principal, districtID int64, n int) ([]ProposalLink, error)
+}
+
+// EventLink is an event as a district page lists it.
+type EventLink struct {
+	ID        int64
+	Title     string
+	Kind      string
+	StartsAt  time.Time
+	Cancelled bool
+}
+
+// Events lists a district's coming events (the event feature).
+type Events interface {
+	Upcoming(ctx context.Context, p auth.Principal, districtID int64, n int) ([]EventLink, error)
 }
 
 // NewHandlers builds the handlers; proposals may be nil (no list on district pages).
@@ -65,6 +82,7 @@ type ShowData struct {
 	District  Neighbourhood
 	Topics    []Topic
 	Proposals []ProposalLink
+	Events    []EventLink
 }
 
 // Show is one district's page.
@@ -81,6 +99,11 @@ func (h *Handlers) Show(c *fiber.Ctx) error {
 	data := ShowData{District: n, Topics: ts}
 	if h.proposals != nil {
 		if data.Proposals, err = h.proposals.Latest(ctx, auth.From(c), n.ID, 10); err != nil {
+			return err
+		}
+	}
+	if h.Events != nil {
+		if data.Events, err = h.Events.Upcoming(ctx, auth.From(c), n.ID, 5); err != nil {
 			return err
 		}
 	}

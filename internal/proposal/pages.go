@@ -149,15 +149,8 @@ func inputFrom(c *fiber.Ctx, form *render.Form) (Input, []int64, error) {
 	mf, err := c.MultipartForm()
 	if err == nil {
 		values = func(name string) []string { return mf.Value[name] }
-		for _, fh := range mf.File["attachments"] {
-			if fh.Size == 0 {
-				continue // the empty file input of a browser
-			}
-			f, err := upload.Read(fh, "attachments")
-			if err != nil {
-				return in, nil, err
-			}
-			in.Files = append(in.Files, f)
+		if in.Files, err = upload.AllFromForm(c, "attachments"); err != nil {
+			return in, nil, err
 		}
 	}
 	ids := func(name string) []int64 {

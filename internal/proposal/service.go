@@ -680,13 +680,9 @@ func (s *Service) CreatePaper(ctx context.Context, p auth.Principal, in PaperInp
 	var id int64
 	var err error
 	err = db.Tx(ctx, s.pool, func(tx pgx.Tx) error {
-		var scanID *int64
-		if in.Scan != nil {
-			fid, err := upload.Store(ctx, tx, *in.Scan, p.UserID)
-			if err != nil {
-				return err
-			}
-			scanID = &fid
+		scanID, err := upload.StoreOptional(ctx, tx, in.Scan, p.UserID)
+		if err != nil {
+			return err
 		}
 		if err := tx.QueryRow(ctx, `INSERT INTO proposals (neighbourhood_id, title, body, body_html, status, location_label,
 			channel, entered_by, scan_file_id, paper_author, published_at, latitude, longitude)

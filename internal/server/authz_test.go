@@ -125,6 +125,9 @@ type authzProbe struct {
 	//   {delComment}    another of hers, for the delete probes (staff delete it)
 	//   {paperComment}  a comment received on paper under {proposal}, with a scan
 	//   {case}          a moderation case about {comment} (marta.sasiadka's)
+	//   {event}         a published event ten days ahead, registration open, 50 places
+	//   {draftEvent}    a draft event
+	//   {eventFile}     a PDF attached to {event}
 	path string
 	// body is sent instead of the empty form ("") or "{}" (routes under /api/). Only
 	// where an empty body would be refused before the role is looked at.
@@ -173,6 +176,17 @@ var authzTable = []authzRow{
 	authzAt("POST /ankiety/:id/glos", "/ankiety/{poll}/glos", Public), // empty form: 422 choose an answer
 	authzAt("GET /ankiety/:id/wyniki.csv", "/ankiety/{poll}/wyniki.csv", Public),
 	authzRoute("GET /zaproszenie", Public),
+	authzRoute("GET /wydarzenia", Public),
+	authzRoute("GET /wydarzenia.ics", Public),
+	{route: "GET /wydarzenia/:id<int>", probes: []authzProbe{
+		{name: "published", path: "/wydarzenia/{event}", want: Public},
+		{name: "draft", path: "/wydarzenia/{draftEvent}", want: StaffSees},
+	}},
+	{route: "GET /wydarzenia/:id<int>.ics", probes: []authzProbe{
+		{name: "published", path: "/wydarzenia/{event}.ics", want: Public},
+		{name: "draft", path: "/wydarzenia/{draftEvent}.ics", want: StaffSees},
+	}},
+	authzAt("GET /wydarzenia/:id<int>/zalaczniki/:file<int>", "/wydarzenia/{event}/zalaczniki/{eventFile}", Public),
 	// The digest's unsubscribe link: no sign-in, a signed token (none here: 400).
 	authzRoute("GET /powiadomienia/wypisz", Public),
 	authzRoute("POST /powiadomienia/wypisz", Public),
@@ -283,6 +297,20 @@ var authzTable = []authzRow{
 	authzRoute("GET /admin/propozycje/papier", StaffOnly),
 	authzRoute("POST /admin/propozycje/papier", StaffOnly), // empty form: 422
 	authzRoute("POST /komentarze", SignedIn),               // empty form: 400 nothing to comment on
+	{route: "POST /wydarzenia/:id<int>/zapis", probes: []authzProbe{
+		{name: "published", path: "/wydarzenia/{event}/zapis", want: SignedIn},
+		{name: "draft", path: "/wydarzenia/{draftEvent}/zapis", want: StaffOnly}, // staff: 409 registration closed
+	}},
+	authzAt("POST /wydarzenia/:id<int>/rezygnacja", "/wydarzenia/{event}/rezygnacja", SignedIn),
+	authzRoute("GET /admin/wydarzenia", StaffOnly),
+	authzRoute("GET /admin/wydarzenia/nowe", StaffOnly),
+	authzRoute("POST /admin/wydarzenia", StaffOnly), // empty form: 422
+	authzAt("GET /admin/wydarzenia/:id<int>", "/admin/wydarzenia/{event}", StaffOnly),
+	authzAt("POST /admin/wydarzenia/:id<int>", "/admin/wydarzenia/{event}", StaffOnly),                 // empty form: 422
+	authzAt("POST /admin/wydarzenia/:id<int>/odwolaj", "/admin/wydarzenia/{event}/odwolaj", StaffOnly), // empty form: 422 a reason
+	authzAt("GET /admin/wydarzenia/:id<int>/notatka", "/admin/wydarzenia/{event}/notatka", StaffOnly),
+	authzAt("POST /admin/wydarzenia/:id<int>/notatka", "/admin/wydarzenia/{event}/notatka", StaffOnly), // not started: 409
+	authzAt("GET /admin/wydarzenia/:id<int>/zapisy", "/admin/wydarzenia/{event}/zapisy", StaffOnly),
 	authzAt("GET /komentarze/:id<int>/odpowiedz", "/komentarze/{comment}/odpowiedz", SignedIn),
 	authzAt("GET /komentarze/:id<int>/edycja", "/komentarze/{comment}/edycja", NoOneElse),
 	authzAt("POST /komentarze/:id<int>/edycja", "/komentarze/{comment}/edycja", NoOneElse),
@@ -294,6 +322,8 @@ var authzTable = []authzRow{
 	authzAt("POST /admin/ankiety/:id/zamknij", "/admin/ankiety/{closedPoll}/zamknij", StaffOnly),
 	authzAt("POST /admin/ankiety/:id/papier", "/admin/ankiety/{poll}/papier", StaffOnly), // empty form: 422
 	authzRoute("GET /admin/podpisy", StaffOnly),
+	authzRoute("GET /admin/podpisy/papier", StaffOnly),
+	authzRoute("POST /admin/podpisy/papier", StaffOnly), // empty form: 422 a name
 	// A rejection without a reason: Decide checks the decision field before the role
 	// (an empty form answers 422 to anyone); this reaches the role check, and staff
 	// then get 422 (reason required), so nothing is decided.
@@ -370,6 +400,19 @@ var authzTable = []authzRow{
 	authzAt("POST /api/v1/comments/:id/vote", "/api/v1/comments/{comment}/vote", SignedIn), // {}: 422
 	authzAt("GET /api/v1/comments/:id/thread", "/api/v1/comments/{comment}/thread", Public),
 	authzAt("GET /api/v1/comments/:id/revisions", "/api/v1/comments/{comment}/revisions", Public),
+	// Events ({event}: published, registration open).
+	authzRoute("GET /api/v1/events", Public),
+	authzRoute("POST /api/v1/events", StaffOnly), // {}: 422
+	{route: "GET /api/v1/events/:id", probes: []authzProbe{
+		{name: "published", path: "/api/v1/events/{event}", want: Public},
+		{name: "draft", path: "/api/v1/events/{draftEvent}", want: StaffSees},
+	}},
+	authzAt("PATCH /api/v1/events/:id", "/api/v1/events/{event}", StaffOnly),               // {}: 422
+	authzAt("POST /api/v1/events/:id/cancel", "/api/v1/events/{event}/cancel", StaffOnly),  // {}: 422 a reason
+	authzAt("PUT /api/v1/events/:id/minutes", "/api/v1/events/{event}/minutes", StaffOnly), // not started: 409
+	authzAt("GET /api/v1/events/:id/registrations", "/api/v1/events/{event}/registrations", StaffOnly),
+	authzAt("POST /api/v1/events/:id/registration", "/api/v1/events/{event}/registration", SignedIn),
+	authzAt("DELETE /api/v1/events/:id/registration", "/api/v1/events/{event}/registration", SignedIn),
 	// Polls ({poll}: the seeded open poll anyone may vote in).
 	authzRoute("POST /api/v1/polls", StaffOnly),
 	authzAt("GET /api/v1/polls/:id", "/api/v1/polls/{poll}", Public),
@@ -609,6 +652,14 @@ func authzSetup(t *testing.T, s *servertest.Running) *authzFixture {
 		VALUES ((SELECT min(id) FROM neighbourhoods), $1, 'Szkic: więcej ławek', 'Szkic propozycji, jeszcze nieopublikowany.',
 		'<p>Szkic propozycji, jeszcze nieopublikowany.</p>', 'draft') RETURNING id`, marta)
 	q("othersSession", `SELECT id FROM sessions WHERE user_id = $1 AND revoked_at IS NULL ORDER BY id DESC LIMIT 1`, marta)
+	q("event", `INSERT INTO events (kind, title, starts_at, ends_at, address, capacity, registration, status)
+		VALUES ('meeting', 'Spotkanie sąsiedzkie na Podgórzu', now() + interval '10 days', now() + interval '10 days 2 hours',
+		'Rynek Podgórski 1, Kraków', 50, true, 'published') RETURNING id`)
+	q("draftEvent", `INSERT INTO events (kind, title, starts_at, ends_at, online_url, registration)
+		VALUES ('online_meeting', 'Szkic: spotkanie online', now() + interval '20 days', now() + interval '20 days 1 hour',
+		'https://meet.example.org/szkic', true) RETURNING id`)
+	q("eventFile", `WITH f AS (INSERT INTO files (content_type, size, sha256, content) VALUES ('application/pdf', 9, '\x00', '\x255044462d312e340a'::bytea) RETURNING id)
+		INSERT INTO event_attachments (event_id, file_id, position) SELECT $1, id, 1 FROM f RETURNING file_id`, fx.ids["event"])
 	return fx
 }
 
@@ -845,6 +896,9 @@ func TestAuthorisationMatrix(t *testing.T) {
 		}
 		if c := authzQuery[string](t, s, `SELECT status || ': ' || body FROM comments WHERE id = $1`, fx.ids["comment"]); c != "visible: Stojaki przydadzą się też przy szkole." {
 			t.Errorf("marta.sasiadka's comment %d is %q after others tried to edit it", fx.ids["comment"], c)
+		}
+		if st := authzQuery[string](t, s, `SELECT status FROM events WHERE id = $1`, fx.ids["event"]); st != "published" {
+			t.Errorf("the sample event %d is %s after the probes (a cancel without a reason must change nothing)", fx.ids["event"], st)
 		}
 		if n := authzQuery[int64](t, s, `SELECT count(*) FROM comment_votes WHERE comment_id = $1`, fx.ids["comment"]); n != 0 {
 			t.Errorf("%d votes on comment %d from probes without a value", n, fx.ids["comment"])

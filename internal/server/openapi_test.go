@@ -945,6 +945,57 @@ func TestOpenAPIAnswersMatchTheDocument(t *testing.T) {
 	c.call("GET", "/api/v1/comments/{id}/revisions", ownComment+"/revisions", "", nil, 200)
 	c.call("GET", comments, discussion, "", nil, 200) // the tombstones keep their place
 
+	// Events: created, registered for up to the capacity and a waiting list, edited,
+	// cancelled; the calendar with its filters.
+	starts := time.Now().Add(72 * time.Hour).Truncate(time.Minute)
+	gala := map[string]any{"kind": "gala", "title": "Gala Sojuszników Sąsiedztw", "description": "Spotkanie **sojuszników**.",
+		"starts_at": starts.Format(time.RFC3339), "ends_at": starts.Add(3 * time.Hour).Format(time.RFC3339),
+		"address": "ul. Dietla 1, Kraków", "neighbourhood_id": district, "accessibility": "Wejście bez schodów.",
+		"online_url": "", "organisers": "Fundacja BIS", "capacity": 1, "registration": true, "registration_closes_at": "",
+		"status": "published"}
+	var ev struct {
+		Event struct {
+			ID int64 `json:"id"`
+		} `json:"event"`
+	}
+	c.call("POST", "/api/v1/events", "/api/v1/events", moderator, gala, 201).JSON(t, &ev)
+	c.call("POST", "/api/v1/events", "/api/v1/events", plain, gala, 403)
+	late := maps.Clone(gala)
+	late["ends_at"] = starts.Add(-time.Hour).Format(time.RFC3339)
+	c.call("POST", "/api/v1/events", "/api/v1/events", moderator, late, 422)
+	event := "/api/v1/events/" + strconv.FormatInt(ev.Event.ID, 10)
+	c.call("GET", "/api/v1/events/{id}", event, "", nil, 200)
+	c.call("GET", "/api/v1/events/{id}", "/api/v1/events/999999", "", nil, 404)
+	c.call("POST", "/api/v1/events/{id}/registration", event+"/registration", plain, nil, 201)
+	c.call("POST", "/api/v1/events/{id}/registration", event+"/registration", plain, nil, 200)
+	c.call("POST", "/api/v1/events/{id}/registration", event+"/registration", verified, nil, 201) // waiting, position 1
+	c.call("POST", "/api/v1/events/{id}/registration", event+"/registration", "", nil, 401)
+	c.call("POST", "/api/v1/events/{id}/registration", "/api/v1/events/999999/registration", verified, nil, 404)
+	c.call("GET", "/api/v1/events/{id}", event, verified, nil, 200) // with my_registration
+	c.call("GET", "/api/v1/events/{id}/registrations", event+"/registrations", moderator, nil, 200)
+	c.call("GET", "/api/v1/events/{id}/registrations", event+"/registrations", plain, nil, 403)
+	c.call("DELETE", "/api/v1/events/{id}/registration", event+"/registration", plain, nil, 200) // verified moves up
+	c.call("DELETE", "/api/v1/events/{id}/registration", event+"/registration", plain, nil, 200)
+	gala["capacity"] = 2
+	c.call("PATCH", "/api/v1/events/{id}", event, moderator, gala, 200)
+	c.call("PATCH", "/api/v1/events/{id}", event, moderator, map[string]any{"kind": "gala", "capacity": -1}, 422)
+	c.call("PATCH", "/api/v1/events/{id}", "/api/v1/events/999999", moderator, gala, 404)
+	c.call("PUT", "/api/v1/events/{id}/minutes", event+"/minutes", moderator, map[string]any{"minutes": "Było dobrze."}, 409)
+	c.call("GET", "/api/v1/events", "/api/v1/events", "", nil, 200)
+	c.call("GET", "/api/v1/events", "/api/v1/events?when=past&kind=gala&limit=2", verified, nil, 200)
+	c.call("GET", "/api/v1/events", "/api/v1/events?month=2026-13", "", nil, 422)
+	c.call("GET", "/api/v1/events", "/api/v1/events?cursor=nonsense!", "", nil, 400)
+	c.call("POST", "/api/v1/events/{id}/cancel", event+"/cancel", moderator, map[string]any{"reason": ""}, 422)
+	c.call("POST", "/api/v1/events/{id}/cancel", event+"/cancel", moderator, map[string]any{"reason": "Sala zalana."}, 200)
+	c.call("POST", "/api/v1/events/{id}/cancel", event+"/cancel", moderator, map[string]any{"reason": "Sala zalana."}, 409)
+	c.call("PATCH", "/api/v1/events/{id}", event, moderator, gala, 409)
+	c.call("POST", "/api/v1/events/{id}/registration", event+"/registration", plain, nil, 409)
+	past := "/api/v1/events/" + authzQuery[string](t, s, `INSERT INTO events (kind, title, starts_at, ends_at, address, status)
+		VALUES ('kdo_meeting', 'Posiedzenie KDO', now() - interval '3 days', now() - interval '3 days' + interval '2 hours',
+		'ul. Józefińska 14', 'published') RETURNING id::text`)
+	c.call("PUT", "/api/v1/events/{id}/minutes", past+"/minutes", moderator, map[string]any{"minutes": "Ustalenia: **trzy** sprawy."}, 200)
+	c.call("GET", "/api/v1/events", "/api/v1/events?when=past", "", nil, 200)
+
 	// The end of a session and of an account.
 	c.call("DELETE", "/api/v1/me", "/api/v1/me", fresh, map[string]any{"password": "wrong-password", "confirm": true}, 422)
 	c.call("DELETE", "/api/v1/me", "/api/v1/me", fresh, map[string]any{"password": newPassword}, 422)

@@ -20,6 +20,7 @@ import (
 	"lawka/internal/coalition"
 	"lawka/internal/comment"
 	"lawka/internal/devmail"
+	"lawka/internal/event"
 	"lawka/internal/moderation"
 	"lawka/internal/neighbourhood"
 	"lawka/internal/notify"
@@ -81,6 +82,9 @@ type Server struct {
 
 	moderationService *moderation.Service
 	moderation        *moderation.Handlers
+
+	eventService *event.Service
+	events       *event.Handlers
 }
 
 // BodyLimit is the largest request body (uploads included; JSON routes stay far below).
@@ -128,16 +132,20 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	s.sessions.Changed = s.hub.Recheck
 
 	districts := neighbourhood.NewStore(d.Pool)
+	s.eventService = event.NewService(d.Pool, event.Deps{Places: eventPlaces{districts}, I18n: bundle,
+		PublicURL: cfg.PublicURL.String(), Log: d.Log})
+	s.events = event.NewHandlers(s.eventService, r)
 
 	s.coalition = coalition.NewHandlers(coalition.NewStore(d.Pool), r)
 	accounts := account.NewService(d.Pool, account.Deps{Sessions: s.sessions, Limits: s.limits, I18n: bundle,
 		PublicURL: cfg.PublicURL.String(), Districts: districtOptions{districts},
 		Parts: []account.PersonalData{coalition.PersonalData{}, poll.PersonalData{}, comment.PersonalData{}, notify.PersonalData{},
-			moderation.PersonalData{}}, RequireStaffTOTP: cfg.RequireStaffTOTP})
+			moderation.PersonalData{}, event.PersonalData{Svc: s.eventService}}, RequireStaffTOTP: cfg.RequireStaffTOTP})
 	s.accounts = account.NewHandlers(accounts, r, districtOptions{districts})
 	s.devmail = devmail.NewHandlers(d.Pool, r)
 	s.signatures = coalition.NewSignatureHandlers(
 		coalition.NewSignatures(d.Pool, s.sessions, bundle, cfg.PublicURL.String(), s.limits), r, districtOptions{districts})
+	s.signatures.Events = signableEvents{s.eventService}
 	s.auditlog = auditlog.NewHandlers(auditlog.NewStore(d.Pool), r)
 	proposals := proposal.NewService(d.Pool, proposalPlaces{districts}, s.hub, s.limits, d.Log)
 	s.hub.Register("proposal", proposal.Room{Svc: proposals})
@@ -150,6 +158,7 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	s.notifications = notify.NewHandlers(s.notifyService, r)
 	proposals.Notifier = proposalNotifier{s.notifyService}
 	s.neighbourhoods = neighbourhood.NewHandlers(districts, r, districtProposals{proposals})
+	s.neighbourhoods.Events = districtEvents{s.eventService}
 	s.moderationService = moderation.NewService(d.Pool, moderation.Deps{Limits: s.limits, Log: d.Log, HideAfter: cfg.ReportsToHide,
 		Notifier: moderationNotifier{s.notifyService}})
 	s.notifyService.Register("moderation", moderationCases{})
@@ -311,6 +320,7 @@ func (s *Server) Background(ctx context.Context) error {
 	go s.hub.Run(ctx)
 	go s.pollService.Run(ctx)
 	go s.notifyService.Run(ctx)
+	go s.eventService.Run(ctx)
 	return nil
 }
 
@@ -382,4 +392,57 @@ func (d districtProposals) Latest(ctx context.Context, p auth.Principal, distric
 		}
 	}
 	return out, nil
+}
+
+// eventPlaces adapts the neighbourhood store to what events ask.
+type eventPlaces struct{ store *neighbourhood.Store }
+
+func (p eventPlaces) Exists(ctx context.Context, id int64) (bool, error) {
+	return p.store.Exists(ctx, id)
+}
+
+func (p eventPlaces) DistrictChoices(ctx context.Context) ([]event.Choice, error) {
+	list, err := p.store.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]event.Choice, len(list))
+	for i, n := range list {
+		out[i] = event.Choice{ID: n.ID, Slug: n.Slug, Name: n.Roman() + " " + n.Name}
+	}
+	return out, nil
+}
+
+// districtEvents lists a district's coming events for its page.
+type districtEvents struct{ svc *event.Service }
+
+func (d districtEvents) Upcoming(ctx context.Context, p auth.Principal, districtID int64, n int) ([]neighbourhood.EventLink, error) {
+	list, err := d.svc.Upcoming(ctx, p, districtID, n)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]neighbourhood.EventLink, len(list))
+	for i, e := range list {
+		out[i] = neighbourhood.EventLink{ID: e.ID, Title: e.Title, Kind: e.Kind, StartsAt: e.StartsAt, Cancelled: e.Status == event.Cancelled}
+	}
+	return out, nil
+}
+
+// signableEvents lets a moderator name the event a paper signature was made at.
+type signableEvents struct{ svc *event.Service }
+
+func (e signableEvents) EventChoices(ctx context.Context) ([]coalition.EventChoice, error) {
+	list, err := e.svc.Signable(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]coalition.EventChoice, len(list))
+	for i, ev := range list {
+		out[i] = coalition.EventChoice{ID: ev.ID, Title: ev.Title, StartsAt: ev.StartsAt}
+	}
+	return out, nil
+}
+
+func (e signableEvents) EventExists(ctx context.Context, id int64) (bool, error) {
+	return e.svc.Exists(ctx, id)
 }

@@ -108,6 +108,39 @@ func FromForm(c *fiber.Ctx, field string) (*File, error) {
 	return &f, nil
 }
 
+// AllFromForm reads every file a multipart form sent in field (none when the form is
+// not multipart; the empty part a browser sends for an empty file input is skipped).
+func AllFromForm(c *fiber.Ctx, field string) ([]File, error) {
+	mf, err := c.MultipartForm()
+	if err != nil {
+		return nil, nil
+	}
+	var out []File
+	for _, fh := range mf.File[field] {
+		if fh.Size == 0 {
+			continue
+		}
+		f, err := Read(fh, field)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+// StoreOptional saves f when there is one (an optional scan) and returns its id, or nil.
+func StoreOptional(ctx context.Context, q db.Querier, f *File, uploadedBy int64) (*int64, error) {
+	if f == nil {
+		return nil, nil
+	}
+	id, err := Store(ctx, q, *f, uploadedBy)
+	if err != nil {
+		return nil, err
+	}
+	return &id, nil
+}
+
 // Serve sends an uploaded file so it can never act as a page of the site: its own
 // content type, sandboxed, never sniffed (the security headers add nosniff). Images may
 // show inline; anything else, and whatever asks for it, downloads as name + extension.
