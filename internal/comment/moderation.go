@@ -70,10 +70,18 @@ func (s *Service) SetModeration(ctx context.Context, tx pgx.Tx, id int64, to, re
 	case status == Hidden && to == Visible:
 		return nothing, count(ctx, tx, t, stance, channel, 1)
 	case status == Pending && to == Visible:
+		news := News{Target: t, CommentID: id}
+		k, err := s.kind(t.Type)
+		if err != nil {
+			return nil, err
+		}
+		// the title before the counts' row lock (see News.Title)
+		if news.Title, err = k.Title(ctx, t.ID); err != nil {
+			return nil, err
+		}
 		if err := count(ctx, tx, t, stance, channel, 1); err != nil {
 			return nil, err
 		}
-		news := News{Target: t, CommentID: id}
 		if author != nil {
 			news.AuthorID = *author
 		}
@@ -84,10 +92,6 @@ func (s *Service) SetModeration(ctx context.Context, tx pgx.Tx, id int64, to, re
 			}
 		}
 		announce, err := s.commented(ctx, tx, news)
-		if err != nil {
-			return nil, err
-		}
-		k, err := s.kind(t.Type)
 		if err != nil {
 			return nil, err
 		}

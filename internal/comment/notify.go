@@ -21,6 +21,11 @@ type News struct {
 	CommentID      int64
 	AuthorID       int64 // 0: received on paper
 	ParentAuthorID int64 // the author of the comment replied to (0: none, or not known)
+	// Title names the target in the notification, read before the comment's transaction:
+	// a read through the pool inside it would hold the target's counts row lock while
+	// waiting for a second connection, and under a burst of posts every connection of the
+	// pool ends up waiting for that lock.
+	Title string
 }
 
 func (s *Service) commented(ctx context.Context, q db.Querier, n News) (func(context.Context), error) {

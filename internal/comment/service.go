@@ -150,6 +150,13 @@ func (s *Service) create(ctx context.Context, k Commentable, d draft) (*Comment,
 		c.AuthorName = *d.authorName
 	}
 	var news News // notify hook: who hears of it
+	if s.notifier != nil {
+		title, err := k.Title(ctx, d.target.ID)
+		if err != nil {
+			return nil, err
+		}
+		news.Title = title
+	}
 	var announce func(context.Context)
 	err := db.Tx(ctx, s.pool, func(tx pgx.Tx) error {
 		if d.parentID != nil {

@@ -72,8 +72,8 @@ type commentNotifier struct {
 }
 
 func (n commentNotifier) Commented(ctx context.Context, q db.Querier, c comment.News) (func(context.Context), error) {
-	title := ""
-	if f, ok := n.titles[c.Target.Type]; ok {
+	title := c.Title
+	if f, ok := n.titles[c.Target.Type]; ok && title == "" {
 		t, err := f(ctx, c.Target.ID)
 		if err != nil {
 			return nil, err
