@@ -50,6 +50,8 @@ func run(ctx context.Context, args []string) error {
 		return runNoopServer(ctx, args[1:])
 	case "hub-server":
 		return runHubServer(ctx, args[1:])
+	case "page-server":
+		return runPageServer(ctx, args[1:])
 	case "-h", "--help", "help":
 		usage()
 		return nil

@@ -313,7 +313,8 @@ func firstFailure(s Search) float64 {
 	return math.Max(best, 250)
 }
 
-func (b *bench) judge(st *Step) {
+// judge passes a step with no errors, p99 within target and exact counts (when counted).
+func judge(st *Step, target time.Duration) {
 	var why []string
 	if n := st.Stats.ErrorCount(); n > 0 {
 		var kinds []string
@@ -323,8 +324,8 @@ func (b *bench) judge(st *Step) {
 		sort.Strings(kinds)
 		why = append(why, strings.Join(kinds, ", "))
 	}
-	if st.Stats.P99 > b.opt.ackP99 {
-		why = append(why, fmt.Sprintf("p99 %s > %s", ms(st.Stats.P99), ms(b.opt.ackP99)))
+	if st.Stats.P99 > target {
+		why = append(why, fmt.Sprintf("p99 %s > %s", ms(st.Stats.P99), ms(target)))
 	}
 	if st.Counts != nil && !st.Counts.Exact() {
 		why = append(why, "counts differ")
@@ -348,7 +349,7 @@ func (b *bench) lawkaStep(ctx context.Context, s server, d *Driver, rate float64
 	st.PoolWait = metricDelta(before, after, "lawka_db_pool_acquire_wait_seconds_total")
 	c := b.verify(ctx, s, p, res)
 	st.Counts = &c
-	b.judge(&st)
+	judge(&st, b.opt.ackP99)
 	return st, nil
 }
 
@@ -358,7 +359,7 @@ func (b *bench) noopStep(_ context.Context, s server, d *Driver, rate float64, d
 	res := d.Run(Plan{N: n, Rate: rate, Build: b.voteBuilder(poll{ID: 1, Options: []int64{1, 2, 3, 4}}, n),
 		MaxBacklog: max(int(rate), 2*b.opt.conns), Want: http.StatusCreated})
 	st := Step{Rate: rate, Stats: res.Summarise(http.StatusCreated), CPU: m.Stop()}
-	b.judge(&st)
+	judge(&st, b.opt.ackP99)
 	return st, nil
 }
 
