@@ -248,7 +248,7 @@ func (b *bench) runS4(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		dr.Run(Plan{N: 200, Rate: 100, Build: reads, Want: http.StatusOK})
+		dr.Run(Plan{N: 50, Rate: 50, Build: reads, Want: http.StatusOK})
 		st, err := b.pageMax(dr, []int{servers[0].pid(), servers[1].pid()}, reads, 3*time.Second)
 		dr.Close()
 		if err != nil {
