@@ -35,7 +35,12 @@ func runNoopServer(ctx context.Context, args []string) error {
 		c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
 		return c.Status(fiber.StatusCreated).SendString(`{"receipt":"NOOPNOOPNOOPNOOP"}`)
 	})
-	ln, err := net.Listen("tcp", *addr)
+	return serveFiber(ctx, app, *addr)
+}
+
+// serveFiber serves app on addr until ctx ends.
+func serveFiber(ctx context.Context, app *fiber.App, addr string) error {
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
@@ -72,15 +77,7 @@ func runPageServer(ctx context.Context, args []string) error {
 		}
 		return c.Send(page)
 	})
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return err
-	}
-	go func() {
-		<-ctx.Done()
-		_ = app.ShutdownWithTimeout(5 * time.Second)
-	}()
-	return app.Listener(ln)
+	return serveFiber(ctx, app, *addr)
 }
 
 // hub is a lean, honest websocket fan-out (the S2 baseline): votes arrive over HTTP and

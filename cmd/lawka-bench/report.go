@@ -285,12 +285,17 @@ func errorList(errs map[string]int) string {
 	if len(errs) == 0 {
 		return "no errors"
 	}
+	return strings.Join(counted(errs), ", ")
+}
+
+// counted lists how often each thing happened, "N× thing", sorted.
+func counted(m map[string]int) []string {
 	var parts []string
-	for k, v := range errs {
+	for k, v := range m {
 		parts = append(parts, fmt.Sprintf("%s× %s", num(float64(v)), k))
 	}
 	sort.Strings(parts)
-	return strings.Join(parts, ", ")
+	return parts
 }
 
 // Markdown renders the report.
@@ -456,6 +461,21 @@ func (r *Report) writeS1(p func(string, ...any)) {
 	}
 }
 
+// result says how a step went, for a table's last column.
+func (st Step) result() string {
+	result := "pass"
+	if !st.Pass {
+		result = "fail: " + st.Why
+	}
+	if st.Attempts > 1 {
+		result += fmt.Sprintf(" (least disturbed of %d attempts)", st.Attempts)
+	}
+	if st.Note != "" {
+		result += "; " + st.Note
+	}
+	return result
+}
+
 func perfTable(p func(string, ...any), what string, lines []PerfLine) {
 	if len(lines) == 0 {
 		return
@@ -477,16 +497,7 @@ func stepTable(p func(string, ...any), steps []Step, counts bool) {
 		p("|---|---|---|---|---|---|---|---|---|---|---|")
 	}
 	for _, st := range steps {
-		result := "pass"
-		if !st.Pass {
-			result = "fail: " + st.Why
-		}
-		if st.Attempts > 1 {
-			result += fmt.Sprintf(" (least disturbed of %d attempts)", st.Attempts)
-		}
-		if st.Note != "" {
-			result += "; " + st.Note
-		}
+		result := st.result()
 		if counts {
 			exact := "—"
 			if st.Counts != nil {
@@ -566,12 +577,7 @@ func (r *Report) writeS2(p func(string, ...any)) {
 	for _, run := range append(append([]FanoutRun{}, s.Lawka...), s.Hub...) {
 		var notes []string
 		if len(run.ConnectFails) > 0 {
-			var parts []string
-			for k, v := range run.ConnectFails {
-				parts = append(parts, fmt.Sprintf("%d× %s", v, k))
-			}
-			sort.Strings(parts)
-			notes = append(notes, "connect failures: "+strings.Join(parts, "; "))
+			notes = append(notes, "connect failures: "+strings.Join(counted(run.ConnectFails), "; "))
 		}
 		if run.Disconnected > 0 {
 			notes = append(notes, fmt.Sprintf("%d clients disconnected: %s", run.Disconnected, run.DisconnectErr))

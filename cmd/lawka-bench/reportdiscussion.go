@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 )
@@ -212,19 +211,9 @@ func (r *Report) writeS3(p func(string, ...any)) {
 				p("| %s | %s | — | — | — | — | — | — | — | — | — | — | fail: %s |", name, num(st.Rate), st.Why)
 				continue
 			}
-			result := "pass"
-			if !st.Pass {
-				result = "fail: " + st.Why
-			}
-			if st.Attempts > 1 {
-				result += fmt.Sprintf(" (least disturbed of %d attempts)", st.Attempts)
-			}
-			if st.Note != "" {
-				result += "; " + st.Note
-			}
 			p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |", name, num(st.Rate), num(st.Stats.Rate), ms(st.Stats.P50),
 				ms(st.Stats.P99), ms(st.Stats.Max), num(float64(st.Stats.ErrorCount())), pctCore(st.CPU, st.CPU.Servers), pctCore(st.CPU, st.CPU.Postgres),
-				pctCore(st.CPU, st.CPU.Tool), pctCore(st.CPU, st.CPU.MachineOthers), machineBusy(st.CPU), result)
+				pctCore(st.CPU, st.CPU.Tool), pctCore(st.CPU, st.CPU.MachineOthers), machineBusy(st.CPU), st.result())
 		}
 	}
 	p("")
@@ -306,12 +295,7 @@ func (r *Report) writeS4(p func(string, ...any)) {
 		}
 		var notes []string
 		if len(run.ConnectFails) > 0 {
-			var parts []string
-			for k, v := range run.ConnectFails {
-				parts = append(parts, fmt.Sprintf("%d× %s", v, k))
-			}
-			sort.Strings(parts)
-			notes = append(notes, "connect failures: "+strings.Join(parts, "; "))
+			notes = append(notes, "connect failures: "+strings.Join(counted(run.ConnectFails), "; "))
 		}
 		if run.Disconnected > 0 {
 			notes = append(notes, fmt.Sprintf("%d clients disconnected: %s", run.Disconnected, run.DisconnectErr))

@@ -317,12 +317,7 @@ func firstFailure(s Search) float64 {
 func judge(st *Step, target time.Duration) {
 	var why []string
 	if n := st.Stats.ErrorCount(); n > 0 {
-		var kinds []string
-		for k, v := range st.Stats.Errors {
-			kinds = append(kinds, fmt.Sprintf("%d× %s", v, k))
-		}
-		sort.Strings(kinds)
-		why = append(why, strings.Join(kinds, ", "))
+		why = append(why, errorList(st.Stats.Errors))
 	}
 	if st.Stats.P99 > target {
 		why = append(why, fmt.Sprintf("p99 %s > %s", ms(st.Stats.P99), ms(target)))

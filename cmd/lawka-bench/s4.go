@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math"
 	"net/http"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -344,7 +343,10 @@ func (b *bench) postRun(ctx context.Context, servers []server, hot int64, tokens
 	for _, s := range servers {
 		addrs, urls, pids = append(addrs, s.addr), append(urls, "ws://"+s.addr+"/ws"), append(pids, s.pid())
 	}
-	watchers, fails := b.connectWatchers(ctx, urls, fmt.Sprintf("proposal:%d", hot), []byte(marker), n)
+	room := fmt.Sprintf("proposal:%d", hot)
+	watchers, fails := dialAll(ctx, b.opt.s4Clients, 32, 30*time.Second, func(ctx context.Context, k int) (*watcher, error) {
+		return dialWatcher(ctx, urls[k%len(urls)], room, []byte(marker), n)
+	})
 	run.Connected, run.ConnectFails = len(watchers), fails
 	closed := false
 	defer func() {
@@ -420,14 +422,7 @@ func (run *PostRun) follow(watchers []*watcher, status []int, sentAt []int64) {
 		}
 	}
 	run.P50, run.P99, run.Max = h.quantile(0.5), h.quantile(0.99), h.quantile(1)
-	if len(errs) > 0 {
-		var list []string
-		for k, v := range errs {
-			list = append(list, fmt.Sprintf("%d× %s", v, k))
-		}
-		sort.Strings(list)
-		run.DisconnectErr = strings.Join(list, "; ")
-	}
+	run.DisconnectErr = strings.Join(counted(errs), "; ")
 }
 
 // waitAll waits until every watcher has n messages, or timeout.
@@ -448,40 +443,6 @@ func waitAll(watchers []*watcher, n int64, timeout time.Duration) bool {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-}
-
-func (b *bench) connectWatchers(ctx context.Context, urls []string, room string, marker []byte, posts int) ([]*watcher, map[string]int) {
-	out := make([]*watcher, b.opt.s4Clients)
-	fails := map[string]int{}
-	var mu sync.Mutex
-	sem := make(chan struct{}, 32)
-	var wg sync.WaitGroup
-	for k := range out {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-			defer cancel()
-			w, err := dialWatcher(dctx, urls[k%len(urls)], room, marker, posts)
-			if err != nil {
-				mu.Lock()
-				fails[clip([]byte(err.Error()), 120)]++
-				mu.Unlock()
-				return
-			}
-			out[k] = w
-		}()
-	}
-	wg.Wait()
-	list := out[:0]
-	for _, w := range out {
-		if w != nil {
-			list = append(list, w)
-		}
-	}
-	return list, fails
 }
 
 // rawPostRun is the S4 baseline: the least any design pays to tell a viewer of a new
