@@ -148,7 +148,7 @@ func (b *bench) runS3(ctx context.Context) error {
 	defer dr.Close()
 	hot := getBuilder(hotPath, acceptHTML, r.Encoding)
 	b.logf("S3: warming up…")
-	dr.Run(Plan{N: 500, Rate: 250, Build: hot, Want: http.StatusOK})
+	dr.Run(Plan{N: 2 * b.opt.s3Conns, Rate: 50, Build: hot, Want: http.StatusOK})
 	time.Sleep(time.Second)
 	pids := []int{s.pid()}
 	for _, pr := range []struct {
