@@ -200,7 +200,7 @@ func TestWatcher(t *testing.T) {
 		t.Fatalf("recv %v gaps %d dup %d unknown %d got %d", w.recv, w.gaps, w.dup, w.unknown, w.got.Load())
 	}
 	var run PostRun
-	run.follow([]*watcher{w}, []int{201, 201, 201}, []int64{90, 95, 99})
+	run.follow([]*watcher{w}, []int{201, 201, 201}, []int64{90, 95, 99}, []int64{95, 0, 200})
 	if run.Deliveries != 2 || run.Lost != 1 || run.LostClients != 1 || run.Duplicates != 1 || run.Max != 0 {
 		// latencies are 10 ns and 2 ns: below the histogram's microsecond, so 0
 		t.Fatalf("deliveries %d lost %d lost clients %d duplicates %d max %s", run.Deliveries, run.Lost, run.LostClients, run.Duplicates, run.Max)

@@ -128,7 +128,8 @@ func s4Why(s *S4Report) string {
 	l := s.Lawka
 	w := ""
 	if s.ReadRate < s.ReadAsked {
-		w = fmt.Sprintf("The hot page was viewed %s times/s, not the %s asked for: it took at most %s views/s (S3). ", num(s.ReadRate), num(s.ReadAsked), num(s.ReadMost))
+		w = fmt.Sprintf("The hot page was viewed %s times/s, not the %s asked for: it took at most %s views/s (%s). ", num(s.ReadRate), num(s.ReadAsked),
+			num(s.ReadMost), s.ReadMostFrom)
 	}
 	w += fmt.Sprintf("While comments were posted %s. Posts were acknowledged with p50 %s, p99 %s (%s); page views ran at %s/s with p99 %s (%s).",
 		cpuSentence(l.CPU, "the two lawka serve processes"), ms(l.Posts.P50), ms(l.Posts.P99), errorList(l.Posts.Errors), num(l.Reads.Rate),
@@ -141,8 +142,12 @@ func s4Why(s *S4Report) string {
 			l.DisconnectErr, l.Gaps)
 	}
 	if l.P99 > 0 && l.Posts.P99 > 0 {
-		w += fmt.Sprintf(" The message follows the acknowledgement (the comment is published after its transaction commits), so a post's p99 of %s is most of the %s.",
-			ms(l.Posts.P99), ms(l.P99))
+		w += fmt.Sprintf(" A comment is published once its transaction has committed, just before the answer: from the answer being read to the message reaching a client took p50 %s, p99 %s, so posting itself (p99 %s) is most of the %s.",
+			ms(l.AfterAck50), ms(l.AfterAck99), ms(l.Posts.P99), ms(l.P99))
+		if r := s.Raw; r != nil && r.Posts.P99 > 0 {
+			w += fmt.Sprintf(" Inserting the same comment with its counts and committing took p99 %s under the same page views, so the rest of posting (signing in by token, the checks, the rate limit, the notifications of the proposal's followers, HTTP) costs the difference.",
+				ms(r.Posts.P99))
+		}
 	}
 	return w
 }
@@ -265,8 +270,8 @@ func (r *Report) writeS4(p func(string, ...any)) {
 	p("## S4: comments posted under read load")
 	p("")
 	if s.ReadRate < s.ReadAsked {
-		p("**Page views**: %s/s were asked for, but the hot page took at most %s views/s (S3), so S4 reads it at half that, %s/s: more would only queue in front of the posts and measure the queue.",
-			num(s.ReadAsked), num(s.ReadMost), num(s.ReadRate))
+		p("**Page views**: %s/s were asked for, but the hot page took at most %s views/s (%s), so S4 reads it at half that, %s/s: more would only queue in front of the posts and measure the queue.",
+			num(s.ReadAsked), num(s.ReadMost), s.ReadMostFrom, num(s.ReadRate))
 		p("")
 	}
 	p("Two `lawka serve` instances share PostgreSQL and Redis. %s websocket clients, alternating between them, subscribe to the hot proposal's room (`proposal:%d`) and wait for its snapshot; then the hot page is viewed %s times/s (alternating) while %s signed-in accounts (bearer tokens, each from its own address, as the limit is 10 comments a minute per account) post %s comments/s for %s through `POST /api/v1/proposals/%d/comments`, alternating between the instances. Each comment's text carries its number; the latency of a delivery is the moment its `comment.created` message reached a client minus the moment the post was sent, over every (post, client) pair. **Lost**: a post answered 201 whose message a client never received (waiting up to 5 s after the last post).",
@@ -274,8 +279,8 @@ func (r *Report) writeS4(p func(string, ...any)) {
 	p("")
 	p("**Baseline (insert + publish)**: the least any design pays to tell a viewer of a new comment, measured in the same run under the same page views: this tool inserts each comment with its counts in one durable transaction (the comment row and the `comment_stats` upsert, as the comment feature's transaction does), then publishes a message shaped like `comment.created` on the private Redis, where one subscriber in this tool receives it — no HTTP, no checks, no websockets. Its \"post acknowledgement\" is the transaction's commit.")
 	p("")
-	p("| system | posts/s | ack p50 | ack p99 | post errors | clients | deliveries | latency p50 | p99 | max | lost | duplicates | seq gaps | page views/s (p99, errors) | servers CPU | PostgreSQL CPU | Redis CPU | tool CPU | others | machine |")
-	p("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+	p("| system | posts/s | ack p50 | ack p99 | post errors | clients | deliveries | latency p50 | p99 | max | after the ack p50 / p99 | lost | duplicates | seq gaps | page views/s (p99, errors) | servers CPU | PostgreSQL CPU | Redis CPU | tool CPU | others | machine |")
+	p("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, run := range []*PostRun{s.Lawka, s.Raw} {
 		if run == nil {
 			continue
@@ -283,9 +288,9 @@ func (r *Report) writeS4(p func(string, ...any)) {
 		u := run.CPU
 		clients := fmt.Sprintf("%d of %d", run.Connected, run.Watchers)
 		views := fmt.Sprintf("%s (%s, %s)", num(run.Reads.Rate), ms(run.Reads.P99), num(float64(run.Reads.ErrorCount())))
-		p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %d | %d | %s | %s | %s | %s | %s | %s | %s |", run.System, num(run.Posts.Rate),
+		p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s / %s | %s | %d | %d | %s | %s | %s | %s | %s | %s | %s |", run.System, num(run.Posts.Rate),
 			ms(run.Posts.P50), ms(run.Posts.P99), errorList(run.Posts.Errors), clients, num(float64(run.Deliveries)), ms(run.P50), ms(run.P99), ms(run.Max),
-			num(float64(run.Lost)), run.Duplicates, run.Gaps, views, pctCore(u, u.Servers), pctCore(u, u.Postgres), pctCore(u, u.Redis),
+			ms(run.AfterAck50), ms(run.AfterAck99), num(float64(run.Lost)), run.Duplicates, run.Gaps, views, pctCore(u, u.Servers), pctCore(u, u.Postgres), pctCore(u, u.Redis),
 			pctCore(u, u.Tool), pctCore(u, u.MachineOthers), machineBusy(u))
 	}
 	p("")

@@ -30,17 +30,20 @@ type PostRun struct {
 	// P50, P99, Max: from a post being sent to its message reaching a client, over every
 	// (post, client) pair.
 	P50, P99, Max time.Duration
-	Lost          int64 // (acknowledged post, client) pairs whose message never came
-	LostClients   int   // clients that missed at least one
-	Duplicates    int64
-	Gaps          int64 // jumps in seq (the browser would resubscribe)
-	Unknown       int64 // comment messages that were not this run's posts
-	Disconnected  int
-	DisconnectErr string
-	Settled       bool
-	Settle        time.Duration // last acknowledgement → every client has every message
-	CPU           CPUUse
-	Attempts      int
+	// AfterAck50, AfterAck99: from the post's acknowledgement being read to its message
+	// reaching a client (0 when the message came first): what delivery adds to posting.
+	AfterAck50, AfterAck99 time.Duration
+	Lost                   int64 // (acknowledged post, client) pairs whose message never came
+	LostClients            int   // clients that missed at least one
+	Duplicates             int64
+	Gaps                   int64 // jumps in seq (the browser would resubscribe)
+	Unknown                int64 // comment messages that were not this run's posts
+	Disconnected           int
+	DisconnectErr          string
+	Settled                bool
+	Settle                 time.Duration // last acknowledgement → every client has every message
+	CPU                    CPUUse
+	Attempts               int
 }
 
 // S4Report collects S4.
@@ -48,7 +51,8 @@ type S4Report struct {
 	Posters, Watchers int
 	Rate, ReadRate    float64
 	ReadAsked         float64 // -read-rate; ReadRate is lower when the hot page cannot take it
-	ReadMost          float64 // the hot page's most views/s, from S3 or a probe here
+	ReadMost          float64 // the hot page's most views/s
+	ReadMostFrom      string  // where ReadMost was measured
 	Dur               time.Duration
 	P99Target         time.Duration
 	Hot               int64
@@ -240,7 +244,7 @@ func (b *bench) runS4(ctx context.Context) error {
 	// posts: S4 reads at most at half the page's most.
 	r.ReadAsked = r.ReadRate
 	if b.report.S3 != nil && b.report.S3.Hot.Max != nil {
-		r.ReadMost = b.report.S3.Hot.MaxRate()
+		r.ReadMost, r.ReadMostFrom = b.report.S3.Hot.MaxRate(), "S3, one instance"
 	} else {
 		b.logf("S4: how many hot page views/s the servers take at most (S3 did not run)…")
 		dr, err := NewDriver([]string{servers[0].addr, servers[1].addr}, b.opt.s3Conns, 10*time.Second)
@@ -253,7 +257,7 @@ func (b *bench) runS4(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		r.ReadMost = st.Stats.Rate
+		r.ReadMost, r.ReadMostFrom = st.Stats.Rate, "measured here, both instances, S3 did not run"
 	}
 	if half := math.Max(1, math.Round(r.ReadMost/2)); r.ReadMost > 0 && r.ReadRate > half {
 		r.ReadRate = half
@@ -386,7 +390,7 @@ func (b *bench) postRun(ctx context.Context, servers []server, hot int64, tokens
 		w.close() // after this their fields are ours to read
 	}
 	closed = true
-	run.follow(watchers, res.Status, res.SentAt)
+	run.follow(watchers, res.Status, res.SentAt, res.DoneAt)
 	b.logf("  posts p50 %s p99 %s (%d errors); post→watcher p50 %s p99 %s max %s over %d deliveries, %d lost, %d gaps; page views %.0f/s p99 %s",
 		ms(run.Posts.P50), ms(run.Posts.P99), run.Posts.ErrorCount(), ms(run.P50), ms(run.P99), ms(run.Max), run.Deliveries, run.Lost,
 		run.Gaps, run.Reads.Rate, ms(run.Reads.P99))
@@ -395,8 +399,8 @@ func (b *bench) postRun(ctx context.Context, servers []server, hot int64, tokens
 
 // follow computes the latencies and losses from what the closed watchers noted: every
 // acknowledged post (status[k] = 201) should have reached every watcher.
-func (run *PostRun) follow(watchers []*watcher, status []int, sentAt []int64) {
-	var h histogram
+func (run *PostRun) follow(watchers []*watcher, status []int, sentAt, doneAt []int64) {
+	var h, after histogram
 	errs := map[string]int{}
 	for _, w := range watchers {
 		missed := false
@@ -404,6 +408,9 @@ func (run *PostRun) follow(watchers []*watcher, status []int, sentAt []int64) {
 			switch {
 			case at != 0 && k < len(sentAt) && sentAt[k] > 0:
 				h.record(time.Duration(at - sentAt[k]))
+				if k < len(doneAt) && doneAt[k] > 0 {
+					after.record(time.Duration(max(at-doneAt[k], 0)))
+				}
 				run.Deliveries++
 			case at == 0 && k < len(status) && status[k] == http.StatusCreated:
 				run.Lost++
@@ -422,6 +429,7 @@ func (run *PostRun) follow(watchers []*watcher, status []int, sentAt []int64) {
 		}
 	}
 	run.P50, run.P99, run.Max = h.quantile(0.5), h.quantile(0.99), h.quantile(1)
+	run.AfterAck50, run.AfterAck99 = after.quantile(0.5), after.quantile(0.99)
 	run.DisconnectErr = strings.Join(counted(errs), "; ")
 }
 
@@ -529,7 +537,7 @@ func (b *bench) rawPostRun(ctx context.Context, servers []server, hot int64, rea
 		res.DoneAt[k] = start + int64(k)*interval + lat[k]
 	}
 	run.Posts = res.Summarise(http.StatusCreated)
-	run.follow([]*watcher{w}, status, sentAt)
+	run.follow([]*watcher{w}, status, sentAt, res.DoneAt)
 	b.logf("  insert+commit+publish p50 %s p99 %s; insert→subscriber p50 %s p99 %s max %s, %d lost; page views %.0f/s p99 %s",
 		ms(run.Posts.P50), ms(run.Posts.P99), ms(run.P50), ms(run.P99), ms(run.Max), run.Lost, run.Reads.Rate, ms(run.Reads.P99))
 	return run, nil
