@@ -66,6 +66,10 @@ func s3Why(s *S3Report) string {
 	}
 	fmt.Fprintf(&w, "; the in-memory server spent %.3f ms per answer. ", cpuPer(s.Memory.Max.CPU.Servers, s.Memory.Max.Stats))
 	fmt.Fprintf(&w, "The page is %s bytes of HTML holding %d comments", num(float64(s.Hot.PlainBytes)), s.Hot.Rendered)
+	if p := s.Plain.Max; p != nil && s.Hot.Rendered > s.Plain.Rendered && s.Plain.Encoding == s.Hot.Encoding {
+		fmt.Fprintf(&w, " (the plain page, %d comments, cost lawka %.2f ms: about %.3f ms more for each further comment on the page)", s.Plain.Rendered,
+			cpuPer(p.CPU.Servers, p.Stats), (cpuPer(h.CPU.Servers, h.Stats)-cpuPer(p.CPU.Servers, p.Stats))/float64(s.Hot.Rendered-s.Plain.Rendered))
+	}
 	if s.Hot.Encoding != "" {
 		fmt.Fprintf(&w, ", sent as %s bytes of %s", num(float64(s.Hot.Bytes)), s.Hot.Encoding)
 		if p := s.HotPlain.Max; p != nil {

@@ -235,7 +235,10 @@ func (b *bench) runS3(ctx context.Context) error {
 func (b *bench) pageSteps(d *Driver, pids []int, build func([]byte, int) []byte, most float64, rates []float64, dur time.Duration) ([]Step, error) {
 	var steps []Step
 	if most > 0 && most*1.5 < slices.Min(rates) {
-		half := math.Max(10, math.Round(most/2/10)*10)
+		half := math.Max(1, math.Round(most/2))
+		if half >= 100 {
+			half = math.Round(half/10) * 10
+		}
 		st, err := b.pageStep(d, pids, build, half, dur)
 		if err != nil {
 			return nil, err
