@@ -249,6 +249,16 @@ func (r *Report) writeS3(p func(string, ...any)) {
 		}
 		p("| | all, one after another | | %s | |", ms(sum))
 		p("")
+		p("<details><summary>The pgbench script (the statements in full)</summary>")
+		p("")
+		p("```sql")
+		for _, st := range pb.Statements {
+			p("%s", st.Replay())
+		}
+		p("```")
+		p("")
+		p("</details>")
+		p("")
 		if pb.Err != "" {
 			p("pgbench: %s", pb.Err)
 		} else {
@@ -317,6 +327,10 @@ func (r *Report) writeS4(p func(string, ...any)) {
 		}
 		if run.Attempts > 1 {
 			notes = append(notes, fmt.Sprintf("the least disturbed of %d attempts", run.Attempts))
+		}
+		if run.PoolAcquires > 0 {
+			notes = append(notes, fmt.Sprintf("lawka's PostgreSQL pools handed out %s connections meanwhile (page views and posts), which waited %s on average for one (lawka_db_pool_acquire_wait_seconds_total)",
+				num(run.PoolAcquires), ms(time.Duration(run.PoolWait/run.PoolAcquires*1e9))))
 		}
 		if len(notes) > 0 {
 			p("- %s: %s.", run.System, strings.Join(notes, "; "))

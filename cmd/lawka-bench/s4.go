@@ -44,6 +44,9 @@ type PostRun struct {
 	Settle                 time.Duration // last acknowledgement → every client has every message
 	CPU                    CPUUse
 	Attempts               int
+	// PoolAcquires, PoolWait: lawka's PostgreSQL pools (both instances, every request)
+	// while comments were posted: connections handed out, and seconds spent waiting.
+	PoolAcquires, PoolWait float64
 }
 
 // S4Report collects S4.
@@ -367,6 +370,10 @@ func (b *bench) postRun(ctx context.Context, servers []server, hot int64, tokens
 	}
 	defer pd.Close()
 
+	var before []map[string]float64
+	for _, s := range servers {
+		before = append(before, scrapeMetrics(s.url("/metrics")))
+	}
 	m := StartCPU(pids, b.redis.pid(), b.opt.dbName)
 	wait, err := readLoad(addrs, reads, b.opt.s4ReadRate, b.opt.s4Dur+3*time.Second)
 	if err != nil {
@@ -386,6 +393,11 @@ func (b *bench) postRun(ctx context.Context, servers []server, hot int64, tokens
 	run.Settle = time.Since(lastAck)
 	run.Reads = wait()
 	run.CPU = m.Stop()
+	for i, s := range servers {
+		after := scrapeMetrics(s.url("/metrics"))
+		run.PoolAcquires += metricDelta(before[i], after, "lawka_db_pool_acquires_total")
+		run.PoolWait += metricDelta(before[i], after, "lawka_db_pool_acquire_wait_seconds_total")
+	}
 	for _, w := range watchers {
 		w.close() // after this their fields are ours to read
 	}
