@@ -315,20 +315,12 @@ func (b *bench) setup(ctx context.Context) error {
 	if b.adminURL, _, err = withDatabase(devURL, "postgres"); err != nil {
 		return err
 	}
-	b.logf("creating database %s (dropped first if it exists)…", b.opt.dbName)
 	admin, err := pgx.Connect(ctx, b.adminURL)
 	if err != nil {
 		return fmt.Errorf("connecting to PostgreSQL: %w", err)
 	}
 	dropDeadBenchDBs(ctx, admin, b.logf)
-	ident := pgx.Identifier{b.opt.dbName}.Sanitize()
-	_, err = admin.Exec(ctx, "DROP DATABASE IF EXISTS "+ident+" WITH (FORCE)")
-	if err == nil {
-		_, err = admin.Exec(ctx, "CREATE DATABASE "+ident)
-	}
-	if err == nil {
-		err = admin.QueryRow(ctx, "SELECT current_setting('server_version')").Scan(&b.report.Machine.Postgres)
-	}
+	err = admin.QueryRow(ctx, "SELECT current_setting('server_version')").Scan(&b.report.Machine.Postgres)
 	var sync string
 	if err == nil {
 		err = admin.QueryRow(ctx, "SELECT current_setting('synchronous_commit') || ', fsync ' || current_setting('fsync')").Scan(&sync)
@@ -336,14 +328,42 @@ func (b *bench) setup(ctx context.Context) error {
 	}
 	admin.Close(ctx)
 	if err != nil {
-		return fmt.Errorf("creating the benchmark database: %w", err)
+		return fmt.Errorf("asking PostgreSQL: %w", err)
 	}
-
 	if err := b.startRedis(ctx); err != nil {
 		return err
 	}
 	if v, err := b.runLawka(ctx, childEnv(), "version"); err == nil {
 		b.report.Server = strings.TrimSpace(v)
+	}
+	return b.freshDatabase(ctx)
+}
+
+// freshDatabase (re)creates the benchmark's database, migrates it, adds the moderator
+// and empties the private Redis: S3 and S4 start on one of their own, since every
+// lawka serve keeps reconciling the open polls S1 and S2 leave behind (hundreds of
+// thousands of ballots) with Redis, which would be measured with the pages.
+func (b *bench) freshDatabase(ctx context.Context) error {
+	if b.pool != nil {
+		b.pool.Close()
+		b.pool = nil
+	}
+	b.logf("creating database %s (dropped first if it exists)…", b.opt.dbName)
+	admin, err := pgx.Connect(ctx, b.adminURL)
+	if err != nil {
+		return fmt.Errorf("connecting to PostgreSQL: %w", err)
+	}
+	ident := pgx.Identifier{b.opt.dbName}.Sanitize()
+	_, err = admin.Exec(ctx, "DROP DATABASE IF EXISTS "+ident+" WITH (FORCE)")
+	if err == nil {
+		_, err = admin.Exec(ctx, "CREATE DATABASE "+ident)
+	}
+	admin.Close(ctx)
+	if err != nil {
+		return fmt.Errorf("creating the benchmark database: %w", err)
+	}
+	if out, err := commandOutput(ctx, "redis-cli", "-p", strconv.Itoa(b.redisPort), "flushall"); err != nil {
+		return fmt.Errorf("emptying the private Redis: %w: %s", err, out)
 	}
 	env := b.lawkaEnv("127.0.0.1:0")
 	if out, err := b.runLawka(ctx, env, "migrate", "up"); err != nil {

@@ -95,14 +95,7 @@ func (r *Report) summary() []summaryRow {
 				}
 			}
 			if pr := s.Profile; pr != nil && len(pr.Waits) > 0 {
-				var top []string
-				for i, w := range pr.Waits {
-					if i == 4 {
-						break
-					}
-					top = append(top, fmt.Sprintf("%s %.0f %%", w.What, w.Percent))
-				}
-				why += fmt.Sprintf(" lawka's PostgreSQL connections at %s votes/s: %s.", num(pr.Rate), strings.Join(top, ", "))
+				why += fmt.Sprintf(" lawka's PostgreSQL connections at %s votes/s: %s.", num(pr.Rate), top(pr.Waits, 4, false))
 			}
 			if s.Profile != nil && len(s.Profile.ByLawka) > 0 {
 				why += " " + profileSentence(s.Profile)
@@ -219,22 +212,24 @@ func findRun(runs []FanoutRun, clients int) *FanoutRun {
 }
 
 func profileSentence(p *Profile) string {
-	var parts []string
-	for i, l := range p.ByComm {
-		if i == 4 {
-			break
-		}
-		parts = append(parts, fmt.Sprintf("%s %.0f %%", l.What, l.Percent))
-	}
-	var fns []string
-	for i, l := range p.ByLawka {
-		if i == 5 {
-			break
-		}
-		fns = append(fns, fmt.Sprintf("`%s` %.1f %%", l.What, l.Percent))
-	}
 	return fmt.Sprintf("perf over the whole machine at %s votes/s: samples by process %s; hottest in lawka serve (share of its samples): %s (see the profile below).",
-		num(p.Rate), strings.Join(parts, ", "), strings.Join(fns, ", "))
+		num(p.Rate), top(p.ByComm, 4, false), top(p.ByLawka, 5, true))
+}
+
+// top lists the first n lines as "what share", functions (code) in backquotes.
+func top(lines []PerfLine, n int, code bool) string {
+	var parts []string
+	for i, l := range lines {
+		if i == n {
+			break
+		}
+		if code {
+			parts = append(parts, fmt.Sprintf("`%s` %.1f %%", l.What, l.Percent))
+		} else {
+			parts = append(parts, fmt.Sprintf("%s %.0f %%", l.What, l.Percent))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 func s2Why(run FanoutRun) string {
@@ -384,7 +379,7 @@ func (r *Report) Markdown() string {
 	p("- **S2 latency** of a tally with total T is the time it reached a client minus the time the T-th vote was sent, in send order (the newest of the T counted votes left no earlier, so this is an upper bound when votes commit out of order); p50/p99/max over every tally every client received. **Lost**: a client whose last tally is not the final total 5 s after the last vote. **Out of order**: a tally whose `data.version` (or, without one, `total`) is lower than one the client showed before; tallies the client's `seq` says it has already passed are ignored as the browser does (counted as stale). **Seq gaps** are counted (the browser would resubscribe; the tool keeps reading).")
 	p("- **Memory per idle connection**: VmRSS of the server processes with every client subscribed and idle for 2 s, minus VmRSS before the first client, over the clients. RSS includes heap the Go collector has not collected or returned yet, so the figure moves with when the last collection ran. **Deliveries per CPU-second**: tally messages received by all clients during the voting window (until every client had the final total) over the user+system CPU time of the server processes in that window (from /proc), which includes taking the votes.")
 	p("- **S3 pages** are fetched once before they are measured: the page must answer 200 and show the loaded discussion's count (`data-comments-count`), and the comments on it are counted (`id=\"komentarz-…\"`); the API's answer must list threads. The in-memory baseline serves the hot page's bytes exactly as lawka sent them to the driver's request (same Content-Type and Content-Encoding) from a Fiber route in its own process. **CPU per view** is the server's (or PostgreSQL's) CPU time during the measurement over the answers. The load tool is this repository's own driver (the one S1 uses), not a library such as vegeta: it adds nothing to go.mod, costs little CPU on a machine it shares with the server, and times open-loop requests from their scheduled moment, so a server that falls behind shows it.")
-	p("- **S4** runs after S3 on the same data; its posts are new root comments on the hot proposal, so the hot page's first page of threads stays the same.")
+	p("- **S3 and S4** run on a database of their own, created again after S1 and S2 (every `lawka serve` keeps reconciling the open polls those leave behind with Redis, which would be measured with the pages), with the private Redis emptied. S4 runs after S3 on the same data; its posts are new root comments on the hot proposal, so the hot page's first page of threads stays the same.")
 	p("- **CPU columns** are percentages of one core over the window (100 %% = one core busy), from /proc: the servers under test, PostgreSQL (its shared processes and the backends of the bench database), the private Redis, the load tool, and \"others\" (everything else the machine did: other people's builds and tests); \"machine\" is the share of all cores. A measurement during which others took more than %.0f %% of a core is repeated (up to three times for S1 steps and the burst, twice for S2 runs) and the least disturbed attempt is kept.", r.OthersMax)
 	return w.String()
 }

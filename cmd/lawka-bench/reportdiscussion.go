@@ -92,14 +92,7 @@ func s3Why(s *S3Report) string {
 		w.WriteString(" (see the statements below).")
 	}
 	if len(s.Profile) > 0 {
-		var fns []string
-		for i, l := range s.Profile {
-			if i == 6 {
-				break
-			}
-			fns = append(fns, fmt.Sprintf("`%s` %.1f %%", l.What, l.Percent))
-		}
-		fmt.Fprintf(&w, " Hottest in lawka serve on this page (perf, share of its samples): %s.", strings.Join(fns, ", "))
+		fmt.Fprintf(&w, " Hottest in lawka serve on this page (perf, share of its samples): %s.", top(s.Profile, 6, true))
 	}
 	return w.String()
 }
@@ -138,6 +131,14 @@ func s4Why(s *S4Report) string {
 	w += fmt.Sprintf("While comments were posted %s. Posts were acknowledged with p50 %s, p99 %s (%s); page views ran at %s/s with p99 %s (%s).",
 		cpuSentence(l.CPU, "the two lawka serve processes"), ms(l.Posts.P50), ms(l.Posts.P99), errorList(l.Posts.Errors), num(l.Reads.Rate),
 		ms(l.Reads.P99), errorList(l.Reads.Errors))
+	if len(l.Waits) > 0 {
+		w += fmt.Sprintf(" lawka's PostgreSQL connections while comments were posted (pg_stat_activity every 10 ms, %s observations): %s.",
+			num(float64(l.Samples)), top(l.Waits, 5, false))
+	}
+	if l.PoolAcquires > 0 {
+		w += fmt.Sprintf(" Requests waited %s on average for a connection from lawka's pools (lawka_db_pool_acquire_wait_seconds_total over %s acquisitions).",
+			ms(time.Duration(l.PoolWait/l.PoolAcquires*1e9)), num(l.PoolAcquires))
+	}
 	if l.Connected < l.Watchers {
 		w += fmt.Sprintf(" Only %d of %d watchers connected.", l.Connected, l.Watchers)
 	}
@@ -337,4 +338,9 @@ func (r *Report) writeS4(p func(string, ...any)) {
 		}
 	}
 	p("")
+	if l := s.Lawka; l != nil && len(l.Waits) > 0 {
+		p("What lawka's PostgreSQL connections were doing while comments were posted (`pg_stat_activity` every 10 ms, %s observations):", num(float64(l.Samples)))
+		p("")
+		perfTable(p, "state or wait event", l.Waits)
+	}
 }

@@ -545,15 +545,7 @@ func (b *bench) profile(ctx context.Context, s server, rate float64) *Profile {
 	res := d.Run(Plan{N: n, Rate: rate, Build: b.voteBuilder(p, n), MaxBacklog: max(int(rate), 2*b.opt.conns), Want: http.StatusCreated})
 	close(stop)
 	pr.Stats = res.Summarise(http.StatusCreated)
-	counts := <-waits
-	for k, v := range counts {
-		pr.Samples += v
-		pr.Waits = append(pr.Waits, PerfLine{Percent: float64(v), What: k})
-	}
-	for i := range pr.Waits {
-		pr.Waits[i].Percent *= 100 / float64(max(pr.Samples, 1))
-	}
-	sort.Slice(pr.Waits, func(i, j int) bool { return pr.Waits[i].Percent > pr.Waits[j].Percent })
+	pr.Waits, pr.Samples = shares(<-waits)
 	if perf == nil {
 		return pr
 	}
@@ -577,6 +569,21 @@ func (b *bench) profile(ctx context.Context, s server, rate float64) *Profile {
 	pr.ByLawka, _ = report("--comms", "lawka", "--percentage", "relative", "--sort", "symbol")
 	pr.ByPG, _ = report("--comms", "postgres", "--percentage", "relative", "--sort", "symbol")
 	return pr
+}
+
+// shares turns counts of what was seen into shares (%), largest first, and their total.
+func shares(counts map[string]int) ([]PerfLine, int) {
+	var lines []PerfLine
+	total := 0
+	for k, v := range counts {
+		total += v
+		lines = append(lines, PerfLine{Percent: float64(v), What: k})
+	}
+	for i := range lines {
+		lines[i].Percent *= 100 / float64(max(total, 1))
+	}
+	sort.Slice(lines, func(i, j int) bool { return lines[i].Percent > lines[j].Percent })
+	return lines, total
 }
 
 // sampleWaits looks at lawka's PostgreSQL connections every 10 ms until stop and counts

@@ -92,6 +92,11 @@ func (b *bench) ensureDiscussion(ctx context.Context) (*Discussion, error) {
 	if b.discussion != nil {
 		return b.discussion, nil
 	}
+	if b.report.S1 != nil || b.report.S2 != nil {
+		if err := b.freshDatabase(ctx); err != nil {
+			return nil, err
+		}
+	}
 	if out, err := b.runLawka(ctx, b.lawkaEnv("127.0.0.1:0"), "seed"); err != nil {
 		return nil, fmt.Errorf("lawka seed: %w\n%s", err, out)
 	}

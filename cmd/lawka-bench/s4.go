@@ -47,6 +47,10 @@ type PostRun struct {
 	// PoolAcquires, PoolWait: lawka's PostgreSQL pools (both instances, every request)
 	// while comments were posted: connections handed out, and seconds spent waiting.
 	PoolAcquires, PoolWait float64
+	// Waits: what lawka's PostgreSQL connections were doing while comments were posted
+	// (pg_stat_activity every 10 ms), shares of Samples.
+	Waits   []PerfLine
+	Samples int
 }
 
 // S4Report collects S4.
@@ -380,7 +384,12 @@ func (b *bench) postRun(ctx context.Context, servers []server, hot int64, tokens
 		return run, err
 	}
 	time.Sleep(time.Second)
+	stop := make(chan struct{})
+	waits := make(chan map[string]int, 1)
+	go func() { waits <- b.sampleWaits(ctx, stop) }()
 	res := pd.Run(Plan{N: n, Rate: b.opt.s4Rate, Build: postBuilder(hot, tokens, marker), Want: http.StatusCreated})
+	close(stop)
+	run.Waits, run.Samples = shares(<-waits)
 	lastAck := time.Now()
 	run.Posts = res.Summarise(http.StatusCreated)
 	acked := 0
