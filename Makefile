@@ -47,7 +47,7 @@ screenshots: services ## refresh the README's screenshots (docs/screenshots)
 	export LAWKA_CHROMIUM="$$(scripts/chromium.sh)"; \
 	LAWKA_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run TestScreenshots ./e2e/...
 
-bench: build services ## measure live polls against raw baselines, write BENCHMARKS.md (BENCH_QUICK=1: short run)
+bench: build services ## measure live polls and discussions against raw baselines, write BENCHMARKS.md (BENCH_QUICK=1: short run)
 	source $(ENV); \
 	$(GO) build -o bin/lawka-bench ./cmd/lawka-bench; \
 	bin/lawka-bench run -lawka $(BIN) \

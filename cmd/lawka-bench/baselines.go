@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"runtime"
 	"strconv"
 	"sync"
@@ -34,7 +35,12 @@ func runNoopServer(ctx context.Context, args []string) error {
 		c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
 		return c.Status(fiber.StatusCreated).SendString(`{"receipt":"NOOPNOOPNOOPNOOP"}`)
 	})
-	ln, err := net.Listen("tcp", *addr)
+	return serveFiber(ctx, app, *addr)
+}
+
+// serveFiber serves app on addr until ctx ends.
+func serveFiber(ctx context.Context, app *fiber.App, addr string) error {
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
@@ -43,6 +49,35 @@ func runNoopServer(ctx context.Context, args []string) error {
 		_ = app.ShutdownWithTimeout(5 * time.Second)
 	}()
 	return app.Listener(ln)
+}
+
+// runPageServer serves one page's bytes from memory, as lawka served them once (with
+// their Content-Type and Content-Encoding), at any GET path: the ceiling of Fiber plus
+// the driver for a page of that size on this machine, which the real page is compared
+// with (S3).
+func runPageServer(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("page-server", flag.ContinueOnError)
+	addr := fs.String("addr", "127.0.0.1:18092", "listen address")
+	file := fs.String("file", "", "the page's bytes")
+	ctype := fs.String("type", "text/html; charset=utf-8", "Content-Type to send")
+	encoding := fs.String("encoding", "", "Content-Encoding to send (the bytes are already encoded)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	page, err := os.ReadFile(*file)
+	if err != nil {
+		return err
+	}
+	app := fiber.New(fiber.Config{DisableStartupMessage: true})
+	app.Get("/healthz", func(c *fiber.Ctx) error { return c.SendString("ok") })
+	app.Get("/*", func(c *fiber.Ctx) error {
+		c.Set(fiber.HeaderContentType, *ctype)
+		if *encoding != "" {
+			c.Set(fiber.HeaderContentEncoding, *encoding)
+		}
+		return c.Send(page)
+	})
+	return serveFiber(ctx, app, *addr)
 }
 
 // hub is a lean, honest websocket fan-out (the S2 baseline): votes arrive over HTTP and

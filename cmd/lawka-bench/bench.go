@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -47,6 +48,32 @@ type options struct {
 	s2Rate    float64
 	s2Dur     time.Duration
 	s2P99     time.Duration
+
+	s3Proposals, s3Comments, s3Hot, s3Plain int
+	s3Rates                                 []float64
+	s3Step                                  time.Duration
+	s3Conns                                 int
+	s3P99                                   time.Duration
+	s3Ratio                                 float64
+	s3Encoding                              string
+	pgbenchClients                          int
+	pgbenchTime                             time.Duration
+
+	s4Posters, s4Clients int
+	s4Rate, s4ReadRate   float64
+	s4Dur                time.Duration
+	s4P99                time.Duration
+}
+
+// scenarios are the parts of a run, in order.
+var scenarios = []string{"s1", "s2", "s3", "s4"}
+
+// runs says whether the run includes scenario name (-only).
+func (o options) runs(name string) bool {
+	if o.only == "" {
+		return true
+	}
+	return slices.Contains(strings.Split(o.only, ","), name)
 }
 
 func parseOptions(args []string) (options, error) {
@@ -56,7 +83,7 @@ func parseOptions(args []string) (options, error) {
 	fs.StringVar(&o.out, "out", "BENCHMARKS.md", "where to write the report")
 	fs.StringVar(&o.work, "work", ".data/bench", "directory for logs and the private Redis")
 	fs.StringVar(&o.command, "command", "", "the command to print in the report (default: this command line)")
-	fs.StringVar(&o.only, "only", "", "run only s1 or s2 (development)")
+	fs.StringVar(&o.only, "only", "", "run only these scenarios, comma-separated: s1,s2,s3,s4 (development)")
 	fs.StringVar(&o.systems, "systems", "lawka,hub", "S2: which systems to run (development)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write this tool's CPU profile to the file (development)")
 	fs.StringVar(&o.dbName, "db", "", "the benchmark's own database, created for the run and dropped after it (default lawka_bench_<pid>)")
@@ -82,6 +109,24 @@ func parseOptions(args []string) (options, error) {
 	fs.Float64Var(&o.s2Rate, "vote-rate", 1000, "S2: votes per second while clients watch")
 	fs.DurationVar(&o.s2Dur, "vote-time", 10*time.Second, "S2: how long votes are cast")
 	fs.DurationVar(&o.s2P99, "fanout-p99", 150*time.Millisecond, "S2: the p99 vote-to-client latency target at the largest run")
+	fs.IntVar(&o.s3Proposals, "proposals", 1000, "S3/S4: published proposals loaded")
+	fs.IntVar(&o.s3Comments, "comments", 100000, "S3/S4: comments loaded in all")
+	fs.IntVar(&o.s3Hot, "hot-comments", 2000, "S3/S4: comments on the hot proposal")
+	fs.IntVar(&o.s3Plain, "plain-comments", 10, "S3: comments on the plain proposal")
+	pageRates := fs.String("page-rates", "500,1000,2000", "S3: hot page views per second to try")
+	fs.DurationVar(&o.s3Step, "page-step", 5*time.Second, "S3: how long each page measurement lasts")
+	fs.IntVar(&o.s3Conns, "page-conns", 64, "S3: keep-alive connections of the HTTP driver")
+	fs.DurationVar(&o.s3P99, "page-p99", 20*time.Millisecond, "S3: the p99 a page step must meet")
+	fs.Float64Var(&o.s3Ratio, "page-ratio", 0.6, "S3: the hot page's throughput target, as a share of the same bytes from memory")
+	fs.StringVar(&o.s3Encoding, "accept-encoding", "gzip, deflate, br", "S3/S4: the Accept-Encoding page views send (a browser's; empty: none)")
+	fs.IntVar(&o.pgbenchClients, "pgbench-clients", 8, "S3: pgbench clients (lawka serve's pool holds 8 connections)")
+	fs.DurationVar(&o.pgbenchTime, "pgbench-time", 10*time.Second, "S3: how long pgbench runs")
+	fs.IntVar(&o.s4Posters, "posters", 120, "S4: accounts that post (each may post 10 comments a minute)")
+	fs.Float64Var(&o.s4Rate, "post-rate", 20, "S4: comments posted per second")
+	fs.DurationVar(&o.s4Dur, "post-time", 20*time.Second, "S4: how long comments are posted")
+	fs.IntVar(&o.s4Clients, "watchers", 200, "S4: websocket clients watching the hot proposal")
+	fs.Float64Var(&o.s4ReadRate, "read-rate", 1000, "S4: hot page views per second meanwhile")
+	fs.DurationVar(&o.s4P99, "post-p99", 100*time.Millisecond, "S4: the p99 post-to-websocket target")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -101,6 +146,20 @@ func parseOptions(args []string) (options, error) {
 		def("raw-ballots", func() { o.rawBallots = 20000 })
 		def("clients", func() { *clients = "0,1000,3000" })
 		def("vote-time", func() { o.s2Dur = 4 * time.Second })
+		def("page-step", func() { o.s3Step = 2 * time.Second })
+		def("pgbench-time", func() { o.pgbenchTime = 4 * time.Second })
+		def("post-time", func() { o.s4Dur = 6 * time.Second })
+		def("watchers", func() { o.s4Clients = 100 })
+	}
+	for _, f := range strings.Split(*pageRates, ",") {
+		v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+		if err != nil || v <= 0 {
+			return o, fmt.Errorf("-page-rates: %q is not a positive number", f)
+		}
+		o.s3Rates = append(o.s3Rates, v)
+	}
+	if o.s3Hot+o.s3Plain > o.s3Comments || o.s3Proposals < 3 || o.s3Plain < 1 || o.s3Hot < 1 {
+		return o, fmt.Errorf("-proposals, -comments, -hot-comments, -plain-comments: want at least 3 proposals and room for the hot and plain discussions")
 	}
 	for _, f := range strings.Split(*rates, ",") {
 		v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
@@ -116,8 +175,12 @@ func parseOptions(args []string) (options, error) {
 		}
 		o.s2Clients = append(o.s2Clients, v)
 	}
-	if o.only != "" && o.only != "s1" && o.only != "s2" {
-		return o, fmt.Errorf("-only: want s1 or s2")
+	if o.only != "" {
+		for _, name := range strings.Split(o.only, ",") {
+			if !slices.Contains(scenarios, name) {
+				return o, fmt.Errorf("-only: %q is not one of %s", name, strings.Join(scenarios, ","))
+			}
+		}
 	}
 	if o.dbName == "" {
 		o.dbName = fmt.Sprintf("%s%d", benchDBPrefix, os.Getpid())
@@ -141,7 +204,9 @@ type bench struct {
 	token     string
 	voters    int64 // voters used so far: each vote is a new participant from a new address
 	report    *Report
-	logf      func(format string, args ...any)
+	// discussion is the S3/S4 data set, once loaded.
+	discussion *Discussion
+	logf       func(format string, args ...any)
 	// ctx is the run's context; quietBudget is how long, in all, the run may still wait
 	// for other work on the machine to pass before measuring again.
 	ctx         context.Context
@@ -194,7 +259,7 @@ func runBench(ctx context.Context, args []string) error {
 		b.report.Machine.QuietWait, b.report.Machine.BusyBefore = waitQuiet(ctx, opt.quietBelow, opt.quietWait, b.logf)
 	}
 	b.report.Machine.FileLimit = limit
-	if limit < 12000 && opt.only != "s1" {
+	if limit < 12000 && opt.runs("s2") {
 		b.logf("warning: only %d open files allowed; S2 needs about 10,100 in this process", limit)
 	}
 
@@ -213,14 +278,15 @@ func runBench(ctx context.Context, args []string) error {
 	if err := b.setup(ctx); err != nil {
 		return err
 	}
-	if opt.only != "s2" {
-		if err := b.runS1(ctx); err != nil {
-			return fmt.Errorf("S1: %w", err)
+	for _, sc := range []struct {
+		name string
+		run  func(context.Context) error
+	}{{"s1", b.runS1}, {"s2", b.runS2}, {"s3", b.runS3}, {"s4", b.runS4}} {
+		if !opt.runs(sc.name) {
+			continue
 		}
-	}
-	if opt.only != "s1" {
-		if err := b.runS2(ctx); err != nil {
-			return fmt.Errorf("S2: %w", err)
+		if err := sc.run(ctx); err != nil {
+			return fmt.Errorf("%s: %w", strings.ToUpper(sc.name), err)
 		}
 	}
 	b.report.Finished = time.Now()
@@ -249,20 +315,12 @@ func (b *bench) setup(ctx context.Context) error {
 	if b.adminURL, _, err = withDatabase(devURL, "postgres"); err != nil {
 		return err
 	}
-	b.logf("creating database %s (dropped first if it exists)…", b.opt.dbName)
 	admin, err := pgx.Connect(ctx, b.adminURL)
 	if err != nil {
 		return fmt.Errorf("connecting to PostgreSQL: %w", err)
 	}
 	dropDeadBenchDBs(ctx, admin, b.logf)
-	ident := pgx.Identifier{b.opt.dbName}.Sanitize()
-	_, err = admin.Exec(ctx, "DROP DATABASE IF EXISTS "+ident+" WITH (FORCE)")
-	if err == nil {
-		_, err = admin.Exec(ctx, "CREATE DATABASE "+ident)
-	}
-	if err == nil {
-		err = admin.QueryRow(ctx, "SELECT current_setting('server_version')").Scan(&b.report.Machine.Postgres)
-	}
+	err = admin.QueryRow(ctx, "SELECT current_setting('server_version')").Scan(&b.report.Machine.Postgres)
 	var sync string
 	if err == nil {
 		err = admin.QueryRow(ctx, "SELECT current_setting('synchronous_commit') || ', fsync ' || current_setting('fsync')").Scan(&sync)
@@ -270,14 +328,42 @@ func (b *bench) setup(ctx context.Context) error {
 	}
 	admin.Close(ctx)
 	if err != nil {
-		return fmt.Errorf("creating the benchmark database: %w", err)
+		return fmt.Errorf("asking PostgreSQL: %w", err)
 	}
-
 	if err := b.startRedis(ctx); err != nil {
 		return err
 	}
 	if v, err := b.runLawka(ctx, childEnv(), "version"); err == nil {
 		b.report.Server = strings.TrimSpace(v)
+	}
+	return b.freshDatabase(ctx)
+}
+
+// freshDatabase (re)creates the benchmark's database, migrates it, adds the moderator
+// and empties the private Redis: S3 and S4 start on one of their own, since every
+// lawka serve keeps reconciling the open polls S1 and S2 leave behind (hundreds of
+// thousands of ballots) with Redis, which would be measured with the pages.
+func (b *bench) freshDatabase(ctx context.Context) error {
+	if b.pool != nil {
+		b.pool.Close()
+		b.pool = nil
+	}
+	b.logf("creating database %s (dropped first if it exists)…", b.opt.dbName)
+	admin, err := pgx.Connect(ctx, b.adminURL)
+	if err != nil {
+		return fmt.Errorf("connecting to PostgreSQL: %w", err)
+	}
+	ident := pgx.Identifier{b.opt.dbName}.Sanitize()
+	_, err = admin.Exec(ctx, "DROP DATABASE IF EXISTS "+ident+" WITH (FORCE)")
+	if err == nil {
+		_, err = admin.Exec(ctx, "CREATE DATABASE "+ident)
+	}
+	admin.Close(ctx)
+	if err != nil {
+		return fmt.Errorf("creating the benchmark database: %w", err)
+	}
+	if out, err := commandOutput(ctx, "redis-cli", "-p", strconv.Itoa(b.redisPort), "flushall"); err != nil {
+		return fmt.Errorf("emptying the private Redis: %w: %s", err, out)
 	}
 	env := b.lawkaEnv("127.0.0.1:0")
 	if out, err := b.runLawka(ctx, env, "migrate", "up"); err != nil {
@@ -455,14 +541,15 @@ func (b *bench) startLawka(ctx context.Context, name string) (server, error) {
 	return s, nil
 }
 
-// startBaseline starts one of this tool's own servers (noop-server, hub-server).
-func (b *bench) startBaseline(ctx context.Context, kind string) (server, error) {
+// startBaseline starts one of this tool's own servers (noop-server, hub-server,
+// page-server) with extra arguments.
+func (b *bench) startBaseline(ctx context.Context, kind string, extra ...string) (server, error) {
 	port, err := freePort()
 	if err != nil {
 		return server{}, err
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(port)
-	c, err := startChild(kind, filepath.Join(b.opt.work, kind+".log"), childEnv(), b.self, kind, "-addr", addr)
+	c, err := startChild(kind, filepath.Join(b.opt.work, kind+".log"), childEnv(), b.self, append([]string{kind, "-addr", addr}, extra...)...)
 	if err != nil {
 		return server{}, err
 	}
@@ -476,6 +563,12 @@ func (b *bench) startBaseline(ctx context.Context, kind string) (server, error) 
 
 // api calls the JSON API as the benchmark's moderator.
 func (b *bench) api(ctx context.Context, s server, method, path string, in, out any) error {
+	return call(ctx, s, b.token, "", method, path, in, out)
+}
+
+// call calls the JSON API with a bearer token (none: "") from a client address (the
+// X-Forwarded-For of a trusted proxy; none: "").
+func call(ctx context.Context, s server, token, from, method, path string, in, out any) error {
 	var body io.Reader
 	if in != nil {
 		raw, err := json.Marshal(in)
@@ -494,8 +587,11 @@ func (b *bench) api(ctx context.Context, s server, method, path string, in, out 
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("Accept", "application/json")
-	if b.token != "" {
-		req.Header.Set("Authorization", "Bearer "+b.token)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if from != "" {
+		req.Header.Set("X-Forwarded-For", from)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -115,5 +116,108 @@ func TestBackendDB(t *testing.T) {
 		if got != want || ok != (want != "") {
 			t.Errorf("%q: got %q %v, want %q", title, got, ok, want)
 		}
+	}
+}
+
+func TestLiteral(t *testing.T) {
+	be := func(n int, v uint64) []byte {
+		b := make([]byte, n)
+		for i := n - 1; i >= 0; i-- {
+			b[i] = byte(v)
+			v >>= 8
+		}
+		return b
+	}
+	// A one-dimensional int8[] {49250, 7} in binary format.
+	arr := append(append(append(append(be(4, 1), be(4, 0)...), be(4, 20)...), append(be(4, 2), be(4, 1)...)...),
+		append(append(be(4, 8), be(8, 49250)...), append(be(4, 8), be(8, 7)...)...)...)
+	cases := []struct {
+		oid    uint32
+		format int16
+		raw    []byte
+		null   bool
+		want   string
+	}{
+		{20, 1, be(8, 501), false, "'501'::int8"},
+		{20, 1, be(8, uint64(1<<64-3)), false, "'-3'::int8"},
+		{23, 1, be(4, 21), false, "'21'::int4"},
+		{16, 1, []byte{1}, false, "'true'::bool"},
+		{25, 0, []byte("it's"), false, "'it''s'::text"},
+		{25, 1, []byte("proposal"), false, "'proposal'::text"},
+		{0, 0, []byte("x"), false, "'x'"},
+		{20, 1, nil, true, "NULL::int8"},
+		{1016, 1, arr, false, "'{49250,7}'::int8[]"},
+	}
+	for _, c := range cases {
+		got, err := literal(c.oid, c.format, c.raw, c.null)
+		if err != nil || got != c.want {
+			t.Errorf("literal(%d, %d, %v): %q, %v; want %q", c.oid, c.format, c.raw, got, err, c.want)
+		}
+	}
+	if _, err := literal(20, 1, []byte{1, 2}, false); err == nil {
+		t.Error("a short int8: no error")
+	}
+	if _, err := literal(600, 1, []byte{1}, false); err == nil {
+		t.Error("a binary value of an unknown type: no error")
+	}
+}
+
+func TestSubstitute(t *testing.T) {
+	sql := "SELECT '$1', \"$2\", $1, $10 FROM t WHERE a = $2\n  AND b = $1::bigint"
+	params := []string{"'a'", "'b'", "", "", "", "", "", "", "", "'j'"}
+	want := `SELECT '$1', "$2", 'a', 'j' FROM t WHERE a = 'b' AND b = 'a'::bigint;`
+	if got := oneLine(substitute(sql, params)); got != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+}
+
+func TestConsensus(t *testing.T) {
+	a := []Statement{{SQL: "SELECT 1"}, {SQL: "SELECT $1", Params: []string{"'2'"}}}
+	noisy := append([]Statement{{SQL: "SELECT mail"}}, a...)
+	got, n := consensus([][]Statement{noisy, a, a})
+	if n != 2 || len(got) != 2 {
+		t.Fatalf("got %d statements agreed by %d", len(got), n)
+	}
+	got, n = consensus([][]Statement{noisy, a})
+	if n != 1 || len(got) != 2 {
+		t.Fatalf("without agreement: got %d statements agreed by %d, want the shortest", len(got), n)
+	}
+}
+
+func TestWatcher(t *testing.T) {
+	w := &watcher{marker: []byte("s4r1p"), recv: make([]int64, 3), lastSeq: 4}
+	msgs := []string{
+		`{"type":"comment.created","room":"proposal:5","seq":5,"data":{"body_html":"<p>Komentarz s4r1p0q: tak</p>"}}`,
+		`{"type":"comment.created","room":"proposal:5","seq":7,"data":{"body_html":"<p>Komentarz s4r1p2q: tak</p>"}}`, // a gap
+		`{"type":"comment.created","room":"proposal:5","seq":8,"data":{"body_html":"<p>Komentarz s4r1p2q: tak</p>"}}`, // again
+		`{"type":"comment.created","room":"proposal:5","seq":9,"data":{"body_html":"<p>someone else</p>"}}`,
+		`{"type":"proposal.supports","room":"proposal:5","seq":10,"data":{"supports":3}}`,
+	}
+	for i, m := range msgs {
+		w.handle([]byte(m), int64(100+i))
+	}
+	if w.recv[0] != 100 || w.recv[1] != 0 || w.recv[2] != 101 || w.gaps != 1 || w.dup != 1 || w.unknown != 1 || w.got.Load() != 2 {
+		t.Fatalf("recv %v gaps %d dup %d unknown %d got %d", w.recv, w.gaps, w.dup, w.unknown, w.got.Load())
+	}
+	var run PostRun
+	run.follow([]*watcher{w}, []int{201, 201, 201}, []int64{90, 95, 99}, []int64{95, 0, 200})
+	if run.Deliveries != 2 || run.Lost != 1 || run.LostClients != 1 || run.Duplicates != 1 || run.Max != 0 {
+		// latencies are 10 ns and 2 ns: below the histogram's microsecond, so 0
+		t.Fatalf("deliveries %d lost %d lost clients %d duplicates %d max %s", run.Deliveries, run.Lost, run.LostClients, run.Duplicates, run.Max)
+	}
+}
+
+func TestPostBuilder(t *testing.T) {
+	build := postBuilder(501, []string{"tokA", "tokB"}, "s4r1p")
+	raw := string(build(nil, 3))
+	for _, want := range []string{"POST /api/v1/proposals/501/comments HTTP/1.1\r\n", "Authorization: Bearer tokB\r\n",
+		"X-Forwarded-For: 10.77.0.1\r\n", `"body":"Komentarz s4r1p3q: `} {
+		if !strings.Contains(raw, want) {
+			t.Errorf("no %q in\n%s", want, raw)
+		}
+	}
+	head, body, _ := strings.Cut(raw, "\r\n\r\n")
+	if !strings.Contains(head+"\r\n", "Content-Length: "+strconv.Itoa(len(body))+"\r\n") {
+		t.Errorf("Content-Length does not match the body of %d bytes:\n%s", len(body), head)
 	}
 }

@@ -125,6 +125,10 @@ type Plan struct {
 	MaxBacklog int
 	// Want is the status a request must get to count as acknowledged (201).
 	Want int
+	// Until, for a run with no rate (a closed loop: each connection sends its next
+	// request when the last answer is in), ends the run that long after its start:
+	// requests not begun by then are left out (not counted as errors).
+	Until time.Duration
 	// SendOrder, when given (len ≥ N), receives send times in the order requests left
 	// (atomically, while the run goes on): SendOrder[k] is when the (k+1)-th request was
 	// written, so websocket clients can match a tally's total T to the T-th vote sent.
@@ -168,7 +172,7 @@ func (d *Driver) Run(p Plan) Result {
 	res.Start = start
 	sched := func(i int) int64 { return start + int64(i)*interval }
 
-	var done atomic.Int64
+	var done, skipped atomic.Int64
 	var mu sync.Mutex
 	note := func(kind, detail string) {
 		mu.Lock()
@@ -185,6 +189,11 @@ func (d *Driver) Run(p Plan) Result {
 			go func() {
 				defer wg.Done()
 				for i := range jobs[t] {
+					if p.Until > 0 && mono() > start+int64(p.Until) {
+						skipped.Add(1)
+						done.Add(1)
+						continue
+					}
 					status, err := w.do(p.Build, i, d.timeout, onSend)
 					now := mono()
 					res.DoneAt[i] = now
@@ -219,7 +228,7 @@ func (d *Driver) Run(p Plan) Result {
 		close(j)
 	}
 	wg.Wait()
-	res.Sent = sent
+	res.Sent = sent - int(skipped.Load())
 	if sent < p.N {
 		res.Errors["not sent (server fell behind)"] += p.N - sent
 	}

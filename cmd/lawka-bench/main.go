@@ -1,13 +1,19 @@
-// Command lawka-bench measures live polls and writes BENCHMARKS.md: S1, how fast votes
-// are acknowledged (rate steps, a burst of 4,092 votes at once, exact counts afterwards),
-// and S2, how tallies fan out to 1,000–10,000 websocket clients split over two
-// instances. Every figure comes with a raw baseline measured in the same run: a no-op
-// Fiber route, redis-benchmark HINCRBY, ballots inserted straight into PostgreSQL, and a
-// minimal gorilla/websocket hub.
+// Command lawka-bench measures live polls and discussions and writes BENCHMARKS.md: S1,
+// how fast votes are acknowledged (rate steps, a burst of 4,092 votes at once, exact
+// counts afterwards); S2, how tallies fan out to 1,000–10,000 websocket clients split
+// over two instances; S3, how many views a proposal page with a long discussion takes
+// (1,000 proposals and 100,000 comments loaded, a hot proposal with 2,000) and its
+// latency at fixed rates; S4, how fast a posted comment reaches the websocket clients
+// watching it while the page is being read. Every figure comes with a raw baseline
+// measured in the same run: a no-op Fiber route, redis-benchmark HINCRBY, ballots
+// inserted straight into PostgreSQL, a minimal gorilla/websocket hub, the page's bytes
+// served from memory, the page's own SQL (captured through a recording proxy) under
+// pgbench, and a comment inserted and published on Redis with no server in between.
 //
 //	lawka-bench run [flags]           the whole benchmark (make bench); needs LAWKA_DATABASE_URL
 //	lawka-bench noop-server -addr A   the no-op route (S1 baseline), run by `run` as a child
 //	lawka-bench hub-server -addr A    the minimal hub (S2 baseline), run by `run` as a child
+//	lawka-bench page-server -addr A -file F   one page's bytes from memory (S3 baseline)
 //
 // It never touches the development data: it creates its own database on the same
 // PostgreSQL server (lawka_bench_<pid>, dropped afterwards) and starts a private
@@ -50,6 +56,8 @@ func run(ctx context.Context, args []string) error {
 		return runNoopServer(ctx, args[1:])
 	case "hub-server":
 		return runHubServer(ctx, args[1:])
+	case "page-server":
+		return runPageServer(ctx, args[1:])
 	case "-h", "--help", "help":
 		usage()
 		return nil
@@ -60,9 +68,11 @@ func run(ctx context.Context, args []string) error {
 
 func usage() {
 	fmt.Fprint(os.Stderr, `Usage:
-  lawka-bench run [flags]           run S1 and S2 with their baselines and write BENCHMARKS.md
+  lawka-bench run [flags]           run S1–S4 with their baselines and write BENCHMARKS.md
   lawka-bench noop-server -addr A   serve the no-op vote route (the S1 baseline)
   lawka-bench hub-server -addr A    serve the minimal websocket hub (the S2 baseline)
+  lawka-bench page-server -addr A -file F
+                                    serve one page's bytes from memory (the S3 baseline)
 
 Run "lawka-bench run -h" for the flags.
 `)

@@ -313,18 +313,14 @@ func firstFailure(s Search) float64 {
 	return math.Max(best, 250)
 }
 
-func (b *bench) judge(st *Step) {
+// judge passes a step with no errors, p99 within target and exact counts (when counted).
+func judge(st *Step, target time.Duration) {
 	var why []string
 	if n := st.Stats.ErrorCount(); n > 0 {
-		var kinds []string
-		for k, v := range st.Stats.Errors {
-			kinds = append(kinds, fmt.Sprintf("%d× %s", v, k))
-		}
-		sort.Strings(kinds)
-		why = append(why, strings.Join(kinds, ", "))
+		why = append(why, errorList(st.Stats.Errors))
 	}
-	if st.Stats.P99 > b.opt.ackP99 {
-		why = append(why, fmt.Sprintf("p99 %s > %s", ms(st.Stats.P99), ms(b.opt.ackP99)))
+	if st.Stats.P99 > target {
+		why = append(why, fmt.Sprintf("p99 %s > %s", ms(st.Stats.P99), ms(target)))
 	}
 	if st.Counts != nil && !st.Counts.Exact() {
 		why = append(why, "counts differ")
@@ -348,7 +344,7 @@ func (b *bench) lawkaStep(ctx context.Context, s server, d *Driver, rate float64
 	st.PoolWait = metricDelta(before, after, "lawka_db_pool_acquire_wait_seconds_total")
 	c := b.verify(ctx, s, p, res)
 	st.Counts = &c
-	b.judge(&st)
+	judge(&st, b.opt.ackP99)
 	return st, nil
 }
 
@@ -358,7 +354,7 @@ func (b *bench) noopStep(_ context.Context, s server, d *Driver, rate float64, d
 	res := d.Run(Plan{N: n, Rate: rate, Build: b.voteBuilder(poll{ID: 1, Options: []int64{1, 2, 3, 4}}, n),
 		MaxBacklog: max(int(rate), 2*b.opt.conns), Want: http.StatusCreated})
 	st := Step{Rate: rate, Stats: res.Summarise(http.StatusCreated), CPU: m.Stop()}
-	b.judge(&st)
+	judge(&st, b.opt.ackP99)
 	return st, nil
 }
 
@@ -549,15 +545,7 @@ func (b *bench) profile(ctx context.Context, s server, rate float64) *Profile {
 	res := d.Run(Plan{N: n, Rate: rate, Build: b.voteBuilder(p, n), MaxBacklog: max(int(rate), 2*b.opt.conns), Want: http.StatusCreated})
 	close(stop)
 	pr.Stats = res.Summarise(http.StatusCreated)
-	counts := <-waits
-	for k, v := range counts {
-		pr.Samples += v
-		pr.Waits = append(pr.Waits, PerfLine{Percent: float64(v), What: k})
-	}
-	for i := range pr.Waits {
-		pr.Waits[i].Percent *= 100 / float64(max(pr.Samples, 1))
-	}
-	sort.Slice(pr.Waits, func(i, j int) bool { return pr.Waits[i].Percent > pr.Waits[j].Percent })
+	pr.Waits, pr.Samples = shares(<-waits)
 	if perf == nil {
 		return pr
 	}
@@ -581,6 +569,21 @@ func (b *bench) profile(ctx context.Context, s server, rate float64) *Profile {
 	pr.ByLawka, _ = report("--comms", "lawka", "--percentage", "relative", "--sort", "symbol")
 	pr.ByPG, _ = report("--comms", "postgres", "--percentage", "relative", "--sort", "symbol")
 	return pr
+}
+
+// shares turns counts of what was seen into shares (%), largest first, and their total.
+func shares(counts map[string]int) ([]PerfLine, int) {
+	var lines []PerfLine
+	total := 0
+	for k, v := range counts {
+		total += v
+		lines = append(lines, PerfLine{Percent: float64(v), What: k})
+	}
+	for i := range lines {
+		lines[i].Percent *= 100 / float64(max(total, 1))
+	}
+	sort.Slice(lines, func(i, j int) bool { return lines[i].Percent > lines[j].Percent })
+	return lines, total
 }
 
 // sampleWaits looks at lawka's PostgreSQL connections every 10 ms until stop and counts

@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -306,14 +305,7 @@ func (b *bench) fanout(ctx context.Context, system string, n int) (FanoutRun, er
 			errs[clip([]byte(c.err.Error()), 100)]++
 		}
 	}
-	if len(errs) > 0 {
-		var list []string
-		for k, v := range errs {
-			list = append(list, fmt.Sprintf("%d× %s", v, k))
-		}
-		sort.Strings(list)
-		run.DisconnectErr = strings.Join(list, "; ")
-	}
+	run.DisconnectErr = strings.Join(counted(errs), "; ")
 	if run.CPU.Servers > 0 {
 		run.PerCPUSec = float64(run.Deliveries) / run.CPU.Servers
 	}

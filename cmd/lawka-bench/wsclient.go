@@ -277,7 +277,16 @@ func (c *wsClient) close() {
 
 // connectClients opens n clients, spread over urls, parallel bounded.
 func connectClients(ctx context.Context, urls []string, origin, room string, n, parallel int, tr *tracker) ([]*wsClient, map[string]int) {
-	clients := make([]*wsClient, n)
+	return dialAll(ctx, n, parallel, 60*time.Second, func(ctx context.Context, k int) (*wsClient, error) {
+		return dialClient(ctx, urls[k%len(urls)], origin, room, tr)
+	})
+}
+
+// dialAll makes n connections, at most parallel at a time, each within timeout, and
+// returns the ones made and the failures counted by message.
+func dialAll[T any](ctx context.Context, n, parallel int, timeout time.Duration, dial func(context.Context, int) (T, error)) ([]T, map[string]int) {
+	made := make([]T, n)
+	ok := make([]bool, n)
 	failures := map[string]int{}
 	var mu sync.Mutex
 	sem := make(chan struct{}, parallel)
@@ -291,22 +300,22 @@ func connectClients(ctx context.Context, urls []string, origin, room string, n, 
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			dctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+			dctx, cancel := context.WithTimeout(ctx, timeout)
 			defer cancel()
-			c, err := dialClient(dctx, urls[k%len(urls)], origin, room, tr)
+			c, err := dial(dctx, k)
 			if err != nil {
 				mu.Lock()
 				failures[clip([]byte(err.Error()), 120)]++
 				mu.Unlock()
 				return
 			}
-			clients[k] = c
+			made[k], ok[k] = c, true
 		}()
 	}
 	wg.Wait()
-	out := clients[:0]
-	for _, c := range clients {
-		if c != nil {
+	out := made[:0]
+	for k, c := range made {
+		if ok[k] {
 			out = append(out, c)
 		}
 	}
