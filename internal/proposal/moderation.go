@@ -68,11 +68,13 @@ func (s *Service) HasVisible(ctx context.Context, q db.Querier, userID int64) (b
 	return ok, err
 }
 
-// Place is a proposal's district and topics (for pre-moderation of its comments).
-func (s *Service) Place(ctx context.Context, id int64) (int64, []int64, error) {
+// Place is a proposal's district and topics (for pre-moderation of its comments), read
+// through q: callers ask inside their transaction, and a second pool connection taken
+// there can wait forever once every connection is such a transaction.
+func (s *Service) Place(ctx context.Context, q db.Querier, id int64) (int64, []int64, error) {
 	var district int64
 	var topics []int64
-	err := s.pool.QueryRow(ctx, `SELECT neighbourhood_id, array(SELECT topic_id FROM proposal_topics WHERE proposal_id = $1)
+	err := q.QueryRow(ctx, `SELECT neighbourhood_id, array(SELECT topic_id FROM proposal_topics WHERE proposal_id = $1)
 		FROM proposals WHERE id = $1`, id).Scan(&district, &topics)
 	return district, topics, err
 }
@@ -114,4 +116,14 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
+}
+
+// TitleIn is a proposal's title read through q (inside the caller's transaction).
+func (s *Service) TitleIn(ctx context.Context, q db.Querier, id int64) (string, error) {
+	var title string
+	err := q.QueryRow(ctx, `SELECT title FROM proposals WHERE id = $1`, id).Scan(&title)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", problem.NotFound()
+	}
+	return title, err
 }

@@ -52,8 +52,12 @@ func (m moderatedProposals) HasVisible(ctx context.Context, q db.Querier, userID
 	return m.svc.HasVisible(ctx, q, userID)
 }
 
-// moderatedComments tells the moderation feature about comments.
-type moderatedComments struct{ svc *comment.Service }
+// moderatedComments tells the moderation feature about comments; titles of proposals
+// are read through q, since the moderation feature reads items inside its transactions.
+type moderatedComments struct {
+	svc       *comment.Service
+	proposals *proposal.Service
+}
 
 func (m moderatedComments) CanRead(ctx context.Context, p auth.Principal, id int64) error {
 	_, err := m.svc.Get(ctx, p, id)
@@ -70,7 +74,12 @@ func (m moderatedComments) Items(ctx context.Context, q db.Querier, ids []int64)
 	for _, c := range list {
 		title, ok := titles[c.Target]
 		if !ok {
-			if title, err = m.svc.Title(ctx, c.Target); err != nil && !isNotFound(err) {
+			if c.Target.Type == "proposal" {
+				title, err = m.proposals.TitleIn(ctx, q, c.Target.ID)
+			} else {
+				title, err = m.svc.Title(ctx, c.Target)
+			}
+			if err != nil && !isNotFound(err) {
 				return nil, err
 			}
 			titles[c.Target] = title
@@ -134,7 +143,7 @@ func (g commentGate) Hold(ctx context.Context, q db.Querier, p auth.Principal, t
 	if t.Type != "proposal" {
 		return false, nil
 	}
-	district, topics, err := g.proposals.Place(ctx, t.ID)
+	district, topics, err := g.proposals.Place(ctx, q, t.ID)
 	if err != nil {
 		return false, err
 	}

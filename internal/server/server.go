@@ -168,7 +168,7 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 		Gate:     commentGate{s.moderationService, districts, proposals}})
 	s.commentService.Register("proposal", proposalComments{proposals})
 	s.moderationService.Register("proposal", moderatedProposals{proposals})
-	s.moderationService.Register("comment", moderatedComments{s.commentService})
+	s.moderationService.Register("comment", moderatedComments{s.commentService, proposals})
 	s.moderation = moderation.NewHandlers(s.moderationService, r)
 	s.comments = comment.NewHandlers(s.commentService)
 	s.commentPages = comment.NewPages(s.commentService, r)
