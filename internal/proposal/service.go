@@ -635,6 +635,12 @@ func (s *Service) statusChanges(ctx context.Context, id int64) ([]StatusChange, 
 	})
 }
 
+// Read is a proposal as p may see it, without its attachments (one query): what other
+// features' rules look at.
+func (s *Service) Read(ctx context.Context, p auth.Principal, id int64) (Proposal, error) {
+	return s.read(ctx, p, id)
+}
+
 // CanView answers other features (comments): may p see proposal id?
 func (s *Service) CanView(ctx context.Context, p auth.Principal, id int64) error {
 	_, err := s.read(ctx, p, id)

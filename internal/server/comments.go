@@ -23,7 +23,7 @@ func (pc proposalComments) CanRead(ctx context.Context, p auth.Principal, id int
 }
 
 func (pc proposalComments) CanComment(ctx context.Context, p auth.Principal, id int64) error {
-	pr, err := pc.svc.Get(ctx, p, id)
+	pr, err := pc.svc.Read(ctx, p, id)
 	if err != nil {
 		return err
 	}
@@ -45,6 +45,6 @@ func (pc proposalComments) Path(id int64) string { return "/propozycje/" + strco
 
 // Title is the proposal's title as anyone sees it ("" for a draft).
 func (pc proposalComments) Title(ctx context.Context, id int64) (string, error) {
-	pr, err := pc.svc.Get(ctx, auth.Principal{}, id)
+	pr, err := pc.svc.Read(ctx, auth.Principal{}, id)
 	return pr.Title, err
 }
