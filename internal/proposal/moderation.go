@@ -118,12 +118,19 @@ func deref(s *string) string {
 	return *s
 }
 
-// TitleIn is a proposal's title read through q (inside the caller's transaction).
-func (s *Service) TitleIn(ctx context.Context, q db.Querier, id int64) (string, error) {
-	var title string
-	err := q.QueryRow(ctx, `SELECT title FROM proposals WHERE id = $1`, id).Scan(&title)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return "", problem.NotFound()
+// Titles are proposals' titles by id, read through q in one query (inside the caller's
+// transaction); missing ids are left out.
+func (s *Service) Titles(ctx context.Context, q db.Querier, ids []int64) (map[int64]string, error) {
+	rows, err := q.Query(ctx, `SELECT id, title FROM proposals WHERE id = ANY($1)`, ids)
+	if err != nil {
+		return nil, err
 	}
-	return title, err
+	out := map[int64]string{}
+	var id int64
+	var title string
+	_, err = pgx.ForEachRow(rows, []any{&id, &title}, func() error {
+		out[id] = title
+		return nil
+	})
+	return out, err
 }

@@ -69,20 +69,24 @@ func (m moderatedComments) Items(ctx context.Context, q db.Querier, ids []int64)
 	if err != nil {
 		return nil, err
 	}
-	titles := map[comment.Target]string{}
+	// The titles of what they are on: proposals' in one query, for a queue page too.
+	var on []int64
+	for _, c := range list {
+		if c.Target.Type == "proposal" {
+			on = append(on, c.Target.ID)
+		}
+	}
+	titles, err := m.proposals.Titles(ctx, q, on)
+	if err != nil {
+		return nil, err
+	}
 	out := make(map[int64]moderation.Item, len(list))
 	for _, c := range list {
-		title, ok := titles[c.Target]
-		if !ok {
-			if c.Target.Type == "proposal" {
-				title, err = m.proposals.TitleIn(ctx, q, c.Target.ID)
-			} else {
-				title, err = m.svc.Title(ctx, c.Target)
-			}
-			if err != nil && !isNotFound(err) {
+		title := titles[c.Target.ID]
+		if c.Target.Type != "proposal" {
+			if title, err = m.svc.Title(ctx, c.Target); err != nil && !isNotFound(err) {
 				return nil, err
 			}
-			titles[c.Target] = title
 		}
 		path, _, err := m.svc.Where(c.Target)
 		if err != nil {
