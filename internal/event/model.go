@@ -5,8 +5,11 @@
 package event
 
 import (
+	"fmt"
 	"html/template"
 	"time"
+
+	"lawka/internal/platform/upload"
 )
 
 // Kinds of event, in the order filters list them.
@@ -96,18 +99,15 @@ func (e Event) SameDay(loc *time.Location) bool {
 }
 
 // Attachment is a file attached to an event afterwards.
-type Attachment struct {
-	ID          int64  `json:"id"`
-	ContentType string `json:"content_type"`
-	Size        int    `json:"size"`
-	URL         string `json:"url"`
-}
-
-// Image says whether the attachment is shown as a picture.
-func (a Attachment) Image() bool { return a.ContentType != "application/pdf" }
+type Attachment = upload.Attachment
 
 // MaxAttachments is how many files one event may carry.
 const MaxAttachments = 10
+
+// attachments are the event_attachments table's files.
+var attachments = upload.Attachments{Table: "event_attachments", Owner: "event_id", Max: MaxAttachments,
+	TooMany: "events.too_many_attachments",
+	URL:     func(owner, file int64) string { return fmt.Sprintf("/wydarzenia/%d/zalaczniki/%d", owner, file) }}
 
 // Registration is one person's registration for an event.
 type Registration struct {

@@ -346,7 +346,7 @@ func (s *Service) SaveMinutes(ctx context.Context, p auth.Principal, id int64, i
 			WHERE id = $1`, id, in.Minutes, string(markdown.HTML(in.Minutes))); err != nil {
 			return err
 		}
-		if err := attach(ctx, tx, id, p.UserID, in.Files, in.Remove); err != nil {
+		if err := attachments.Change(ctx, tx, id, p.UserID, in.Files, in.Remove); err != nil {
 			return err
 		}
 		return audit.Write(ctx, tx, audit.Entry{ActorID: p.UserID, Action: "event.minutes", TargetType: "event", TargetID: id})
@@ -370,7 +370,7 @@ func (s *Service) Get(ctx context.Context, p auth.Principal, id int64) (Event, e
 		return Event{}, problem.NotFound()
 	}
 	e.Open = e.openAt(s.Now())
-	if e.Attachments, err = attachments(ctx, s.pool, id); err != nil {
+	if e.Attachments, err = attachments.List(ctx, s.pool, id); err != nil {
 		return Event{}, err
 	}
 	return e, nil
@@ -387,7 +387,7 @@ func (s *Service) Attachment(ctx context.Context, p auth.Principal, id, fileID i
 	if err := s.CanView(ctx, p, id); err != nil {
 		return upload.File{}, err
 	}
-	return upload.LoadBy(ctx, s.pool, `SELECT file_id FROM event_attachments WHERE event_id = $1 AND file_id = $2`, id, fileID)
+	return attachments.Load(ctx, s.pool, id, fileID)
 }
 
 // Filter narrows the calendar.

@@ -3,7 +3,6 @@ package event
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -11,7 +10,6 @@ import (
 	"lawka/internal/platform/db"
 	"lawka/internal/platform/markdown"
 	"lawka/internal/platform/problem"
-	"lawka/internal/platform/upload"
 )
 
 // eventSelect reads events with their counts and the viewer's own registration; $1 is
@@ -60,20 +58,6 @@ func readEvent(ctx context.Context, q db.Querier, viewer, id int64) (Event, erro
 	return list[0], nil
 }
 
-func attachments(ctx context.Context, q db.Querier, id int64) ([]Attachment, error) {
-	rows, err := q.Query(ctx, `SELECT f.id, f.content_type, f.size FROM event_attachments a JOIN files f ON f.id = a.file_id
-		WHERE a.event_id = $1 ORDER BY a.position, f.id`, id)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Attachment, error) {
-		var a Attachment
-		err := r.Scan(&a.ID, &a.ContentType, &a.Size)
-		a.URL = fmt.Sprintf("/wydarzenia/%d/zalaczniki/%d", id, a.ID)
-		return a, err
-	})
-}
-
 // locked is what the registration rules read of an event under its row lock.
 type locked struct {
 	ID                   int64
@@ -112,39 +96,6 @@ func position(ctx context.Context, tx pgx.Tx, eventID, userID int64) (int, error
 		WHERE m.event_id = $1 AND m.user_id = $2 AND w.event_id = $1 AND w.status = 'waiting' AND w.queue_no <= m.queue_no`,
 		eventID, userID).Scan(&n)
 	return n, err
-}
-
-// attach stores files as attachments of event id (after removing those in remove),
-// keeping to MaxAttachments.
-func attach(ctx context.Context, tx pgx.Tx, id, by int64, files []upload.File, remove []int64) error {
-	if len(remove) > 0 {
-		if _, err := tx.Exec(ctx, `WITH gone AS (DELETE FROM event_attachments WHERE event_id = $1 AND file_id = ANY($2)
-			RETURNING file_id) DELETE FROM files WHERE id IN (SELECT file_id FROM gone)`, id, remove); err != nil {
-			return err
-		}
-	}
-	if len(files) == 0 {
-		return nil
-	}
-	var have, last int
-	if err := tx.QueryRow(ctx, `SELECT count(*), coalesce(max(position), 0) FROM event_attachments WHERE event_id = $1`, id).
-		Scan(&have, &last); err != nil {
-		return err
-	}
-	if have+len(files) > MaxAttachments {
-		return problem.Invalid(map[string]string{"attachments": "events.too_many_attachments"})
-	}
-	for i, f := range files {
-		fileID, err := upload.Store(ctx, tx, f, by)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO event_attachments (event_id, file_id, position) VALUES ($1, $2, $3)`,
-			id, fileID, last+i+1); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // person is whom a mail goes to.

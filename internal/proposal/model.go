@@ -5,9 +5,12 @@
 package proposal
 
 import (
+	"fmt"
 	"html/template"
 	"slices"
 	"time"
+
+	"lawka/internal/platform/upload"
 )
 
 // Statuses in workflow order.
@@ -52,18 +55,15 @@ type Proposal struct {
 }
 
 // Attachment is an image or PDF attached to a proposal.
-type Attachment struct {
-	ID          int64  `json:"id"`
-	ContentType string `json:"content_type"`
-	Size        int    `json:"size"`
-	URL         string `json:"url"`
-}
-
-// Image says whether the attachment is shown as a picture.
-func (a Attachment) Image() bool { return a.ContentType != "application/pdf" }
+type Attachment = upload.Attachment
 
 // MaxAttachments is how many files one proposal may carry.
 const MaxAttachments = 5
+
+// attachments are the proposal_attachments table's files.
+var attachments = upload.Attachments{Table: "proposal_attachments", Owner: "proposal_id", Max: MaxAttachments,
+	TooMany: "proposals.too_many_attachments",
+	URL:     func(owner, file int64) string { return fmt.Sprintf("/propozycje/%d/zalaczniki/%d", owner, file) }}
 
 // Author is who wrote a proposal.
 type Author struct {

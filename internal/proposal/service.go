@@ -2,7 +2,6 @@ package proposal
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"slices"
 	"strconv"
@@ -171,7 +170,7 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, in Input) (Propo
 		if err := s.followOwn(ctx, tx, p.UserID, id); err != nil { // notify hook: the author follows
 			return err
 		}
-		return attach(ctx, tx, id, p.UserID, in.Files, nil)
+		return attachments.Change(ctx, tx, id, p.UserID, in.Files, nil)
 	})
 	if err != nil {
 		return Proposal{}, err
@@ -213,52 +212,8 @@ func (s *Service) Get(ctx context.Context, p auth.Principal, id int64) (Proposal
 	if err != nil {
 		return Proposal{}, err
 	}
-	rows, err := s.pool.Query(ctx, `SELECT f.id, f.content_type, f.size FROM proposal_attachments a JOIN files f ON f.id = a.file_id
-		WHERE a.proposal_id = $1 ORDER BY a.position, f.id`, id)
-	if err != nil {
-		return Proposal{}, err
-	}
-	pr.Attachments, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Attachment, error) {
-		var a Attachment
-		err := r.Scan(&a.ID, &a.ContentType, &a.Size)
-		a.URL = fmt.Sprintf("/propozycje/%d/zalaczniki/%d", id, a.ID)
-		return a, err
-	})
+	pr.Attachments, err = attachments.List(ctx, s.pool, id)
 	return pr, err
-}
-
-// attach stores files as attachments of proposal id (after removing the ones in
-// remove), keeping to MaxAttachments.
-func attach(ctx context.Context, tx pgx.Tx, id, by int64, files []upload.File, remove []int64) error {
-	if len(remove) > 0 {
-		// The files go too: nothing else refers to an attachment's file.
-		if _, err := tx.Exec(ctx, `WITH gone AS (DELETE FROM proposal_attachments WHERE proposal_id = $1 AND file_id = ANY($2)
-			RETURNING file_id) DELETE FROM files WHERE id IN (SELECT file_id FROM gone)`, id, remove); err != nil {
-			return err
-		}
-	}
-	if len(files) == 0 {
-		return nil
-	}
-	var have, last int
-	if err := tx.QueryRow(ctx, `SELECT count(*), coalesce(max(position), 0) FROM proposal_attachments WHERE proposal_id = $1`, id).
-		Scan(&have, &last); err != nil {
-		return err
-	}
-	if have+len(files) > MaxAttachments {
-		return problem.Invalid(map[string]string{"attachments": "proposals.too_many_attachments"})
-	}
-	for i, f := range files {
-		fileID, err := upload.Store(ctx, tx, f, by)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO proposal_attachments (proposal_id, file_id, position) VALUES ($1, $2, $3)`,
-			id, fileID, last+i+1); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // Attachment returns an attachment's file, to whoever may see the proposal.
@@ -266,15 +221,7 @@ func (s *Service) Attachment(ctx context.Context, p auth.Principal, id, fileID i
 	if _, err := s.read(ctx, p, id); err != nil {
 		return upload.File{}, err
 	}
-	var ok bool
-	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM proposal_attachments WHERE proposal_id = $1 AND file_id = $2)`,
-		id, fileID).Scan(&ok); err != nil {
-		return upload.File{}, err
-	}
-	if !ok {
-		return upload.File{}, problem.NotFound()
-	}
-	return upload.Load(ctx, s.pool, fileID)
+	return attachments.Load(ctx, s.pool, id, fileID)
 }
 
 // visible says whether p may see pr: drafts and what moderation keeps from the public
@@ -485,7 +432,7 @@ func (s *Service) Edit(ctx context.Context, p auth.Principal, id int64, in Input
 		if err := writeTextAndTopics(ctx, tx, id, p.UserID, in, false); err != nil {
 			return err
 		}
-		if err := attach(ctx, tx, id, p.UserID, in.Files, in.Remove); err != nil {
+		if err := attachments.Change(ctx, tx, id, p.UserID, in.Files, in.Remove); err != nil {
 			return err
 		}
 		if !own {
