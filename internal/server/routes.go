@@ -47,18 +47,19 @@ func (s *Server) routes() {
 	// Live updates: one websocket per tab; it only pushes (clients act over HTTP).
 	app.Get("/ws", s.hub.Handler([]string{s.cfg.Origin()}))
 
-	// Public pages.
-	app.Get("/", s.neighbourhoods.Home)
-	app.Get("/dzielnice/:slug", s.neighbourhoods.Show)
+	// Public pages. The busiest are served to signed-out visitors from the page cache
+	// (pagecache: rendered at most once a LAWKA_PAGE_CACHE_TTL).
+	app.Get("/", s.pages.Page(s.neighbourhoods.Home))
+	app.Get("/dzielnice/:slug", s.pages.Page(s.neighbourhoods.Show))
 	app.Get("/dzielnice/:slug/propozycje.atom", s.proposals.Feed)
 	app.Get("/deklaracja", s.coalition.Declaration)
 	app.Get("/zasady", s.terms)
 	app.Get("/sojusznicy", s.signatures.Allies)
 	app.Get("/zaproszenie", s.signatures.ShowInvite)
-	app.Get("/propozycje", s.proposals.List)
-	app.Get("/propozycje/:id<int>", s.proposals.Show)
+	app.Get("/propozycje", s.pages.Page(s.proposals.List))
+	app.Get("/propozycje/:id<int>", s.pages.Page(s.proposals.Show))
 	app.Get("/propozycje/:id<int>/historia", s.proposals.History)
-	app.Get("/komentarze/:id<int>", s.commentPages.Thread)
+	app.Get("/komentarze/:id<int>", s.pages.Page(s.commentPages.Thread))
 	app.Get("/komentarze/:id<int>/historia", s.commentPages.History)
 	app.Get("/propozycje/:id<int>/zalaczniki/:file<int>", s.proposals.File)
 	app.Get("/wydarzenia", s.events.Calendar)

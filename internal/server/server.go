@@ -31,6 +31,7 @@ import (
 	"lawka/internal/platform/i18n"
 	"lawka/internal/platform/mail"
 	"lawka/internal/platform/metrics"
+	"lawka/internal/platform/pagecache"
 	"lawka/internal/platform/ratelimit"
 	"lawka/internal/platform/realtime"
 	"lawka/internal/platform/redisx"
@@ -40,6 +41,10 @@ import (
 	"lawka/internal/proposal"
 	"lawka/web"
 )
+
+// PageCacheBytes bounds the page text the page cache holds (a hot proposal page is about
+// 350 KB before compression).
+const PageCacheBytes = 64 << 20
 
 // Deps are the connections the server runs on.
 type Deps struct {
@@ -58,6 +63,7 @@ type Server struct {
 	render  *render.Renderer
 	i18n    *i18n.Bundle
 	assets  *render.Assets
+	pages   *pagecache.Cache // public pages as signed-out visitors see them
 
 	csrf     *csrf.Protector
 	hub      *realtime.Hub
@@ -108,6 +114,10 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	s := &Server{cfg: cfg, deps: d, render: r, i18n: bundle, assets: assets,
 		metrics: metrics.New(d.Pool, d.Redis.Client)}
 	r.Decorate = s.decorate
+	s.pages = pagecache.New(cfg.PageCacheTTL, PageCacheBytes)
+	s.pages.Anonymous = func(c *fiber.Ctx) bool { return !auth.From(c).SignedIn() }
+	s.pages.Lang = func(c *fiber.Ctx) string { return httpx.L(c).Lang }
+	s.metrics.MustRegister(s.pages.Collector())
 
 	s.App = fiber.New(fiber.Config{
 		AppName:      "lawka",
@@ -172,6 +182,7 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	s.moderation = moderation.NewHandlers(s.moderationService, r)
 	s.comments = comment.NewHandlers(s.commentService)
 	s.commentPages = comment.NewPages(s.commentService, r)
+	s.commentPages.Seq = s.hub.Seq
 	s.proposals.Comments = func(c *fiber.Ctx, id int64) (any, error) { return s.commentPages.Section(c, "proposal", id) }
 	polls := poll.NewService(d.Pool, d.Redis, s.hub, d.Log)
 	s.pollService = polls
@@ -266,7 +277,7 @@ func (s *Server) decorate(c *fiber.Ctx, v *render.View) {
 	v.Path = c.Path()
 	v.RequestID = httpx.RequestID(c)
 	v.Dev = s.cfg.Dev()
-	v.CSRF = s.csrf.Token(c)
+	v.Token = func() string { return s.csrf.Token(c) }
 	p := auth.From(c)
 	if p.SignedIn() {
 		v.User = &render.User{ID: p.UserID, DisplayName: p.DisplayName, Roles: p.Roles, Unread: s.unreadFor(c.UserContext(), p)}

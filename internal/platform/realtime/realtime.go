@@ -223,6 +223,10 @@ func (h *Hub) nextLocalSeq(room string) int64 {
 	return atomic.AddInt64(v.(*int64), 1)
 }
 
+// Seq is the room's latest sequence number: a page rendered with it can tell, when its
+// script subscribes, whether messages were published in between.
+func (h *Hub) Seq(ctx context.Context, room string) int64 { return h.currentSeq(ctx, room) }
+
 // currentSeq is the room's latest sequence number, sent with snapshots.
 func (h *Hub) currentSeq(ctx context.Context, room string) int64 {
 	n, err := h.rdb.Get(ctx, h.seqKey(room)).Int64()
