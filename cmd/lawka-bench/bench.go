@@ -522,14 +522,15 @@ type server struct {
 
 func (s server) url(path string) string { return "http://" + s.addr + path }
 
-// startLawka starts one `lawka serve` and waits until it is ready.
-func (b *bench) startLawka(ctx context.Context, name string) (server, error) {
+// startLawka starts one `lawka serve` (extra: more LAWKA_*=… settings) and waits until
+// it is ready.
+func (b *bench) startLawka(ctx context.Context, name string, extra ...string) (server, error) {
 	port, err := freePort()
 	if err != nil {
 		return server{}, err
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(port)
-	c, err := startChild(name, filepath.Join(b.opt.work, name+".log"), b.lawkaEnv(addr), b.opt.lawka, "serve")
+	c, err := startChild(name, filepath.Join(b.opt.work, name+".log"), append(b.lawkaEnv(addr), extra...), b.opt.lawka, "serve")
 	if err != nil {
 		return server{}, err
 	}
