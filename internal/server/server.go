@@ -39,6 +39,7 @@ import (
 	"lawka/internal/platform/secret"
 	"lawka/internal/poll"
 	"lawka/internal/proposal"
+	"lawka/internal/server/wire"
 	"lawka/web"
 )
 
@@ -170,15 +171,15 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	s.neighbourhoods = neighbourhood.NewHandlers(districts, r, districtProposals{proposals})
 	s.neighbourhoods.Events = districtEvents{s.eventService}
 	s.moderationService = moderation.NewService(d.Pool, moderation.Deps{Limits: s.limits, Log: d.Log, HideAfter: cfg.ReportsToHide,
-		Notifier: moderationNotifier{s.notifyService}})
-	s.notifyService.Register("moderation", moderationCases{})
+		Notifier: wire.ModerationNotifier{Svc: s.notifyService}})
+	s.notifyService.Register("moderation", wire.ModerationCases{})
 	proposals.Gate = proposalGate{s.moderationService, districts}
 	s.commentService = comment.NewService(d.Pool, comment.Deps{Limits: s.limits, Publisher: s.hub, Log: d.Log,
 		Notifier: commentNotifier{s.notifyService, map[string]func(context.Context, int64) (string, error){"proposal": proposalComments{proposals}.Title}},
 		Gate:     commentGate{s.moderationService, districts, proposals}})
 	s.commentService.Register("proposal", proposalComments{proposals})
-	s.moderationService.Register("proposal", moderatedProposals{proposals})
-	s.moderationService.Register("comment", moderatedComments{s.commentService, proposals})
+	s.moderationService.Register("proposal", wire.ModeratedProposals{Svc: proposals})
+	s.moderationService.Register("comment", wire.ModeratedComments{Svc: s.commentService, Proposals: proposals})
 	s.moderation = moderation.NewHandlers(s.moderationService, r)
 	s.comments = comment.NewHandlers(s.commentService)
 	s.commentPages = comment.NewPages(s.commentService, r)
