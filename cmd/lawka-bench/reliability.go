@@ -392,7 +392,7 @@ func (c ballotCheck) sentence(s *storm) string {
 // again on the same address and the clients retry with their keys.
 func (r *reliability) serverKilled(ctx context.Context, n int) relRow {
 	row := relRow{Name: "Server killed during a vote storm",
-		Done: fmt.Sprintf("%s voters (32 clients, each voter with its own idempotency key and address) vote in an open poll; when a third have their answer, `kill -9` the server and start it again on the same address; clients retry until an answer says their vote is stored", num(float64(n))),
+		Done:     fmt.Sprintf("%s voters (32 clients, each voter with its own idempotency key and address) vote in an open poll; when a third have their answer, `kill -9` the server and start it again on the same address; clients retry until an answer says their vote is stored", num(float64(n))),
 		Expected: "acknowledged votes lost 0, counted twice 0, the public total equals PostgreSQL"}
 	s, p, err := r.stormSetup(ctx, "rel-kill")
 	if err != nil {
@@ -498,7 +498,7 @@ func (r *reliability) redisFault(ctx context.Context, n int, row relRow, fault f
 func (r *reliability) postgresStopped(ctx context.Context, n int) relRow {
 	const outage = 3 * time.Second
 	row := relRow{Name: "PostgreSQL stopped during voting and commenting",
-		Done: fmt.Sprintf("%s voters vote as above while 4 residents post comments every 300 ms; when a third of the voters have their answer, PostgreSQL is shut down (fast shutdown) for %s and started again", num(float64(n)), outage),
+		Done:     fmt.Sprintf("%s voters vote as above while 4 residents post comments every 300 ms; when a third of the voters have their answer, PostgreSQL is shut down (fast shutdown) for %s and started again", num(float64(n)), outage),
 		Expected: "503 with Retry-After while it is down (no 500), nothing acknowledged that is not stored, recovery on its own"}
 	s, p, err := r.stormSetup(ctx, "rel-pg")
 	if err != nil {
@@ -592,8 +592,8 @@ func (r *reliability) discussion(ctx context.Context, s server, k int) (int64, [
 
 // commentStorm is what the commenters saw.
 type commentStorm struct {
-	mu                                       sync.Mutex
-	ids                                      []int64
+	mu                                        sync.Mutex
+	ids                                       []int64
 	acked, unavailable, fiveHundreds, noRetry atomic.Int64
 }
 
