@@ -99,6 +99,7 @@ func runReliability(ctx context.Context, args []string) error {
 		{"PostgreSQL stopped", r.postgresStopped},
 		{"Redis cut mid-command", r.redisCutMidCommand},
 		{"two instances, one killed", r.instanceKilled},
+		{"slow and flooding websocket clients", r.offenders},
 	} {
 		logf("%s…", sc.name)
 		row := sc.run(ctx, *voters)
@@ -675,6 +676,5 @@ func (r *reliability) markdown(command, version string, started time.Time) strin
 	p("")
 	p("- A voter whose first attempt was stored but whose answer never arrived (the server was killed between the commit and the answer) gets `409 idempotency_key_reused` on retry, not the first answer: an anonymous retry carries no participant cookie, and the server does not hand one participant's receipt to a request it cannot tie to them. The vote counts once; the voter sees \"already stored\" without the receipt.")
 	p("- Redis keeps tallies, rate limits and sessions. After FLUSHALL, signed-in people are signed out and rate limits start again from zero; tallies are rebuilt from PostgreSQL.")
-	p("- Not yet measured here (issue #8): a slow websocket client and one flooding frames; they are covered by tests in `internal/server` (`TestASlowClientIsDroppedAndOthersGetEverything` and the realtime limits) for now.")
 	return w.String()
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -181,18 +182,7 @@ func (r *reliability) instanceKilled(ctx context.Context, _ int) relRow {
 		wg.Add(1)
 		go func() { defer wg.Done(); v.run(vctx) }()
 	}
-	// Every tab subscribed and holding the snapshot before votes start.
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		all := true
-		for _, v := range tabs {
-			all = all && v.connected.Load()
-		}
-		if all || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitConnected(tabs, 30*time.Second) // every tab subscribed before votes start
 	var killedAt, restartedAt time.Time
 	restarted := make(chan struct{})
 	go func() {
@@ -212,46 +202,11 @@ func (r *reliability) instanceKilled(ctx context.Context, _ int) relRow {
 		}
 		b, restartedAt = nb, time.Now()
 	}()
-	// Votes through the surviving server, open loop.
-	client := &http.Client{Timeout: 5 * time.Second}
-	var acked atomic.Int64
-	var vwg sync.WaitGroup
-	start := time.Now()
-	base := r.voters.Add(int64(rate*runFor/time.Second)) - int64(rate*runFor/time.Second)
-	for i := 0; time.Since(start) < runFor; i++ {
-		if wait := time.Until(start.Add(time.Duration(i) * time.Second / rate)); wait > 0 {
-			time.Sleep(wait)
-		}
-		g := base + int64(i) + 1
-		clock.mu.Lock()
-		clock.at = append(clock.at, time.Now())
-		clock.mu.Unlock()
-		vwg.Add(1)
-		go func() {
-			defer vwg.Done()
-			st := &storm{}
-			if code := r.voteUntilStored(ctx, client, func() string { return a.addr }, p, p.Options[int(g)%len(p.Options)],
-				"rel-"+strconv.FormatInt(g, 10), fmt.Sprintf("10.%d.%d.%d", g>>16&255, g>>8&255, g&255), st); code == http.StatusCreated {
-				acked.Add(1)
-			}
-		}()
-	}
-	vwg.Wait()
+	acked := r.steadyVotes(ctx, a, p, rate, runFor, clock) // through the surviving server
 	<-restarted
 	var db int64
 	_ = r.b.pool.QueryRow(ctx, `SELECT count(*) FROM ballots WHERE poll_id = $1`, p.ID).Scan(&db)
-	// Every tab ends on PostgreSQL's total (up to 10 s for the last tallies to arrive).
-	settled := time.Now().Add(10 * time.Second)
-	for time.Now().Before(settled) {
-		ok := true
-		for _, v := range tabs {
-			ok = ok && v.total.Load() == db
-		}
-		if ok {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	settleTabs(tabs, db, 10*time.Second) // the last tallies arrive
 	cancel()
 	wg.Wait()
 	var survivorsDropped, killedBack, wrong int64
@@ -271,14 +226,220 @@ func (r *reliability) instanceKilled(ctx context.Context, _ int) relRow {
 			}
 		}
 	}
-	row.OK = survivorsDropped == 0 && killedBack == perInstance && wrong == 0 && acked.Load() == db &&
+	row.OK = survivorsDropped == 0 && killedBack == perInstance && wrong == 0 && acked == db &&
 		after.quantile(0.99) <= 2*before.quantile(0.99)+50*time.Millisecond
 	back := "—"
 	if !restartedAt.IsZero() && !lastBack.IsZero() {
 		back = secs(lastBack.Sub(restartedAt))
 	}
 	row.Measured = fmt.Sprintf("%d votes acknowledged, %d ballots in PostgreSQL. Tabs on the surviving server: disconnected %d times; tally latency p99 %s before the kill, %s after it (p50 %s, %s). Tabs of the killed server: %d of %d reconnected (the last %s after it was started again, %s after the kill). Tabs ending on a total other than PostgreSQL's: %d of %d.",
-		acked.Load(), db, survivorsDropped, ms(before.quantile(0.99)), ms(after.quantile(0.99)), ms(before.quantile(0.5)), ms(after.quantile(0.5)),
+		acked, db, survivorsDropped, ms(before.quantile(0.99)), ms(after.quantile(0.99)), ms(before.quantile(0.5)), ms(after.quantile(0.5)),
 		killedBack, perInstance, back, secs(lastBack.Sub(killedAt)), wrong, len(tabs))
 	return row
+}
+
+// offenders: among tabs watching a poll while votes arrive, one client floods the
+// server with frames and one subscribes and then never reads (its socket buffers
+// shrunk to the minimum). The others must not notice; the flooder must be dropped.
+func (r *reliability) offenders(ctx context.Context, _ int) relRow {
+	const tabsN, rate, runFor = 100, 100, 8 * time.Second
+	row := relRow{Name: "A slow websocket client and a flooding one",
+		Done:     fmt.Sprintf("%d tabs watch a poll while %d votes/s arrive; after 3 s one more client sends frames as fast as it can and another subscribes, then stops reading (its receive buffer at the minimum)", tabsN, rate),
+		Expected: "the flooder is dropped; the slow client never slows the others (it is dropped once its socket is full, or holds only the newest tally); the others' tally latency unchanged"}
+	s, p, err := r.stormSetup(ctx, "rel-offenders")
+	if err != nil {
+		return failed(row.Name, row.Done, row.Expected, err)
+	}
+	defer s.stop(10 * time.Second)
+	room := "poll:" + strconv.FormatInt(p.ID, 10)
+	clock := &voteClock{}
+	before, after := &histogram{}, &histogram{}
+	var offending atomic.Bool
+	vctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var tabs []*viewer
+	var wg sync.WaitGroup
+	for range tabsN {
+		v := &viewer{room: room, sent: clock, addr: func() string { return s.addr }, lat: func(d time.Duration) {
+			if offending.Load() {
+				after.record(d)
+			} else {
+				before.record(d)
+			}
+		}}
+		tabs = append(tabs, v)
+		wg.Add(1)
+		go func() { defer wg.Done(); v.run(vctx) }()
+	}
+	waitConnected(tabs, 30*time.Second)
+	flood, slow := make(chan offence, 1), make(chan offence, 1)
+	go func() {
+		time.Sleep(3 * time.Second)
+		offending.Store(true)
+		go func() { flood <- r.flooder(vctx, s) }()
+		go func() { slow <- r.slowReader(vctx, s, room) }()
+	}()
+	acked := r.steadyVotes(ctx, s, p, rate, runFor, clock)
+	var db int64
+	_ = r.b.pool.QueryRow(ctx, `SELECT count(*) FROM ballots WHERE poll_id = $1`, p.ID).Scan(&db)
+	settleTabs(tabs, db, 10*time.Second)
+	fl := <-flood
+	cancel()
+	sl := <-slow
+	wg.Wait()
+	var dropped, wrong int64
+	for _, v := range tabs {
+		dropped += v.drops.Load()
+		if v.total.Load() != db {
+			wrong++
+		}
+	}
+	slowText := fmt.Sprintf("dropped (close %d) %s after it stopped reading", sl.code, secs(sl.after))
+	if sl.code == 0 {
+		slowText = fmt.Sprintf("still connected when the run ended, %s after it stopped reading (tallies are coalesced: the server holds only the newest one for it)", secs(sl.after))
+	}
+	row.OK = fl.code == 1008 && dropped == 0 && wrong == 0 && acked == db && after.quantile(0.99) <= 2*before.quantile(0.99)+50*time.Millisecond
+	row.Measured = fmt.Sprintf("Flooder: closed with %d after %d frames, %s after it started. Slow client: %s. The %d other tabs: disconnected %d times; tally latency p99 %s before, %s while the offenders were on (p50 %s, %s); %d ended on a total other than PostgreSQL's %d (%d votes acknowledged).",
+		fl.code, fl.frames, secs(fl.after), slowText, tabsN, dropped, ms(before.quantile(0.99)), ms(after.quantile(0.99)),
+		ms(before.quantile(0.5)), ms(after.quantile(0.5)), wrong, db, acked)
+	return row
+}
+
+// flooder sends pings as fast as it can until the server closes the socket.
+func (r *reliability) flooder(ctx context.Context, s server) (o offence) {
+	h := http.Header{}
+	h.Set("Origin", publicURL)
+	conn, _, err := dialer.DialContext(ctx, "ws://"+s.addr+"/ws", h)
+	if err != nil {
+		return o
+	}
+	defer conn.Close()
+	start := time.Now()
+	var frames atomic.Int64
+	go func() {
+		for ctx.Err() == nil && conn.WriteMessage(websocket.TextMessage, []byte(`{"type":"ping"}`)) == nil {
+			frames.Add(1)
+		}
+	}()
+	for {
+		if _, _, err := conn.ReadMessage(); err != nil {
+			if ce, ok := err.(*websocket.CloseError); ok {
+				o.code = ce.Code
+			}
+			o.after, o.frames = time.Since(start), int(frames.Load())
+			return o
+		}
+	}
+}
+
+// offence is how an offending client ended: the close code the server sent (0: none),
+// when, and how many frames it had sent.
+type offence struct {
+	code   int
+	after  time.Duration
+	frames int
+}
+
+// slowReader subscribes to room and then stops reading, with the smallest receive
+// buffer the kernel allows, until the server drops it or ctx ends.
+func (r *reliability) slowReader(ctx context.Context, s server, room string) (o offence) {
+	d := dialer
+	d.NetDialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		if tc, ok := c.(*net.TCPConn); ok {
+			_ = tc.SetReadBuffer(1024)
+		}
+		return c, err
+	}
+	h := http.Header{}
+	h.Set("Origin", publicURL)
+	conn, _, err := d.DialContext(ctx, "ws://"+s.addr+"/ws", h)
+	if err != nil {
+		return o
+	}
+	defer conn.Close()
+	_ = conn.WriteMessage(websocket.TextMessage, []byte(`{"type":"subscribe","rooms":["`+room+`"]}`))
+	start := time.Now()
+	// Not reading: the only way to learn the server gave up is a failing write.
+	for ctx.Err() == nil {
+		time.Sleep(100 * time.Millisecond)
+		if err := conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(time.Second)); err != nil {
+			o.code, o.after = 1, time.Since(start)
+			break
+		}
+	}
+	if o.code == 0 {
+		o.after = time.Since(start)
+		return o
+	}
+	// Read what is left to find the server's close frame.
+	_ = conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+	for {
+		if _, _, err := conn.ReadMessage(); err != nil {
+			if ce, ok := err.(*websocket.CloseError); ok {
+				o.code = ce.Code
+			}
+			return o
+		}
+	}
+}
+
+// waitConnected waits until every tab is connected (or the timeout passes).
+func waitConnected(tabs []*viewer, timeout time.Duration) {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		all := true
+		for _, v := range tabs {
+			all = all && v.connected.Load()
+		}
+		if all {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// settleTabs waits until every tab shows total (or the timeout passes).
+func settleTabs(tabs []*viewer, total int64, timeout time.Duration) {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		ok := true
+		for _, v := range tabs {
+			ok = ok && v.total.Load() == total
+		}
+		if ok {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// steadyVotes sends rate votes a second for runFor through s (open loop, each voter
+// retrying until stored), noting when each left; it returns how many were acknowledged.
+func (r *reliability) steadyVotes(ctx context.Context, s server, p poll, rate int, runFor time.Duration, clock *voteClock) int64 {
+	client := &http.Client{Timeout: 5 * time.Second}
+	n := int64(rate) * int64(runFor/time.Second)
+	base := r.voters.Add(n) - n
+	var acked atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for i := int64(0); i < n; i++ {
+		if wait := time.Until(start.Add(time.Duration(i) * time.Second / time.Duration(rate))); wait > 0 {
+			time.Sleep(wait)
+		}
+		g := base + i + 1
+		clock.mu.Lock()
+		clock.at = append(clock.at, time.Now())
+		clock.mu.Unlock()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if code := r.voteUntilStored(ctx, client, func() string { return s.addr }, p, p.Options[int(g)%len(p.Options)],
+				"rel-"+strconv.FormatInt(g, 10), fmt.Sprintf("10.%d.%d.%d", g>>16&255, g>>8&255, g&255), &storm{}); code == http.StatusCreated {
+				acked.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	return acked.Load()
 }

@@ -161,11 +161,11 @@ func (b *bench) runS3(ctx context.Context) error {
 	time.Sleep(time.Second)
 	pids := []int{s.pid()}
 	b.logf("S3: %s, every connection busy", r.Hot.Name)
-	st, err := b.pageMax(dr, pids, hot, r.StepDur)
+	hotMax, err := b.pageMax(dr, pids, hot, r.StepDur)
 	if err != nil {
 		return err
 	}
-	r.Hot.Max = &st
+	r.Hot.Max = &hotMax
 	// What rendering costs: a second server with the page cache off.
 	if err := b.s3Rendered(ctx, r, hot); err != nil {
 		return err
@@ -219,7 +219,7 @@ func (b *bench) runS3(ctx context.Context) error {
 	}
 	defer md.Close()
 	md.Run(Plan{N: 500, Rate: 1000, Build: hot, Want: http.StatusOK})
-	st, err = b.pageMax(md, []int{mem.pid()}, hot, r.StepDur)
+	st, err := b.pageMax(md, []int{mem.pid()}, hot, r.StepDur)
 	if err != nil {
 		return err
 	}

@@ -60,11 +60,16 @@ const (
 	maxRefused         = 30
 	maxAsked           = 500
 	readLimit          = 4096
-	pingEvery          = 25 * time.Second
-	pongWait           = 60 * time.Second
-	writeWait          = 10 * time.Second
-	slowGrace          = time.Second // how long a dropped slow client has to take its close frame
-	channelName        = "rt"
+	// A tab sends a handful of messages a minute (subscriptions after a page load or a
+	// gap, pings); a connection sending more than floodBurst within floodWindow is
+	// flooding and is closed, so it cannot keep a reader busy for others' cost.
+	floodBurst  = 60
+	floodWindow = 10 * time.Second
+	pingEvery   = 25 * time.Second
+	pongWait    = 60 * time.Second
+	writeWait   = 10 * time.Second
+	slowGrace   = time.Second // how long a dropped slow client has to take its close frame
+	channelName = "rt"
 )
 
 // Metrics are the hub's instruments (either may be nil).
