@@ -394,6 +394,9 @@ func (h *Handlers) Confirmation(c *fiber.Ctx) error {
 		return err
 	}
 	r, err := h.svc.Mine(ctx, p, id)
+	if pe, ok := problem.As(err); ok && pe.Status == fiber.StatusNotFound {
+		return c.Redirect(fmt.Sprintf("/konsultacje/%d/odpowiedz", id), fiber.StatusSeeOther)
+	}
 	if err != nil {
 		return err
 	}
