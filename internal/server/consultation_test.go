@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -672,5 +673,59 @@ func TestConsultationHTMLFormWithoutJavaScript(t *testing.T) {
 	}
 	if got := scalar[string](t, s, `SELECT array_to_string(choices, ',') FROM consultation_answers WHERE question_id = $1`, f.multiple); got != "1,3" {
 		t.Errorf("the multiple choice saved as %s, want 1,3", got)
+	}
+}
+
+// TestSeededConsultations: the demo data has the rooms consultation open, with online
+// responses from several districts over several days and paper forms (some checked),
+// a finished consultation whose public report shows results, and seeding again adds
+// nothing.
+func TestSeededConsultations(t *testing.T) {
+	t.Parallel()
+	s := servertest.Start(t, servertest.Options{})
+	ctx := context.Background()
+	rooms := count(t, s, `SELECT id FROM consultations WHERE title = 'Zasady wynajmu sal w domach kultury organizacjom pozarządowym'`)
+	if n := count(t, s, `SELECT count(*) FROM consultation_responses WHERE consultation_id = $1 AND channel = 'online'
+		AND status = 'submitted'`, rooms); n < 24 {
+		t.Errorf("%d online responses to the rooms consultation, want a few dozen", n)
+	}
+	if n := count(t, s, `SELECT count(*) FROM consultation_responses WHERE consultation_id = $1 AND channel = 'paper'`, rooms); n < 5 {
+		t.Errorf("%d paper responses", n)
+	}
+	if n := count(t, s, `SELECT count(*) FROM consultation_responses WHERE consultation_id = $1 AND checked_at IS NOT NULL`, rooms); n < 2 {
+		t.Errorf("%d checked paper responses", n)
+	}
+	if n := count(t, s, `SELECT count(DISTINCT neighbourhood_id) FROM consultation_responses WHERE consultation_id = $1`, rooms); n < 4 {
+		t.Errorf("responses from %d districts", n)
+	}
+	if n := count(t, s, `SELECT count(DISTINCT submitted_at::date) FROM consultation_responses WHERE consultation_id = $1`, rooms); n < 7 {
+		t.Errorf("responses on %d days", n)
+	}
+	if n := count(t, s, `SELECT count(DISTINCT q.kind) FROM consultation_questions q WHERE q.consultation_id = $1`, rooms); n != 5 {
+		t.Errorf("%d kinds of question", n)
+	}
+	if n := count(t, s, `SELECT count(*) FROM consultation_responses WHERE consultation_id = $1 AND user_id =
+		(SELECT id FROM users WHERE email = 'resident@example.org')`, rooms); n != 0 {
+		t.Error("the demo resident has already responded; they are left free to try")
+	}
+	anon := s.Browser(t)
+	if r := anon.Get(fmt.Sprintf("/konsultacje/%d", rooms)); r.StatusCode != http.StatusOK || !strings.Contains(r.Body, "Zasady wynajmu sal") {
+		t.Errorf("the rooms consultation's page: %d", r.StatusCode)
+	}
+	done := count(t, s, `SELECT id FROM consultations WHERE report_at < now() AND title LIKE 'Godziny otwarcia klubów%'`)
+	r := anon.Get(fmt.Sprintf("/konsultacje/%d/raport", done))
+	if r.StatusCode != http.StatusOK || !strings.Contains(r.Body, "Kiedy klub powinien być otwarty najdłużej?") {
+		t.Errorf("the finished consultation's report: %d\n%s", r.StatusCode, authzSnippet(r.Body))
+	}
+	sizes := func() string {
+		return scalar[string](t, s, `SELECT concat_ws(' ', (SELECT count(*) FROM consultations), (SELECT count(*) FROM consultation_responses),
+			(SELECT count(*) FROM consultation_answers), (SELECT count(*) FROM users))`)
+	}
+	before := sizes()
+	if err := seed.Run(ctx, s.Pool, slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatal(err)
+	}
+	if after := sizes(); after != before {
+		t.Errorf("seeding again changed consultations, responses, answers, users from %s to %s", before, after)
 	}
 }
