@@ -4,13 +4,11 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"lawka/internal/platform/auth"
 	"lawka/internal/platform/httpx"
-	"lawka/internal/platform/i18n"
 	"lawka/internal/platform/problem"
 	"lawka/internal/platform/render"
 	"lawka/internal/platform/upload"
@@ -101,16 +99,11 @@ func (h *Handlers) New(c *fiber.Ctx) error {
 func inputFrom(c *fiber.Ctx, form *render.Form) Input {
 	httpx.FormValues(c, form, formFields...)
 	v := form.Values
-	at := func(name string) string {
-		if v[name] == "" && v[name+"_time"] == "" {
-			return ""
-		}
-		return strings.TrimSpace(v[name]) + "T" + strings.TrimSpace(v[name+"_time"])
-	}
+	at := form.DateTime
 	in := Input{Title: v["title"], OrganiserKind: v["organiser_kind"], Organiser: v["organiser"], Description: v["description"],
 		Eligibility: v["eligibility"], Status: v["status"], OpensAt: at("opens_at"), ClosesAt: at("closes_at"),
 		ReportAt: at("report_at")}
-	for _, raw := range formValues(c, "district_ids") {
+	for _, raw := range httpx.FormList(c, "district_ids") {
 		n, err := strconv.ParseInt(raw, 10, 64)
 		if err != nil {
 			n = -1
@@ -134,13 +127,7 @@ func inputFrom(c *fiber.Ctx, form *render.Form) Input {
 		}
 		in.Questions = append(in.Questions, q)
 	}
-	if mf, err := c.MultipartForm(); err == nil {
-		for _, raw := range mf.Value["remove"] {
-			if id, err := strconv.ParseInt(raw, 10, 64); err == nil {
-				in.Remove = append(in.Remove, id)
-			}
-		}
-	}
+	in.Remove = httpx.FormIDs(c, "remove")
 	return in
 }
 
@@ -218,10 +205,7 @@ func fill(form *render.Form, k Consultation) {
 	v := form.Values
 	v["title"], v["organiser_kind"], v["organiser"], v["description"] = k.Title, k.OrganiserKind, k.Organiser, k.Description
 	v["eligibility"], v["status"] = k.Eligibility, k.Status
-	split := func(name string, t time.Time) {
-		t = t.In(i18n.Warsaw)
-		v[name], v[name+"_time"] = t.Format(time.DateOnly), t.Format("15:04")
-	}
+	split := form.SetDateTime
 	split("opens_at", k.OpensAt)
 	split("closes_at", k.ClosesAt)
 	split("report_at", k.ReportAt)

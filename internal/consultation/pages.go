@@ -31,21 +31,6 @@ func NewHandlers(svc *Service, r *render.Renderer) *Handlers {
 	return &Handlers{svc: svc, pages: r}
 }
 
-// formValues reads every value of a field of an urlencoded or multipart form (copies).
-func formValues(c *fiber.Ctx, name string) []string {
-	var out []string
-	if mf, err := c.MultipartForm(); err == nil {
-		for _, v := range mf.Value[name] {
-			out = append(out, strings.Clone(v))
-		}
-		return out
-	}
-	for _, v := range c.Request().PostArgs().PeekMulti(name) {
-		out = append(out, string(v))
-	}
-	return out
-}
-
 func atoi(s string) int {
 	n, err := strconv.Atoi(strings.TrimSpace(s))
 	if err != nil {
@@ -74,7 +59,7 @@ func answersFrom(c *fiber.Ctx, k Consultation, form *render.Form) (Answers, Rank
 			}
 		case Multiple:
 			var a Answer
-			for _, v := range formValues(c, f) {
+			for _, v := range httpx.FormList(c, f) {
 				a.Choices = append(a.Choices, atoi(v))
 				form.Values[f+"_"+v] = "yes"
 			}

@@ -2,8 +2,6 @@ package consultation
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base32"
 	"errors"
 	"fmt"
 	"slices"
@@ -17,7 +15,9 @@ import (
 	"lawka/internal/platform/auth"
 	"lawka/internal/platform/db"
 	"lawka/internal/platform/mail"
+	"lawka/internal/platform/plaintext"
 	"lawka/internal/platform/problem"
+	"lawka/internal/platform/receipt"
 	"lawka/internal/platform/upload"
 )
 
@@ -134,7 +134,7 @@ func checkAnswer(q Question, a Answer) string {
 			return "consultations.ranking_gap"
 		}
 	case Text:
-		if len(a.Choices) > 0 || a.Scale != 0 || !validText(a.Text) {
+		if len(a.Choices) > 0 || a.Scale != 0 || !plaintext.Valid(a.Text) {
 			return "consultations.text_invalid"
 		}
 		if q.MaxLength != nil && utf8.RuneCountInString(a.Text) > *q.MaxLength {
@@ -172,16 +172,6 @@ func (s *Service) CanRespond(p auth.Principal, c Consultation) error {
 		return problem.Conflict("consultation_closed", "consultations.closed")
 	}
 	return eligible(p, c)
-}
-
-var receiptEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
-
-func newReceipt() string {
-	b := make([]byte, 10)
-	if _, err := rand.Read(b); err != nil {
-		panic(err)
-	}
-	return receiptEncoding.EncodeToString(b)
 }
 
 // FormatReceipt writes a receipt in groups of four ("ABCD-EFGH-…").
@@ -259,7 +249,7 @@ func (s *Service) Save(ctx context.Context, p auth.Principal, id int64, in Answe
 			if _, err := tx.Exec(ctx, `UPDATE consultation_responses SET status = 'submitted', receipt = coalesce(receipt, $2),
 				submitted_at = coalesce(submitted_at, now()), updated_at = now(),
 				neighbourhood_id = (SELECT home_neighbourhood_id FROM users WHERE id = $3) WHERE id = $1`,
-				rid, newReceipt(), p.UserID); err != nil {
+				rid, receipt.New(), p.UserID); err != nil {
 				return err
 			}
 		} else if _, err := tx.Exec(ctx, `UPDATE consultation_responses SET updated_at = now() WHERE id = $1`, rid); err != nil {
@@ -406,7 +396,7 @@ func (s *Service) Paper(ctx context.Context, p auth.Principal, id int64, in Pape
 		return Response{}, verr
 	}
 	in.Note = strings.TrimSpace(in.Note)
-	if utf8.RuneCountInString(in.Note) > 500 || !validText(in.Note) {
+	if utf8.RuneCountInString(in.Note) > 500 || !plaintext.Valid(in.Note) {
 		bad.Add("note", "consultations.note_too_long")
 	}
 	if len(answers) == 0 && len(bad) == 0 {
@@ -432,7 +422,7 @@ func (s *Service) Paper(ctx context.Context, p auth.Principal, id int64, in Pape
 		}
 		if err := tx.QueryRow(ctx, `INSERT INTO consultation_responses (consultation_id, channel, status, receipt, neighbourhood_id,
 			entered_by, scan_file_id, paper_note, submitted_at) VALUES ($1, 'paper', 'submitted', $2, $3, $4, $5, $6, now())
-			RETURNING id`, id, newReceipt(), in.NeighbourhoodID, p.UserID, scan, in.Note).Scan(&rid); err != nil {
+			RETURNING id`, id, receipt.New(), in.NeighbourhoodID, p.UserID, scan, in.Note).Scan(&rid); err != nil {
 			return err
 		}
 		if err := writeAnswers(ctx, tx, rid, answers); err != nil {

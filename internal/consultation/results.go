@@ -14,6 +14,7 @@ import (
 	"lawka/internal/platform/audit"
 	"lawka/internal/platform/auth"
 	"lawka/internal/platform/db"
+	"lawka/internal/platform/plaintext"
 	"lawka/internal/platform/problem"
 )
 
@@ -315,7 +316,7 @@ func (s *Service) TextAnswers(ctx context.Context, p auth.Principal, id, questio
 		return nil, false, err
 	}
 	q = strings.TrimSpace(q)
-	if utf8.RuneCountInString(q) > 100 || !validText(q) {
+	if utf8.RuneCountInString(q) > 100 || !plaintext.Valid(q) {
 		return nil, false, problem.Invalid(map[string]string{"q": "consultations.search_too_long"})
 	}
 	like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(q) + "%"
@@ -349,7 +350,7 @@ func (s *Service) HideAnswer(ctx context.Context, p auth.Principal, id, answerID
 		return err
 	}
 	reason = strings.TrimSpace(reason)
-	if n := utf8.RuneCountInString(reason); n < 3 || n > 500 || !validText(reason) {
+	if n := utf8.RuneCountInString(reason); n < 3 || n > 500 || !plaintext.Valid(reason) {
 		return problem.Invalid(map[string]string{"reason": "consultations.reason_length"})
 	}
 	if _, err := s.Read(ctx, p, id); err != nil {

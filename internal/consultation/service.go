@@ -17,6 +17,7 @@ import (
 	"lawka/internal/platform/db"
 	"lawka/internal/platform/i18n"
 	"lawka/internal/platform/markdown"
+	"lawka/internal/platform/plaintext"
 	"lawka/internal/platform/problem"
 	"lawka/internal/platform/upload"
 )
@@ -86,21 +87,6 @@ type checked struct {
 	opens, closes, report time.Time
 }
 
-// ParseTime reads a time as RFC 3339 or as Warsaw's wall clock ("2006-01-02T15:04").
-func ParseTime(s string) (time.Time, bool) {
-	s = strings.TrimSpace(s)
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		t, err = time.ParseInLocation("2006-01-02T15:04", s, i18n.Warsaw)
-	}
-	if err != nil || t.Year() < 2000 || t.Year() > 2100 {
-		return time.Time{}, false
-	}
-	return t, true
-}
-
-func validText(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }
-
 // QuestionField names a part of the n-th question (from 1) in errors and forms.
 func QuestionField(n int, part string) string { return fmt.Sprintf("question_%d_%s", n, part) }
 
@@ -111,7 +97,7 @@ func (s *Service) check(ctx context.Context, in Input) (checked, error) {
 	c.Organiser = strings.Join(strings.Fields(in.Organiser), " ")
 	c.Description = strings.TrimSpace(in.Description)
 	for field, v := range map[string]string{"title": c.Title, "organiser": c.Organiser, "description": c.Description} {
-		if !validText(v) {
+		if !plaintext.Valid(v) {
 			bad.Add(field, "consultations.text_invalid")
 		}
 	}
@@ -137,9 +123,9 @@ func (s *Service) check(ctx context.Context, in Input) (checked, error) {
 		bad.Add("status", "consultations.status_unknown")
 	}
 	var ok [3]bool
-	c.opens, ok[0] = ParseTime(in.OpensAt)
-	c.closes, ok[1] = ParseTime(in.ClosesAt)
-	c.report, ok[2] = ParseTime(in.ReportAt)
+	c.opens, ok[0] = i18n.ParseTime(in.OpensAt)
+	c.closes, ok[1] = i18n.ParseTime(in.ClosesAt)
+	c.report, ok[2] = i18n.ParseTime(in.ReportAt)
 	for i, f := range []string{"opens_at", "closes_at", "report_at"} {
 		if !ok[i] {
 			bad.Add(f, "consultations.time_invalid")
@@ -189,10 +175,10 @@ func checkQuestion(q *QuestionInput, n int, bad problem.Fields) {
 	if !slices.Contains(Kinds, q.Kind) {
 		bad.Add(QuestionField(n, "kind"), "consultations.kind_unknown")
 	}
-	if l := utf8.RuneCountInString(q.Prompt); l < 3 || l > 500 || !validText(q.Prompt) {
+	if l := utf8.RuneCountInString(q.Prompt); l < 3 || l > 500 || !plaintext.Valid(q.Prompt) {
 		bad.Add(QuestionField(n, "prompt"), "consultations.prompt_length")
 	}
-	if utf8.RuneCountInString(q.Hint) > 500 || !validText(q.Hint) {
+	if utf8.RuneCountInString(q.Hint) > 500 || !plaintext.Valid(q.Hint) {
 		bad.Add(QuestionField(n, "hint"), "consultations.hint_too_long")
 	}
 	var opts []string
@@ -209,7 +195,7 @@ func checkQuestion(q *QuestionInput, n int, bad problem.Fields) {
 		}
 		seen := map[string]bool{}
 		for _, o := range opts {
-			if utf8.RuneCountInString(o) > 200 || !validText(o) || seen[strings.ToLower(o)] {
+			if utf8.RuneCountInString(o) > 200 || !plaintext.Valid(o) || seen[strings.ToLower(o)] {
 				bad.Add(QuestionField(n, "options"), "consultations.option_invalid")
 			}
 			seen[strings.ToLower(o)] = true
