@@ -72,6 +72,12 @@ func (cc consultationComments) CanComment(ctx context.Context, p auth.Principal,
 	return nil
 }
 
+// CanFollow lets the notify feature tell followers of a consultation about its comments
+// (replies to one's comment, for now): whoever may see it.
+func (cc consultationComments) CanFollow(ctx context.Context, p auth.Principal, id int64) error {
+	return cc.svc.CanView(ctx, p, id)
+}
+
 func (cc consultationComments) Room(id int64) string {
 	return "consultation:" + strconv.FormatInt(id, 10)
 }

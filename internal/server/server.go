@@ -188,6 +188,9 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 		Gate: commentGate{s.moderationService, districts, proposals}})
 	s.commentService.Register("proposal", proposalComments{proposals})
 	s.commentService.Register("consultation", consultationComments{s.consultationService})
+	// Comments notify followers and the replied-to through the notify feature, which must
+	// know the target's kind (without it, posting on a consultation was a 404).
+	s.notifyService.Register("consultation", consultationComments{s.consultationService})
 	s.moderationService.Register("proposal", moderatedProposals{proposals})
 	s.moderationService.Register("comment", moderatedComments{s.commentService, proposals})
 	s.moderation = moderation.NewHandlers(s.moderationService, r)
