@@ -729,3 +729,39 @@ func TestSeededConsultations(t *testing.T) {
 		t.Errorf("seeding again changed consultations, responses, answers, users from %s to %s", before, after)
 	}
 }
+
+// TestConsultationComments: comments on a consultation go through the comment feature
+// from its page's form; a reply notifies the first author. (Posting used to be a 404:
+// the notify feature did not know consultations.)
+func TestConsultationComments(t *testing.T) {
+	t.Parallel()
+	s := servertest.Start(t, servertest.Options{})
+	f := newConsultation(t, s, "registered")
+	id := strconv.FormatInt(f.id, 10)
+	jan := s.Browser(t)
+	jan.SignIn("resident@example.org", seed.DemoPassword)
+	r := jan.Submit(f.page(), "/komentarze", url.Values{"target_type": {"consultation"}, "target_id": {id}, "stance": {"for"},
+		"body": {"Dobrze, że stawki będą *wspólne*."}})
+	loc := r.Header.Get("Location")
+	if r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, f.page()+"#komentarz-") {
+		t.Fatalf("posting on a consultation: %d → %q (%s)", r.StatusCode, loc, r.Title())
+	}
+	cid := strings.TrimPrefix(loc, f.page()+"#komentarz-")
+	if body := jan.Get(f.page()).Body; !strings.Contains(body, `id="komentarz-`+cid+`"`) || !strings.Contains(body, "<em>wspólne</em>") {
+		t.Error("the consultation page does not show the comment")
+	}
+	anna := s.Browser(t)
+	anna.SignIn("anna.mieszkanka@example.org", seed.DemoPassword)
+	r = anna.Submit(f.page(), "/komentarze", url.Values{"target_type": {"consultation"}, "target_id": {id}, "stance": {"neutral"},
+		"parent_id": {cid}, "body": {"A co z grupami nieformalnymi?"}})
+	if r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("replying: %d (%s)", r.StatusCode, r.Title())
+	}
+	if n := count(t, s, `SELECT count(*) FROM notifications n JOIN users u ON u.id = n.user_id
+		WHERE u.email = 'resident@example.org' AND n.target_type = 'consultation' AND n.target_id = $1`, f.id); n != 1 {
+		t.Errorf("%d notifications of the reply for the first author", n)
+	}
+	if r = jan.Get("/powiadomienia"); r.StatusCode != http.StatusOK || !strings.Contains(r.Body, `href="`+f.page()) {
+		t.Errorf("the notifications page does not lead to the consultation: %d\n%s", r.StatusCode, authzSnippet(r.Body))
+	}
+}
