@@ -19,6 +19,7 @@ import (
 	"lawka/internal/auditlog"
 	"lawka/internal/coalition"
 	"lawka/internal/comment"
+	"lawka/internal/consultation"
 	"lawka/internal/devmail"
 	"lawka/internal/event"
 	"lawka/internal/moderation"
@@ -92,6 +93,9 @@ type Server struct {
 
 	eventService *event.Service
 	events       *event.Handlers
+
+	consultationService *consultation.Service
+	consultations       *consultation.Handlers
 }
 
 // BodyLimit is the largest request body (uploads included; JSON routes stay far below).
@@ -146,6 +150,10 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	s.eventService = event.NewService(d.Pool, event.Deps{Places: eventPlaces{districts}, I18n: bundle,
 		PublicURL: cfg.PublicURL.String(), Log: d.Log})
 	s.events = event.NewHandlers(s.eventService, r)
+	s.consultationService = consultation.NewService(d.Pool, consultation.Deps{Places: consultationPlaces{districts}, I18n: bundle,
+		PublicURL: cfg.PublicURL.String(), Log: d.Log})
+	s.consultations = consultation.NewHandlers(s.consultationService, r)
+	s.hub.Register("consultation", consultation.Room{Svc: s.consultationService})
 
 	s.coalition = coalition.NewHandlers(coalition.NewStore(d.Pool), r)
 	accounts := account.NewService(d.Pool, account.Deps{Sessions: s.sessions, Limits: s.limits, I18n: bundle,
@@ -170,14 +178,20 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	proposals.Notifier = proposalNotifier{s.notifyService}
 	s.neighbourhoods = neighbourhood.NewHandlers(districts, r, districtProposals{proposals})
 	s.neighbourhoods.Events = districtEvents{s.eventService}
+	s.neighbourhoods.Consultations = districtConsultations{s.consultationService}
 	s.moderationService = moderation.NewService(d.Pool, moderation.Deps{Limits: s.limits, Log: d.Log, HideAfter: cfg.ReportsToHide,
 		Notifier: wire.ModerationNotifier{Svc: s.notifyService}})
 	s.notifyService.Register("moderation", wire.ModerationCases{})
 	proposals.Gate = proposalGate{s.moderationService, districts}
 	s.commentService = comment.NewService(d.Pool, comment.Deps{Limits: s.limits, Publisher: s.hub, Log: d.Log,
-		Notifier: commentNotifier{s.notifyService, map[string]func(context.Context, int64) (string, error){"proposal": proposalComments{proposals}.Title}},
-		Gate:     commentGate{s.moderationService, districts, proposals}})
+		Notifier: commentNotifier{s.notifyService, map[string]func(context.Context, int64) (string, error){
+			"proposal": proposalComments{proposals}.Title, "consultation": consultationComments{s.consultationService}.Title}},
+		Gate: commentGate{s.moderationService, districts, proposals}})
 	s.commentService.Register("proposal", proposalComments{proposals})
+	s.commentService.Register("consultation", consultationComments{s.consultationService})
+	// Comments notify followers and the replied-to through the notify feature, which must
+	// know the target's kind (without it, posting on a consultation was a 404).
+	s.notifyService.Register("consultation", consultationComments{s.consultationService})
 	s.moderationService.Register("proposal", wire.ModeratedProposals{Svc: proposals})
 	s.moderationService.Register("comment", wire.ModeratedComments{Svc: s.commentService, Proposals: proposals})
 	s.moderation = moderation.NewHandlers(s.moderationService, r)
@@ -185,6 +199,7 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	s.commentPages = comment.NewPages(s.commentService, r)
 	s.commentPages.Seq = s.hub.Seq
 	s.proposals.Comments = func(c *fiber.Ctx, id int64) (any, error) { return s.commentPages.Section(c, "proposal", id) }
+	s.consultations.Comments = func(c *fiber.Ctx, id int64) (any, error) { return s.commentPages.Section(c, "consultation", id) }
 	polls := poll.NewService(d.Pool, d.Redis, s.hub, d.Log)
 	s.pollService = polls
 	s.metrics.MustRegister(polls.Collectors()...)
@@ -457,4 +472,38 @@ func (e signableEvents) EventChoices(ctx context.Context) ([]coalition.EventChoi
 
 func (e signableEvents) EventExists(ctx context.Context, id int64) (bool, error) {
 	return e.svc.Exists(ctx, id)
+}
+
+// consultationPlaces adapts the neighbourhood store to what consultations ask.
+type consultationPlaces struct{ store *neighbourhood.Store }
+
+func (p consultationPlaces) Exists(ctx context.Context, id int64) (bool, error) {
+	return p.store.Exists(ctx, id)
+}
+
+func (p consultationPlaces) DistrictChoices(ctx context.Context) ([]consultation.Choice, error) {
+	list, err := p.store.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]consultation.Choice, len(list))
+	for i, n := range list {
+		out[i] = consultation.Choice{ID: n.ID, Slug: n.Slug, Name: n.Roman() + " " + n.Name}
+	}
+	return out, nil
+}
+
+// districtConsultations lists a district's consultations for its page.
+type districtConsultations struct{ svc *consultation.Service }
+
+func (d districtConsultations) ForDistrict(ctx context.Context, districtID int64, n int) ([]neighbourhood.ConsultationLink, error) {
+	list, err := d.svc.List(ctx, districtID, n)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]neighbourhood.ConsultationLink, len(list))
+	for i, k := range list {
+		out[i] = neighbourhood.ConsultationLink{ID: k.ID, Title: k.Title, Phase: k.Phase, ClosesAt: k.ClosesAt}
+	}
+	return out, nil
 }
