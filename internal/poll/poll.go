@@ -301,6 +301,11 @@ func (s *Service) Vote(ctx context.Context, pt Participant, pollID int64, option
 	if err := eligible(pt, def.Eligibility); err != nil {
 		return "", false, err
 	}
+	if pt.SignedIn() { // a blocked account reads but takes no part, in polls too
+		if err := auth.RequireActive(pt.Principal); err != nil {
+			return "", false, err
+		}
+	}
 	if err := checkChoices(def, optionIDs, def.MaxChoices); err != nil {
 		return "", false, err
 	}

@@ -347,6 +347,16 @@ func TestBlockedAccountReadsButWritesNothing(t *testing.T) {
 	blocked(ola.Do(http.MethodPost, "/api/v1/proposals", map[string]any{"title": "Nowa propozycja", "neighbourhood_id": districtID(t, s, "podgorze"),
 		"body": "Treść, której zablokowana osoba nie opublikuje."}), "proposal")
 	blocked(report(ola, "proposal", p, "spam"), "report")
+	var poll struct {
+		Poll struct {
+			ID      int64
+			Options []struct{ ID int64 }
+		}
+	}
+	mod.Do(http.MethodPost, "/api/v1/polls", map[string]any{"question": "Czy zablokowani głosują?", "kind": "single",
+		"options": []string{"Tak", "Nie"}, "eligibility": "registered"}).JSON(t, &poll)
+	mustOK(t, mod.Do(http.MethodPost, fmt.Sprintf("/api/v1/polls/%d/open", poll.Poll.ID), nil))
+	blocked(ola.Do(http.MethodPost, fmt.Sprintf("/api/v1/polls/%d/votes", poll.Poll.ID), map[string]any{"option_ids": []int64{poll.Poll.Options[0].ID}}), "poll vote")
 	if r := ola.Do(http.MethodGet, fmt.Sprintf("/api/v1/proposals/%d", p), nil); r.StatusCode != http.StatusOK {
 		t.Fatalf("a blocked person reads: %d", r.StatusCode)
 	}
