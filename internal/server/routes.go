@@ -19,7 +19,7 @@ var navigation = []struct {
 }{
 	{"nav.home", "/", nil},
 	{"nav.proposals", "/propozycje", nil},
-	{"nav.events", "/wydarzenia", nil},
+	{"nav.events", "/wydarzenia", nil}, // debates are events: the calendar lists them
 	{"nav.declaration", "/deklaracja", nil},
 	{"nav.allies", "/sojusznicy", nil},
 	{"nav.admin", "/admin", []string{auth.Moderator, auth.Admin}},
@@ -66,6 +66,12 @@ func (s *Server) routes() {
 	app.Get("/wydarzenia/:id<int>.ics", s.events.ICS)
 	app.Get("/wydarzenia/:id<int>", s.events.Show)
 	app.Get("/wydarzenia/:id<int>/zalaczniki/:file<int>", s.events.File)
+	app.Get("/debaty/:id<int>", s.debates.Show)
+	app.Get("/debaty/:id<int>/na-zywo", s.debates.Audience)
+	app.Get("/debaty/:id<int>/rzutnik", s.debates.Projector)
+	app.Get("/debaty/:id<int>/kod.svg", s.debates.QR)
+	app.Get("/d", s.debates.Join)
+	app.Get("/d/:code", s.debates.Join)
 	app.Get("/ankiety/:id", s.pollPages.Show)
 	app.Post("/ankiety/:id/glos", s.pollPages.Vote)
 	app.Get("/ankiety/:id/wyniki.csv", s.polls.ResultsCSV)
@@ -177,6 +183,11 @@ func (s *Server) routes() {
 	app.Get("/admin/wydarzenia/:id<int>/notatka", signedIn, s.events.Minutes)
 	app.Post("/admin/wydarzenia/:id<int>/notatka", signedIn, s.events.SaveMinutes)
 	app.Get("/admin/wydarzenia/:id<int>/zapisy", signedIn, s.events.Registrations)
+	app.Get("/admin/debaty/nowa", signedIn, s.debates.New)
+	app.Post("/admin/debaty", signedIn, s.debates.Create)
+	// The debate's own moderators and admins (the service checks).
+	app.Get("/debaty/:id<int>/konsola", signedIn, s.debates.Console)
+	app.Post("/debaty/:id<int>/konsola", signedIn, s.debates.Act)
 	app.Get("/admin/ankiety", signedIn, s.pollPages.Console)
 	app.Post("/admin/ankiety", signedIn, s.pollPages.Create)
 	app.Get("/admin/ankiety/:id", signedIn, s.pollPages.Manage)
@@ -261,6 +272,10 @@ func (s *Server) routes() {
 	api.Get("/events/:id/registrations", signedIn, s.events.APIRegistrations)
 	api.Post("/events/:id/registration", signedIn, s.events.APIRegister)
 	api.Delete("/events/:id/registration", signedIn, s.events.APIRegister)
+	api.Get("/debates", s.debates.APIList)
+	api.Post("/debates", signedIn, s.debates.APICreate)
+	api.Get("/debates/:id", s.debates.APIGet)
+	api.Post("/debates/:id/actions", signedIn, s.debates.APIAct)
 	api.Get("/admin/signatures", signedIn, s.signatures.APIPending)
 	api.Post("/admin/signatures/:id/decision", signedIn, s.signatures.APIDecide)
 	api.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })

@@ -19,6 +19,7 @@ import (
 	"lawka/internal/auditlog"
 	"lawka/internal/coalition"
 	"lawka/internal/comment"
+	"lawka/internal/debate"
 	"lawka/internal/devmail"
 	"lawka/internal/event"
 	"lawka/internal/moderation"
@@ -85,6 +86,9 @@ type Server struct {
 
 	eventService *event.Service
 	events       *event.Handlers
+
+	debateService *debate.Service
+	debates       *debate.Handlers
 }
 
 // BodyLimit is the largest request body (uploads included; JSON routes stay far below).
@@ -135,6 +139,12 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	s.eventService = event.NewService(d.Pool, event.Deps{Places: eventPlaces{districts}, I18n: bundle,
 		PublicURL: cfg.PublicURL.String(), Log: d.Log})
 	s.events = event.NewHandlers(s.eventService, r)
+	s.debateService = debate.NewService(d.Pool, s.eventService, s.hub, d.Log)
+	s.debateService.Places = eventPlaces{districts}
+	s.debates = debate.NewHandlers(s.debateService, r, cfg.PublicURL.String())
+	s.events.DebatePage = s.debateService.Page
+	// Many phones join a debate at once: they share one read of its state.
+	s.hub.RegisterCached("debate", debate.LiveRoom{Svc: s.debateService})
 
 	s.coalition = coalition.NewHandlers(coalition.NewStore(d.Pool), r)
 	accounts := account.NewService(d.Pool, account.Deps{Sessions: s.sessions, Limits: s.limits, I18n: bundle,

@@ -83,11 +83,13 @@ type Hub struct {
 
 	mu     sync.RWMutex
 	kinds  map[string]Room
+	cached map[string]bool // kinds whose snapshots are shared (RegisterCached)
 	rooms  map[string]map[*conn]struct{}
 	conns  map[*conn]struct{}
 	closed bool
 
 	localSeq sync.Map // room → *int64, used only while Redis is down
+	snaps    snapshots
 	stop     chan struct{}
 	stopOnce sync.Once
 }
@@ -96,7 +98,7 @@ type Hub struct {
 // one matters (tallies): a busy client gets the latest, not a backlog.
 func New(rdb *redisx.Client, log *slog.Logger, m Metrics, coalesced ...string) *Hub {
 	h := &Hub{rdb: rdb, log: log, gauge: m.Connections, drops: m.SlowDrops, coalesced: map[string]bool{},
-		kinds: map[string]Room{}, rooms: map[string]map[*conn]struct{}{}, conns: map[*conn]struct{}{}}
+		kinds: map[string]Room{}, cached: map[string]bool{}, rooms: map[string]map[*conn]struct{}{}, conns: map[*conn]struct{}{}}
 	for _, t := range coalesced {
 		h.coalesced[t] = true
 	}
@@ -133,6 +135,18 @@ func (h *Hub) Register(kind string, r Room) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.kinds[kind] = r
+}
+
+// RegisterCached makes rooms "kind:<id>" available and shares their snapshots: one
+// read serves every viewer who subscribes while the room's sequence number stays the
+// same (a hall of phones reconnecting at once costs one read, not one each). Only for
+// rooms whose every change is published: a change not yet in a shared snapshot then
+// publishes after it, under a newer number, and reaches the new viewer live.
+func (h *Hub) RegisterCached(kind string, r Room) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.kinds[kind] = r
+	h.cached[kind] = true
 }
 
 func (h *Hub) channel() string { return h.rdb.Key(channelName) }
@@ -354,6 +368,7 @@ func (h *Hub) remove(c *conn) {
 		delete(h.rooms[room], c)
 		if len(h.rooms[room]) == 0 {
 			delete(h.rooms, room)
+			h.snaps.forget(room)
 		}
 	}
 	if h.gauge != nil {
@@ -381,6 +396,7 @@ func (h *Hub) leave(c *conn, room string) {
 	delete(h.rooms[room], c)
 	if len(h.rooms[room]) == 0 {
 		delete(h.rooms, room)
+		h.snaps.forget(room)
 	}
 	delete(c.rooms, room)
 }
