@@ -11,6 +11,7 @@ import (
 	"lawka/internal/platform/auth"
 	"lawka/internal/platform/httpx"
 	"lawka/internal/platform/problem"
+	"lawka/internal/platform/realtime"
 )
 
 func debateID(c *fiber.Ctx) (int64, error) {
@@ -95,24 +96,11 @@ func (h *Handlers) APIAct(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"state": st})
 }
 
-// LiveRoom lets viewers follow a debate ("debate:<id>"): whoever may see the debate.
-type LiveRoom struct{ Svc *Service }
-
-// Authorize admits whoever may see the debate.
-func (r LiveRoom) Authorize(ctx context.Context, p auth.Principal, id string) error {
-	n, err := strconv.ParseInt(id, 10, 64)
-	if err != nil {
-		return problem.NotFound()
-	}
-	return r.Svc.CanView(ctx, p, n)
-}
-
-// Snapshot is the whole current state.
-func (r LiveRoom) Snapshot(ctx context.Context, id string) (string, any, error) {
-	n, err := strconv.ParseInt(id, 10, 64)
-	if err != nil {
-		return "", nil, problem.NotFound()
-	}
-	st, err := r.Svc.State(ctx, n)
-	return StateMessage, st, err
+// LiveRoom lets viewers follow a debate ("debate:<id>"): whoever may see the debate,
+// starting from its whole state.
+func LiveRoom(svc *Service) realtime.Numbered {
+	return realtime.Numbered{Allow: svc.CanView, State: func(ctx context.Context, id int64) (string, any, error) {
+		st, err := svc.State(ctx, id)
+		return StateMessage, st, err
+	}}
 }

@@ -464,3 +464,53 @@ func TestSeededKrakowDebate(t *testing.T) {
 		t.Errorf("the API list of past debates: %d %s", r.StatusCode, r.Body)
 	}
 }
+
+// TestDebateCreateForm: the staff's form refuses bad speakers and agenda lines naming
+// the fields and keeping what was typed, then saves the debate with its districts,
+// speakers, agenda and moderators; the new debate's page is there at once.
+func TestDebateCreateForm(t *testing.T) {
+	t.Parallel()
+	s := servertest.Start(t, servertest.Options{})
+	mod := s.Browser(t)
+	mod.SignIn("moderator@example.org", seed.DemoPassword)
+	district := authzQuery[int64](t, s, `SELECT id FROM neighbourhoods WHERE slug = 'debniki'`)
+	admin := authzQuery[int64](t, s, `SELECT id FROM users WHERE email = 'admin@example.org'`)
+	resident := authzQuery[int64](t, s, `SELECT id FROM users WHERE email = 'resident@example.org'`)
+	form := url.Values{"title": {"Debata o Dębnikach"}, "starts_at": {"2031-03-10"}, "starts_at_time": {"18:00"},
+		"ends_at": {"2031-03-10"}, "ends_at_time": {"20:00"}, "address": {"Rondo Grunwaldzkie 1"}, "status": {"published"},
+		"speakers": {"Anna Nowak | radna\nX"}, "agenda": {"Zieleń | dwadzieścia"},
+		"district_ids": {strconv.FormatInt(district, 10)}, "moderator_ids": {strconv.FormatInt(resident, 10)}}
+	r := mod.Submit("/admin/debaty/nowa", "/admin/debaty", form)
+	if r.StatusCode != http.StatusUnprocessableEntity || !strings.HasPrefix(r.Title(), "Błąd:") {
+		t.Fatalf("bad form: %d %q", r.StatusCode, r.Title())
+	}
+	for _, field := range []string{"speakers", "agenda", "moderator_ids"} {
+		if !strings.Contains(r.Body, `href="#`+field+`"`) {
+			t.Errorf("the error summary does not name %s", field)
+		}
+	}
+	if !strings.Contains(r.Body, "Anna Nowak | radna\nX") || !strings.Contains(r.Body, `value="Debata o Dębnikach"`) {
+		t.Error("what the moderator typed was lost")
+	}
+	form.Set("speakers", "Anna Nowak | radna\nJan Kowalski")
+	form.Set("agenda", "Zieleń | 20\nPytania | 15")
+	form["moderator_ids"] = []string{strconv.FormatInt(admin, 10)}
+	r = mod.Post("/admin/debaty", form)
+	if r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/debaty/") {
+		t.Fatalf("good form: %d %s\n%s", r.StatusCode, r.Header.Get("Location"), authzSnippet(r.Body))
+	}
+	page := strings.SplitN(r.Header.Get("Location"), "?", 2)[0]
+	id, _ := strconv.ParseInt(strings.TrimPrefix(page, "/debaty/"), 10, 64)
+	_, st := stateOf(t, s, id)
+	if len(st.Speakers) != 2 || st.Speakers[0].Role != "radna" || st.Speakers[1].Role != "" || len(st.Items) != 2 {
+		t.Fatalf("saved: %+v", st)
+	}
+	r = s.Browser(t).Get(page)
+	if r.StatusCode != http.StatusOK || !strings.Contains(r.Body, "Dębniki") || !strings.Contains(r.Body, "Jan Kowalski") {
+		t.Errorf("the new debate's page: %d", r.StatusCode)
+	}
+	// Only the admin chosen moderates it: the moderator who made it does not.
+	if r = mod.Get(page + "/konsola"); r.StatusCode != http.StatusForbidden {
+		t.Errorf("a moderator not chosen opening the console: %d", r.StatusCode)
+	}
+}

@@ -144,7 +144,7 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	s.debates = debate.NewHandlers(s.debateService, r, cfg.PublicURL.String())
 	s.events.DebatePage = s.debateService.Page
 	// Many phones join a debate at once: they share one read of its state.
-	s.hub.RegisterCached("debate", debate.LiveRoom{Svc: s.debateService})
+	s.hub.RegisterCached("debate", debate.LiveRoom(s.debateService))
 
 	s.coalition = coalition.NewHandlers(coalition.NewStore(d.Pool), r)
 	accounts := account.NewService(d.Pool, account.Deps{Sessions: s.sessions, Limits: s.limits, I18n: bundle,
@@ -158,7 +158,7 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	s.signatures.Events = signableEvents{s.eventService}
 	s.auditlog = auditlog.NewHandlers(auditlog.NewStore(d.Pool), r)
 	proposals := proposal.NewService(d.Pool, proposalPlaces{districts}, s.hub, s.limits, d.Log)
-	s.hub.Register("proposal", proposal.Room{Svc: proposals})
+	s.hub.Register("proposal", proposal.Room(proposals))
 	s.proposals = proposal.NewHandlers(proposals, r, proposalPlaces{districts}, cfg.Origin())
 	s.proposals.MapTiles = cfg.MapTiles
 	s.notifyService = notify.NewService(d.Pool, notify.Deps{Publisher: s.hub, I18n: bundle, PublicURL: cfg.PublicURL.String(), Log: d.Log,

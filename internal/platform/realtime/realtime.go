@@ -20,6 +20,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"lawka/internal/platform/auth"
+	"lawka/internal/platform/problem"
 	"lawka/internal/platform/redisx"
 )
 
@@ -435,4 +436,29 @@ func roomKind(room string) (kind, id string, ok bool) {
 		return "", "", false
 	}
 	return kind, id, true
+}
+
+// Numbered is a Room kind whose ids are numbers ("debate:7"): the id is read once, here,
+// for both questions a room answers.
+type Numbered struct {
+	Allow func(ctx context.Context, p auth.Principal, id int64) error
+	State func(ctx context.Context, id int64) (msgType string, data any, err error)
+}
+
+// Authorize asks Allow about the numbered room.
+func (n Numbered) Authorize(ctx context.Context, p auth.Principal, id string) error {
+	x, err := strconv.ParseInt(id, 10, 64)
+	if err != nil {
+		return problem.NotFound()
+	}
+	return n.Allow(ctx, p, x)
+}
+
+// Snapshot asks State for the numbered room's state.
+func (n Numbered) Snapshot(ctx context.Context, id string) (string, any, error) {
+	x, err := strconv.ParseInt(id, 10, 64)
+	if err != nil {
+		return "", nil, problem.NotFound()
+	}
+	return n.State(ctx, x)
 }
