@@ -92,7 +92,7 @@ func (h *Handlers) view(c *fiber.Ctx, d Debate) View {
 	}
 	p := auth.From(c)
 	v.Staff = p.Staff()
-	v.CanRun = h.svc.MayRun(c.UserContext(), p, d.ID) == nil
+	v.CanRun = v.Staff && h.svc.MayRun(c.UserContext(), p, d.ID) == nil
 	return v
 }
 
