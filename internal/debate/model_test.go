@@ -12,7 +12,7 @@ func TestClocksAndFairness(t *testing.T) {
 	item, speaker := int64(11), int64(2)
 	st := State{CurrentItemID: &item, CurrentSpeakerID: &speaker,
 		ItemClock: Clock{MS: 60000, Since: &since}, Timer: Clock{MS: 5000, Since: &since},
-		Items: []Item{{ID: 10, Topic: "A", PlannedMinutes: 10, UsedMS: 600000}, {ID: 11, Topic: "B", PlannedMinutes: 1, UsedMS: 60000}},
+		Items:    []Item{{ID: 10, Topic: "A", PlannedMinutes: 10, UsedMS: 600000}, {ID: 11, Topic: "B", PlannedMinutes: 1, UsedMS: 60000}},
 		Speakers: []Speaker{{ID: 1, Name: "X", UsedMS: 30000}, {ID: 2, Name: "Y", UsedMS: 5000}}}
 	if got := st.Timer.At(t0); got != 95000 {
 		t.Errorf("timer at t0: %d", got)
