@@ -43,6 +43,7 @@ function apply(root, st) {
   const before = root._state;
   root._state = st;
   root.dataset.seq = String(st.seq);
+  root.dataset.following = "yes"; // the state came over the socket: the page is live
   const item = st.items.find((i) => i.id === st.current_item_id);
   const speaker = st.speakers.find((s) => s.id === st.current_speaker_id);
   const phase = root.getAttribute(`data-phase-${st.phase}`) || st.phase;
