@@ -74,6 +74,7 @@ type Speaker struct {
 	Position int    `json:"position"`
 	Name     string `json:"name"`
 	Role     string `json:"role"`
+	PhotoURL string `json:"photo_url"` // "": no photo
 	UsedMS   int64  `json:"used_ms"`
 }
 

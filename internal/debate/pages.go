@@ -13,6 +13,7 @@ import (
 	"lawka/internal/platform/httpx"
 	"lawka/internal/platform/problem"
 	"lawka/internal/platform/render"
+	"lawka/internal/platform/upload"
 )
 
 // Handlers serves the debates' pages, the API and the realtime room.
@@ -44,6 +45,7 @@ type Now struct {
 	ItemUsed     string
 	ItemPlanned  string
 	Speaker      *Speaker
+	Photo        string // the current speaker's photo ("" for none)
 	Timer        string
 	TimerRunning bool
 	Announcement string
@@ -78,6 +80,9 @@ func (h *Handlers) view(c *fiber.Ctx, d Debate) View {
 	st := d.State
 	lv := Now{Phase: st.Phase, Item: st.Item(), Speaker: st.Speaker(), Timer: Duration(st.Timer.At(now)),
 		TimerRunning: st.Timer.Running(), Announcement: st.Announcement, Seq: st.Seq}
+	if lv.Speaker != nil {
+		lv.Photo = lv.Speaker.PhotoURL
+	}
 	if lv.Item != nil {
 		lv.ItemUsed, lv.ItemPlanned = Duration(st.ItemClock.At(now)), Duration(int64(lv.Item.PlannedMinutes)*60000)
 	}
@@ -112,10 +117,80 @@ func (h *Handlers) Show(c *fiber.Ctx) error {
 		return err
 	}
 	v := h.view(c, d)
-	if c.Query("zrobione") == "zapisano" {
+	switch c.Query("zrobione") {
+	case "zapisano":
 		v.Notice = httpx.L(c).T("debates.saved")
+	case "zdjecie":
+		v.Notice = httpx.L(c).T("debates.photo_saved")
 	}
 	return h.pages.HTML(c, fiber.StatusOK, "debate/show", render.View{Title: d.Title, Section: "nav.events", Data: v})
+}
+
+func speakerID(c *fiber.Ctx) (int64, error) {
+	id, err := strconv.ParseInt(c.Params("speaker"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, problem.NotFound()
+	}
+	return id, nil
+}
+
+// Photo serves a speaker's photo.
+func (h *Handlers) Photo(c *fiber.Ctx) error {
+	id, err := debateID(c)
+	if err != nil {
+		return err
+	}
+	sp, err := speakerID(c)
+	if err != nil {
+		return err
+	}
+	f, err := h.svc.Photo(c.UserContext(), auth.From(c), id, sp)
+	if err != nil {
+		return err
+	}
+	return upload.Serve(c, f, fmt.Sprintf("mowca-%d-%d", id, sp), false, false)
+}
+
+// SetPhoto is the staff's form under a speaker: a new photo, or "remove" to take it away.
+// A refused file shows the debate's page again with the reason.
+func (h *Handlers) SetPhoto(c *fiber.Ctx) error {
+	id, err := debateID(c)
+	if err != nil {
+		return err
+	}
+	sp, err := speakerID(c)
+	if err != nil {
+		return err
+	}
+	p := auth.From(c)
+	if err := auth.RequireStaff(p); err != nil {
+		return err
+	}
+	var f *upload.File
+	if c.FormValue("remove") != "yes" {
+		if f, err = upload.FromForm(c, "photo"); err == nil && f == nil {
+			err = problem.Invalid(map[string]string{"photo": "debates.photo_required"})
+		}
+	}
+	if err == nil {
+		_, err = h.svc.SetPhoto(c.UserContext(), p, id, sp, f)
+	}
+	if err != nil {
+		pe, ok := problem.As(err)
+		if !ok || pe.Status != fiber.StatusUnprocessableEntity {
+			return err
+		}
+		d, gerr := h.debate(c)
+		if gerr != nil {
+			return gerr
+		}
+		v := h.view(c, d)
+		for _, key := range pe.Fields {
+			v.Problem = httpx.L(c).T(key)
+		}
+		return h.pages.HTML(c, pe.Status, "debate/show", render.View{Title: d.Title, Section: "nav.events", Error: true, Data: v})
+	}
+	return c.Redirect(fmt.Sprintf("/debaty/%d?zrobione=zdjecie#mowcy", id), fiber.StatusSeeOther)
 }
 
 // Audience is the phone view: the current item, speaker and timer, large and live.

@@ -17,6 +17,7 @@ import (
 	"lawka/internal/platform/auth"
 	"lawka/internal/platform/db"
 	"lawka/internal/platform/problem"
+	"lawka/internal/platform/upload"
 )
 
 // Events is the event feature as debates need it: a debate is an event of kind
@@ -410,6 +411,61 @@ func (s *Service) publish(ctx context.Context, epoch time.Time, st State) {
 	if err := s.pub.PublishLatest(ctx, Room(st.DebateID), StateMessage, epoch.UnixMicro(), st.Seq, st); err != nil {
 		s.log.Warn("debate: publishing the state", "debate", st.DebateID, "error", err)
 	}
+}
+
+// SetPhoto gives a speaker a photo (JPEG or PNG), or takes it away (nil) (moderators
+// and admins). The state's version moves on, so consoles, phones and projectors get it.
+func (s *Service) SetPhoto(ctx context.Context, p auth.Principal, id, speakerID int64, f *upload.File) (State, error) {
+	if err := auth.RequireStaff(p); err != nil {
+		return State{}, err
+	}
+	if err := s.CanView(ctx, p, id); err != nil {
+		return State{}, err
+	}
+	if f != nil && !strings.HasPrefix(f.ContentType, "image/") {
+		return State{}, problem.Invalid(map[string]string{"photo": "debates.photo_not_image"})
+	}
+	var st State
+	var epoch time.Time
+	err := db.Tx(ctx, s.pool, func(tx pgx.Tx) error {
+		r, err := readRow(ctx, tx, id, true)
+		if err != nil {
+			return err
+		}
+		epoch = r.CreatedAt
+		file, err := upload.StoreOptional(ctx, tx, f, p.UserID)
+		if err != nil {
+			return err
+		}
+		if ok, err := setPhoto(ctx, tx, id, speakerID, file); err != nil || !ok {
+			if err == nil {
+				err = problem.NotFound()
+			}
+			return err
+		}
+		if err := writeRow(ctx, tx, r); err != nil {
+			return err
+		}
+		if err := audit.Write(ctx, tx, audit.Entry{ActorID: p.UserID, Action: "debate.speaker_photo", TargetType: "event",
+			TargetID: id, Details: map[string]any{"speaker_id": speakerID, "removed": f == nil}}); err != nil {
+			return err
+		}
+		st, err = readState(ctx, tx, id)
+		return err
+	})
+	if err != nil {
+		return State{}, err
+	}
+	s.publish(ctx, epoch, st)
+	return st, nil
+}
+
+// Photo returns a speaker's photo to whoever may see the debate.
+func (s *Service) Photo(ctx context.Context, p auth.Principal, id, speakerID int64) (upload.File, error) {
+	if err := s.CanView(ctx, p, id); err != nil {
+		return upload.File{}, err
+	}
+	return upload.LoadBy(ctx, s.pool, photoQuery, id, speakerID)
 }
 
 // apply changes r (under its lock) as cmd says; cur is the state r was read as.

@@ -71,7 +71,8 @@ func stateOf(ctx context.Context, q db.Querier, r row) (State, error) {
 	if st.Items, err = pgx.CollectRows(rows, pgx.RowToStructByPos[Item]); err != nil {
 		return State{}, err
 	}
-	rows, err = q.Query(ctx, `SELECT id, position, name, role, used_ms FROM debate_speakers WHERE event_id = $1 ORDER BY position`, r.EventID)
+	rows, err = q.Query(ctx, `SELECT id, position, name, role, CASE WHEN photo_file_id IS NULL THEN ''
+		ELSE '/debaty/' || event_id || '/mowcy/' || id || '/zdjecie?v=' || photo_file_id END, used_ms FROM debate_speakers WHERE event_id = $1 ORDER BY position`, r.EventID)
 	if err != nil {
 		return State{}, err
 	}
@@ -273,3 +274,13 @@ func summaries(ctx context.Context, q db.Querier, ids []int64) (map[int64][2]str
 	})
 	return out, err
 }
+
+// setPhoto gives a speaker of the debate a photo (nil: none); false when the debate has
+// no such speaker.
+func setPhoto(ctx context.Context, tx pgx.Tx, debateID, speakerID int64, file *int64) (bool, error) {
+	tag, err := tx.Exec(ctx, `UPDATE debate_speakers SET photo_file_id = $3 WHERE event_id = $1 AND id = $2`, debateID, speakerID, file)
+	return tag.RowsAffected() == 1, err
+}
+
+// photoQuery finds a speaker's photo ($1 the debate, $2 the speaker), for upload.LoadBy.
+const photoQuery = `SELECT photo_file_id FROM debate_speakers WHERE event_id = $1 AND id = $2`

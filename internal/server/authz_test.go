@@ -127,6 +127,10 @@ type authzProbe struct {
 	//   {case}          a moderation case about {comment} (marta.sasiadka's)
 	//   {event}         a published event ten days ahead, registration open, 50 places
 	//   {draftEvent}    a draft event
+	//   {debate}        the seeded upcoming debate, moderated by moderator@example.org
+	//   {debateCode}    its join code; {speaker} its first speaker, with a photo
+	//   {otherDebate}   a published debate nobody is assigned to (admins run it)
+	//   {draftDebate}   a draft debate
 	//   {eventFile}     a PDF attached to {event}
 	path string
 	// body is sent instead of the empty form ("") or "{}" (routes under /api/). Only
@@ -194,6 +198,7 @@ var authzTable = []authzRow{
 	authzAt("GET /debaty/:id<int>/na-zywo", "/debaty/{debate}/na-zywo", Public),
 	authzAt("GET /debaty/:id<int>/rzutnik", "/debaty/{debate}/rzutnik", Public),
 	authzAt("GET /debaty/:id<int>/kod.svg", "/debaty/{debate}/kod.svg", Public),
+	authzAt("GET /debaty/:id<int>/mowcy/:speaker<int>/zdjecie", "/debaty/{debate}/mowcy/{speaker}/zdjecie", Public),
 	authzRoute("GET /d", Public),
 	authzAt("GET /d/:code", "/d/{debateCode}", Public), // 303 to the phone view
 	// The digest's unsubscribe link: no sign-in, a signed token (none here: 400).
@@ -294,6 +299,8 @@ var authzTable = []authzRow{
 		{name: "moderated", path: "/debaty/{debate}/konsola", want: StaffOnly},
 		{name: "other", path: "/debaty/{otherDebate}/konsola", want: AdminOnly},
 	}},
+	// A speaker's photo (empty form: 422 choose a file; nothing changes).
+	authzAt("POST /debaty/:id<int>/mowcy/:speaker<int>/zdjecie", "/debaty/{debate}/mowcy/{speaker}/zdjecie", StaffOnly),
 	{route: "POST /debaty/:id<int>/konsola", probes: []authzProbe{ // empty form: 422, nothing changes
 		{name: "moderated", path: "/debaty/{debate}/konsola", want: StaffOnly},
 		{name: "other", path: "/debaty/{otherDebate}/konsola", want: AdminOnly},
@@ -696,6 +703,9 @@ func authzSetup(t *testing.T, s *servertest.Running) *authzFixture {
 		AND d.phase = 'scheduled' AND EXISTS (SELECT 1 FROM debate_moderators m JOIN users u ON u.id = m.user_id
 			WHERE m.event_id = d.event_id AND u.email = 'moderator@example.org') ORDER BY d.event_id LIMIT 1`)
 	fx.vals["debateCode"] = authzQuery[string](t, s, `SELECT code FROM debates WHERE event_id = $1`, fx.ids["debate"])
+	q("speaker", `WITH f AS (INSERT INTO files (content_type, size, sha256, content) VALUES ('image/png', 8, '\x00', '\x89504e470d0a1a0a'::bytea) RETURNING id)
+		UPDATE debate_speakers SET photo_file_id = (SELECT id FROM f) WHERE id = (SELECT min(id) FROM debate_speakers WHERE event_id = $1)
+		RETURNING id`, fx.ids["debate"])
 	q("otherDebate", `WITH e AS (INSERT INTO events (kind, title, starts_at, ends_at, address, status)
 		VALUES ('debate', 'Debata bez moderatorów', now() + interval '5 days', now() + interval '5 days 2 hours', 'Kraków', 'published')
 		RETURNING id) INSERT INTO debates (event_id, code) SELECT id, 'AUTHZ2' FROM e RETURNING event_id`)

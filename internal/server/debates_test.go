@@ -514,3 +514,44 @@ func TestDebateCreateForm(t *testing.T) {
 		t.Errorf("a moderator not chosen opening the console: %d", r.StatusCode)
 	}
 }
+
+// TestDebateSpeakerPhotos: a moderator gives a speaker a photo from the debate's page;
+// it is in the state (a new version, pushed live) and served to everyone; a PDF is
+// refused with the reason and nothing changes; the photo can be removed.
+func TestDebateSpeakerPhotos(t *testing.T) {
+	t.Parallel()
+	s := servertest.Start(t, servertest.Options{})
+	id := upcomingDebate(t, s)
+	_, st := stateOf(t, s, id)
+	sp := st.Speakers[0].ID
+	mod := s.Browser(t)
+	mod.SignIn("moderator@example.org", seed.DemoPassword)
+	page := "/debaty/" + strconv.FormatInt(id, 10)
+	action := page + "/mowcy/" + strconv.FormatInt(sp, 10) + "/zdjecie"
+	mod.Get(page)
+	png := []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+	r := mod.PostMultipart(action, url.Values{}, servertest.FormFile{Field: "photo", Name: "a.pdf", Content: []byte("%PDF-1.4\n%x\n")})
+	if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "JPEG lub PNG") {
+		t.Fatalf("a PDF as a photo: %d", r.StatusCode)
+	}
+	if _, now := stateOf(t, s, id); now.Seq != 0 {
+		t.Fatalf("a refused photo changed the state to version %d", now.Seq)
+	}
+	r = mod.PostMultipart(action, url.Values{}, servertest.FormFile{Field: "photo", Name: "a.png", Content: png})
+	if r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("a photo: %d %s", r.StatusCode, authzSnippet(r.Body))
+	}
+	raw, now := stateOf(t, s, id)
+	if now.Seq != 1 || !strings.Contains(string(raw), `"photo_url":"`+action+`?v=`) {
+		t.Fatalf("after the photo: %s", raw)
+	}
+	if r = s.Browser(t).Get(action); r.StatusCode != http.StatusOK || r.Header.Get("Content-Type") != "image/png" {
+		t.Errorf("serving the photo: %d %s", r.StatusCode, r.Header.Get("Content-Type"))
+	}
+	if r = mod.PostMultipart(action, url.Values{"remove": {"yes"}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("removing the photo: %d", r.StatusCode)
+	}
+	if r = s.Browser(t).Get(action); r.StatusCode != http.StatusNotFound {
+		t.Errorf("a removed photo: %d", r.StatusCode)
+	}
+}

@@ -70,6 +70,7 @@ func (s *Server) routes() {
 	app.Get("/debaty/:id<int>/na-zywo", s.debates.Audience)
 	app.Get("/debaty/:id<int>/rzutnik", s.debates.Projector)
 	app.Get("/debaty/:id<int>/kod.svg", s.debates.QR)
+	app.Get("/debaty/:id<int>/mowcy/:speaker<int>/zdjecie", s.debates.Photo)
 	app.Get("/d", s.debates.Join)
 	app.Get("/d/:code", s.debates.Join)
 	app.Get("/ankiety/:id", s.pollPages.Show)
@@ -188,6 +189,7 @@ func (s *Server) routes() {
 	// The debate's own moderators and admins (the service checks).
 	app.Get("/debaty/:id<int>/konsola", signedIn, s.debates.Console)
 	app.Post("/debaty/:id<int>/konsola", signedIn, s.debates.Act)
+	app.Post("/debaty/:id<int>/mowcy/:speaker<int>/zdjecie", signedIn, s.debates.SetPhoto)
 	app.Get("/admin/ankiety", signedIn, s.pollPages.Console)
 	app.Post("/admin/ankiety", signedIn, s.pollPages.Create)
 	app.Get("/admin/ankiety/:id", signedIn, s.pollPages.Manage)

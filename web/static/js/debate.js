@@ -55,6 +55,10 @@ function apply(root, st) {
   text(root, "[data-debate-item]", item ? item.topic : root.dataset.none);
   text(root, "[data-debate-speaker]", speaker ? speaker.name : root.dataset.none);
   text(root, "[data-debate-role]", speaker ? speaker.role : "");
+  for (const img of root.querySelectorAll("[data-debate-photo]")) {
+    if (speaker && speaker.photo_url) img.src = speaker.photo_url;
+    img.hidden = !(speaker && speaker.photo_url);
+  }
   text(root, "[data-debate-timer-state]", st.timer.since ? root.dataset.running : root.dataset.stopped);
   text(root, "[data-debate-seq]", String(st.seq));
   for (const el of root.querySelectorAll("[data-debate-announcement]")) el.hidden = !st.announcement;
