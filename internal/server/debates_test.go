@@ -555,3 +555,48 @@ func TestDebateSpeakerPhotos(t *testing.T) {
 		t.Errorf("a removed photo: %d", r.StatusCode)
 	}
 }
+
+// TestDebateAcrossInstances: two instances behind a balancer; a moderator on each presses
+// the same button at once: one command is applied, the phone on either instance gets
+// that one state, and a phone that connects afterwards to the other instance gets it too.
+func TestDebateAcrossInstances(t *testing.T) {
+	t.Parallel()
+	a := servertest.Start(t, servertest.Options{})
+	b := servertest.Start(t, servertest.Options{Share: a})
+	id := upcomingDebate(t, a)
+	room := "debate:" + strconv.FormatInt(id, 10)
+	phone := mustDial(t, b, "")
+	send(t, phone, map[string]any{"type": "subscribe", "rooms": []string{room}})
+	readMsg(t, phone) // subscribed
+	snap := readMsg(t, phone)
+	modA, modB := a.API(t), b.API(t)
+	modA.Login("moderator@example.org", seed.DemoPassword)
+	modB.Login("admin@example.org", seed.DemoPassword)
+	codes := make([]int, 2)
+	var wg sync.WaitGroup
+	ready := make(chan struct{})
+	for i, api := range []*servertest.API{modA, modB} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-ready
+			codes[i] = api.Do(http.MethodPost, debatePath(id, "/actions"), map[string]any{"action": "start", "expected_seq": 0}).StatusCode
+		}()
+	}
+	close(ready)
+	wg.Wait()
+	if codes[0]+codes[1] != http.StatusOK+http.StatusConflict {
+		t.Fatalf("start pressed on both instances at once: %v", codes)
+	}
+	m := readMsg(t, phone)
+	var st debateState
+	if err := json.Unmarshal(m.Data, &st); err != nil || m.Seq != snap.Seq+1 || st.Seq != 1 || st.Phase != "live" {
+		t.Fatalf("the phone on instance B: %+v (%v)", m, err)
+	}
+	later := mustDial(t, a, "")
+	send(t, later, map[string]any{"type": "subscribe", "rooms": []string{room}})
+	readMsg(t, later)
+	if again := readMsg(t, later); !sameJSON(t, again.Data, m.Data) {
+		t.Fatalf("a phone joining instance A later: %s\nwant %s", again.Data, m.Data)
+	}
+}
