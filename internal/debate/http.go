@@ -14,12 +14,23 @@ import (
 	"lawka/internal/platform/realtime"
 )
 
-func debateID(c *fiber.Ctx) (int64, error) {
-	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+// param reads a numeric route parameter; anything else is not found.
+func param(c *fiber.Ctx, name string) (int64, error) {
+	id, err := strconv.ParseInt(c.Params(name), 10, 64)
 	if err != nil || id <= 0 {
 		return 0, problem.NotFound()
 	}
 	return id, nil
+}
+
+func debateID(c *fiber.Ctx) (int64, error) { return param(c, "id") }
+
+// speaker reads the debate and speaker of a speaker's route.
+func speaker(c *fiber.Ctx) (id, sp int64, err error) {
+	if id, err = debateID(c); err == nil {
+		sp, err = param(c, "speaker")
+	}
+	return id, sp, err
 }
 
 // APIList answers GET /api/v1/debates?when=upcoming|past&cursor=&limit=.

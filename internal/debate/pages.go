@@ -126,21 +126,9 @@ func (h *Handlers) Show(c *fiber.Ctx) error {
 	return h.pages.HTML(c, fiber.StatusOK, "debate/show", render.View{Title: d.Title, Section: "nav.events", Data: v})
 }
 
-func speakerID(c *fiber.Ctx) (int64, error) {
-	id, err := strconv.ParseInt(c.Params("speaker"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, problem.NotFound()
-	}
-	return id, nil
-}
-
 // Photo serves a speaker's photo.
 func (h *Handlers) Photo(c *fiber.Ctx) error {
-	id, err := debateID(c)
-	if err != nil {
-		return err
-	}
-	sp, err := speakerID(c)
+	id, sp, err := speaker(c)
 	if err != nil {
 		return err
 	}
@@ -154,11 +142,7 @@ func (h *Handlers) Photo(c *fiber.Ctx) error {
 // SetPhoto is the staff's form under a speaker: a new photo, or "remove" to take it away.
 // A refused file shows the debate's page again with the reason.
 func (h *Handlers) SetPhoto(c *fiber.Ctx) error {
-	id, err := debateID(c)
-	if err != nil {
-		return err
-	}
-	sp, err := speakerID(c)
+	id, sp, err := speaker(c)
 	if err != nil {
 		return err
 	}
@@ -388,12 +372,7 @@ func (h *Handlers) Create(c *fiber.Ctx) error {
 	form := render.NewForm(formFields...)
 	httpx.FormValues(c, &form, formFields...)
 	v := form.Values
-	at := func(name string) string {
-		if v[name] == "" && v[name+"_time"] == "" {
-			return ""
-		}
-		return strings.TrimSpace(v[name]) + "T" + strings.TrimSpace(v[name+"_time"])
-	}
+	at := func(name string) string { return event.FormTime(v, name) }
 	in := Input{Title: v["title"], Description: v["description"], StartsAt: at("starts_at"), EndsAt: at("ends_at"),
 		Address: v["address"], StreamURL: v["stream_url"], Accessibility: v["accessibility"], Organisers: v["organisers"],
 		Status: v["status"]}

@@ -356,6 +356,33 @@ func (s *Service) Act(ctx context.Context, p auth.Principal, id int64, cmd Comma
 	if err := bad.Err(); err != nil {
 		return State{}, err
 	}
+	details := map[string]any{}
+	if cmd.ItemID != nil {
+		details["item_id"] = *cmd.ItemID
+	}
+	if cmd.SpeakerID != nil {
+		details["speaker_id"] = *cmd.SpeakerID
+	}
+	return s.change(ctx, p, id, cmd.Action, details, func(tx pgx.Tx, r *row) error {
+		if r.Phase == Ended {
+			return errEnded()
+		}
+		if *cmd.ExpectedSeq != r.Seq {
+			return errStale()
+		}
+		cur, err := stateOf(ctx, tx, *r)
+		if err != nil {
+			return err
+		}
+		return s.apply(ctx, tx, r, cur, cmd)
+	})
+}
+
+// change is one step of a debate's state: under the debate row's lock, fn changes r
+// (and the debate's other rows); the version moves on by one, the step is audited as
+// "debate.<action>", and the new state is returned and, after the commit, published.
+func (s *Service) change(ctx context.Context, p auth.Principal, id int64, action string, details map[string]any,
+	fn func(tx pgx.Tx, r *row) error) (State, error) {
 	var st State
 	var epoch time.Time
 	err := db.Tx(ctx, s.pool, func(tx pgx.Tx) error {
@@ -364,30 +391,14 @@ func (s *Service) Act(ctx context.Context, p auth.Principal, id int64, cmd Comma
 			return err
 		}
 		epoch = r.CreatedAt
-		if r.Phase == Ended {
-			return errEnded()
-		}
-		if *cmd.ExpectedSeq != r.Seq {
-			return errStale()
-		}
-		cur, err := stateOf(ctx, tx, r)
-		if err != nil {
-			return err
-		}
-		if err := s.apply(ctx, tx, &r, cur, cmd); err != nil {
+		if err := fn(tx, &r); err != nil {
 			return err
 		}
 		if err := writeRow(ctx, tx, r); err != nil {
 			return err
 		}
-		details := map[string]any{"seq": r.Seq + 1}
-		if cmd.ItemID != nil {
-			details["item_id"] = *cmd.ItemID
-		}
-		if cmd.SpeakerID != nil {
-			details["speaker_id"] = *cmd.SpeakerID
-		}
-		if err := audit.Write(ctx, tx, audit.Entry{ActorID: p.UserID, Action: "debate." + cmd.Action, TargetType: "event",
+		details["seq"] = r.Seq + 1
+		if err := audit.Write(ctx, tx, audit.Entry{ActorID: p.UserID, Action: "debate." + action, TargetType: "event",
 			TargetID: id, Details: details}); err != nil {
 			return err
 		}
@@ -425,39 +436,18 @@ func (s *Service) SetPhoto(ctx context.Context, p auth.Principal, id, speakerID 
 	if f != nil && !strings.HasPrefix(f.ContentType, "image/") {
 		return State{}, problem.Invalid(map[string]string{"photo": "debates.photo_not_image"})
 	}
-	var st State
-	var epoch time.Time
-	err := db.Tx(ctx, s.pool, func(tx pgx.Tx) error {
-		r, err := readRow(ctx, tx, id, true)
-		if err != nil {
-			return err
-		}
-		epoch = r.CreatedAt
-		file, err := upload.StoreOptional(ctx, tx, f, p.UserID)
-		if err != nil {
-			return err
-		}
-		if ok, err := setPhoto(ctx, tx, id, speakerID, file); err != nil || !ok {
-			if err == nil {
+	return s.change(ctx, p, id, "speaker_photo", map[string]any{"speaker_id": speakerID, "removed": f == nil},
+		func(tx pgx.Tx, _ *row) error {
+			file, err := upload.StoreOptional(ctx, tx, f, p.UserID)
+			if err != nil {
+				return err
+			}
+			ok, err := setPhoto(ctx, tx, id, speakerID, file)
+			if err == nil && !ok {
 				err = problem.NotFound()
 			}
 			return err
-		}
-		if err := writeRow(ctx, tx, r); err != nil {
-			return err
-		}
-		if err := audit.Write(ctx, tx, audit.Entry{ActorID: p.UserID, Action: "debate.speaker_photo", TargetType: "event",
-			TargetID: id, Details: map[string]any{"speaker_id": speakerID, "removed": f == nil}}); err != nil {
-			return err
-		}
-		st, err = readState(ctx, tx, id)
-		return err
-	})
-	if err != nil {
-		return State{}, err
-	}
-	s.publish(ctx, epoch, st)
-	return st, nil
+		})
 }
 
 // Photo returns a speaker's photo to whoever may see the debate.

@@ -343,16 +343,20 @@ func (h *Handlers) New(c *fiber.Ctx) error {
 	return h.form(c, fiber.StatusOK, FormPage{Form: form})
 }
 
+// FormTime joins a form's date field name and its time field name_time into what
+// ParseTime reads ("" when both are empty).
+func FormTime(v map[string]string, name string) string {
+	if v[name] == "" && v[name+"_time"] == "" {
+		return ""
+	}
+	return strings.TrimSpace(v[name]) + "T" + strings.TrimSpace(v[name+"_time"])
+}
+
 // inputFrom reads the posted form; dates and times come in separate fields.
 func inputFrom(c *fiber.Ctx, form *render.Form) Input {
 	httpx.FormValues(c, form, formFields...)
 	v := form.Values
-	at := func(name string) string {
-		if v[name] == "" && v[name+"_time"] == "" {
-			return ""
-		}
-		return strings.TrimSpace(v[name]) + "T" + strings.TrimSpace(v[name+"_time"])
-	}
+	at := func(name string) string { return FormTime(v, name) }
 	in := Input{Kind: v["kind"], Title: v["title"], Description: v["description"], StartsAt: at("starts_at"),
 		EndsAt: at("ends_at"), Address: v["address"], Accessibility: v["accessibility"], OnlineURL: v["online_url"],
 		Organisers: v["organisers"], Registration: v["registration"] == "yes",
