@@ -67,6 +67,7 @@ type View struct {
 	JoinHost string // JoinURL without the scheme, for the projector
 	Speakers []Line
 	Items    []Line
+	Timed    bool // some time was measured (a debate Ławka did not run has none)
 	CanRun   bool // the viewer runs the console
 	Staff    bool
 	Notice   string
@@ -91,9 +92,11 @@ func (h *Handlers) view(c *fiber.Ctx, d Debate) View {
 	speakers, items := st.Fairness(now)
 	for _, u := range speakers {
 		v.Speakers = append(v.Speakers, Line{Usage: u, Used: Duration(u.UsedMS)})
+		v.Timed = v.Timed || u.UsedMS > 0
 	}
 	for _, u := range items {
 		v.Items = append(v.Items, Line{Usage: u, Used: Duration(u.UsedMS), Planned: Duration(u.PlannedMS)})
+		v.Timed = v.Timed || u.UsedMS > 0
 	}
 	p := auth.From(c)
 	v.Staff = p.Staff()

@@ -449,7 +449,8 @@ func TestSeededKrakowDebate(t *testing.T) {
 	}
 	b := s.Browser(t)
 	r := b.Get("/debaty/" + strconv.FormatInt(id, 10))
-	if r.StatusCode != http.StatusOK || !strings.Contains(r.Body, "poseł Aleksander Miszalski") || strings.Contains(r.Body, "Miszański") {
+	if r.StatusCode != http.StatusOK || !strings.Contains(r.Body, "poseł Aleksander Miszalski") || strings.Contains(r.Body, "Miszański") ||
+		!strings.Contains(r.Body, "nie mierzono") {
 		t.Errorf("the debate page: %d", r.StatusCode)
 	}
 	r = b.Get("/wydarzenia?kind=debate&month=2024-04")
