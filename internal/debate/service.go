@@ -316,14 +316,13 @@ func (s *Service) StaffAccounts(ctx context.Context, p auth.Principal) ([]Modera
 	return staffAccounts(ctx, s.pool)
 }
 
-// Errors of console commands.
-var (
-	errStale = func() error {
-		return &problem.Error{Status: 409, Code: "stale_state", Key: "debates.stale"}
-	}
-	errEnded = func() error { return problem.Conflict("debate_ended", "debates.ended_error") }
-)
+// errStale refuses a command based on a version the state has moved past.
+func errStale() error { return problem.Conflict("stale_state", "debates.stale") }
 
+// errEnded refuses any command once the debate has ended.
+func errEnded() error { return problem.Conflict("debate_ended", "debates.ended_error") }
+
+// conflict refuses a command that does not fit the state; code is also its message's key.
 func conflict(code string) error { return problem.Conflict(code, "debates."+code) }
 
 // Act applies one console command, based on the state version cmd.ExpectedSeq, and
