@@ -11,7 +11,7 @@ VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X lawka/internal/version.Version=$(VERSION)
 ENV := .data/env.sh
 
-.PHONY: run build test vet fmt services stop e2e screenshots bench fuzz clean help
+.PHONY: run build test vet fmt services stop e2e screenshots bench reliability fuzz clean help
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -52,6 +52,10 @@ bench: build services ## measure live polls and discussions against raw baseline
 	$(GO) build -o bin/lawka-bench ./cmd/lawka-bench; \
 	bin/lawka-bench run -lawka $(BIN) \
 		$(if $(BENCH_QUICK),-quick -out .data/bench/BENCHMARKS.quick.md -command "BENCH_QUICK=1 make bench",-out BENCHMARKS.md -command "make bench")
+
+reliability: build services ## kill and stop the server, PostgreSQL and Redis under load (private instances), write RELIABILITY.md
+	$(GO) build -o bin/lawka-bench ./cmd/lawka-bench
+	bin/lawka-bench reliability -lawka $(BIN)
 
 FUZZTIME ?= 30s
 fuzz: ## run every fuzz test for FUZZTIME each (default 30s); their seed corpora also run in make test

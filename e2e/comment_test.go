@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -111,4 +112,56 @@ func TestJourneyProposalCommentedLive(t *testing.T) {
 		strings.TrimPrefix(page.Path, "/propozycje/")).Scan(&n); err != nil || n != 1 {
 		t.Errorf("%d comments stored (%v)", n, err)
 	}
+}
+
+// TestJourneyCachedPageCatchesUp: signed-out visitors get a proposal page from the page
+// cache, which may be older than the newest comment. The page knows the live room's
+// number it was rendered at; on subscribing it sees it is behind, asks for the comments
+// it missed and offers them like live ones.
+func TestJourneyCachedPageCatchesUp(t *testing.T) {
+	t.Parallel()
+	srv := servertest.Start(t, servertest.Options{Env: map[string]string{"LAWKA_PAGE_CACHE_TTL": "1m"}})
+	var id int64
+	if err := srv.Pool.QueryRow(t.Context(), `SELECT p.id FROM proposals p WHERE p.status = 'published' AND p.moderation = 'visible'
+		AND NOT EXISTS (SELECT 1 FROM comments c WHERE c.target_type = 'proposal' AND c.target_id = p.id) ORDER BY p.id LIMIT 1`).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	path := srv.URL + "/propozycje/" + strconv.FormatInt(id, 10)
+	b := NewBrowser(t)
+	first := b.NewPerson("first visitor")
+	if status := first.Open(path); status != 200 {
+		t.Fatalf("first visitor: %d", status)
+	}
+
+	// A resident comments after the page went into the cache.
+	api := srv.API(t)
+	api.Login("advocate@example.org", seed.DemoPassword)
+	if r := api.Do("POST", "/api/v1/proposals/"+strconv.FormatInt(id, 10)+"/comments",
+		map[string]any{"body": "Komentarz napisany po zapamiętaniu strony", "stance": "against"}); r.StatusCode != 201 {
+		t.Fatalf("comment: %d %s", r.StatusCode, r.Body)
+	}
+
+	// The next visitor gets the cached page, without the comment in its HTML…
+	next := b.NewPerson("next visitor")
+	if status := next.Open(path); status != 200 {
+		t.Fatalf("next visitor: %d", status)
+	}
+	html := Get(next, chromedp.Evaluate[string](`document.querySelector("[data-comment-list]").innerHTML`))
+	if strings.Contains(html, "Komentarz napisany po zapamiętaniu") {
+		t.Fatal("the second view was rendered afresh; this test needs the cached page")
+	}
+	// …and its script catches up: the missed comment waits behind the button.
+	_, err := chromedp.Run(next.Ctx, chromedp.Poll[chromedp.Void](`!document.querySelector("[data-comments-new]").hidden`,
+		chromedp.WithPollingTimeout(30*time.Second)))
+	if err != nil {
+		t.Fatalf("the missed comment never announced itself: %v", err)
+	}
+	next.Do(chromedp.Click("button 1 nowy komentarz — pokaż", button("1 nowy komentarz — pokaż").query()))
+	waitFor(next, "the missed comment in the thread", `[...document.querySelectorAll("[data-comment-list] > li")].some(li =>
+		li.textContent.includes("Komentarz napisany po zapamiętaniu strony"))`)
+	if n := Get(next, chromedp.Evaluate[string](`document.querySelector("[data-comments-count]").textContent`)); n != "1" {
+		t.Errorf("the count says %q after catching up", n)
+	}
+	CheckA11y(t, next.Ctx, "a cached proposal page after catching up")
+	next.CheckConsole("a cached proposal page")
 }

@@ -468,6 +468,13 @@ func (b *bench) startRedis(ctx context.Context) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
+	return b.runRedis(ctx, bin, port, dir)
+}
+
+// runRedis starts redis-server on port with its files in dir (a restart after a crash
+// finds its append-only file there) and waits for PONG.
+func (b *bench) runRedis(ctx context.Context, bin string, port int, dir string) error {
+	var err error
 	b.redis, err = startChild("redis-server", filepath.Join(b.opt.work, "redis.log"), childEnv(), bin,
 		"--bind", "127.0.0.1", "--port", strconv.Itoa(port), "--dir", dir, "--save", "", "--appendonly", "yes",
 		"--daemonize", "no", "--protected-mode", "no")
@@ -522,14 +529,19 @@ type server struct {
 
 func (s server) url(path string) string { return "http://" + s.addr + path }
 
-// startLawka starts one `lawka serve` and waits until it is ready.
-func (b *bench) startLawka(ctx context.Context, name string) (server, error) {
+// startLawka starts one `lawka serve` (extra: more LAWKA_*=… settings) and waits until
+// it is ready.
+func (b *bench) startLawka(ctx context.Context, name string, extra ...string) (server, error) {
 	port, err := freePort()
 	if err != nil {
 		return server{}, err
 	}
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	c, err := startChild(name, filepath.Join(b.opt.work, name+".log"), b.lawkaEnv(addr), b.opt.lawka, "serve")
+	return b.startLawkaAt(ctx, name, "127.0.0.1:"+strconv.Itoa(port), extra...)
+}
+
+// startLawkaAt starts `lawka serve` on addr (a restart takes its predecessor's place).
+func (b *bench) startLawkaAt(ctx context.Context, name, addr string, extra ...string) (server, error) {
+	c, err := startChild(name, filepath.Join(b.opt.work, name+".log"), append(b.lawkaEnv(addr), extra...), b.opt.lawka, "serve")
 	if err != nil {
 		return server{}, err
 	}

@@ -58,6 +58,8 @@ func run(ctx context.Context, args []string) error {
 		return runHubServer(ctx, args[1:])
 	case "page-server":
 		return runPageServer(ctx, args[1:])
+	case "reliability":
+		return runReliability(ctx, args[1:])
 	case "-h", "--help", "help":
 		usage()
 		return nil
@@ -71,6 +73,7 @@ func usage() {
   lawka-bench run [flags]           run S1–S4 with their baselines and write BENCHMARKS.md
   lawka-bench noop-server -addr A   serve the no-op vote route (the S1 baseline)
   lawka-bench hub-server -addr A    serve the minimal websocket hub (the S2 baseline)
+  lawka-bench reliability [flags]   inject faults into real processes, write RELIABILITY.md
   lawka-bench page-server -addr A -file F
                                     serve one page's bytes from memory (the S3 baseline)
 

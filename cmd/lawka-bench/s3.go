@@ -59,8 +59,9 @@ type S3Report struct {
 	Rates      []float64
 	P99Target  time.Duration
 	RatioMin   float64
-	Hot        PageRun
-	HotPlain   PageRun // the hot page without compression
+	Hot        PageRun // as signed-out visitors get it: from the page cache
+	Rendered   PageRun // the hot page rendered for every view (page cache off), as signed-in readers get it
+	HotPlain   PageRun // the hot page rendered, without compression
 	Plain      PageRun
 	API        PageRun
 	Memory     PageRun // the hot page's bytes from memory
@@ -123,8 +124,9 @@ func (b *bench) runS3(ctx context.Context) error {
 	}
 	r.Data = d
 	hotPath := fmt.Sprintf("/propozycje/%d", d.Hot)
-	r.Hot = PageRun{Name: fmt.Sprintf("hot proposal page (%s comments)", num(float64(d.HotVisible))), Path: hotPath}
-	r.HotPlain = PageRun{Name: "hot proposal page, uncompressed (no Accept-Encoding)", Path: hotPath}
+	r.Hot = PageRun{Name: fmt.Sprintf("hot proposal page (%s comments), signed-out visitors (page cache)", num(float64(d.HotVisible))), Path: hotPath}
+	r.Rendered = PageRun{Name: "hot proposal page rendered for every view (page cache off: what signed-in readers get)", Path: hotPath}
+	r.HotPlain = PageRun{Name: "hot proposal page rendered, uncompressed (no Accept-Encoding)", Path: hotPath}
 	r.Plain = PageRun{Name: fmt.Sprintf("plain proposal page (%s comments)", num(float64(d.PlainVisible))), Path: fmt.Sprintf("/propozycje/%d", d.Plain)}
 	r.API = PageRun{Name: "comment API, first page of the hot proposal", Path: fmt.Sprintf("/api/v1/proposals/%d/comments", d.Hot)}
 
@@ -146,6 +148,8 @@ func (b *bench) runS3(ctx context.Context) error {
 	if err := b.inspectPages(ctx, s, r, d, pageFile); err != nil {
 		return err
 	}
+	r.Rendered.Bytes, r.Rendered.PlainBytes, r.Rendered.Encoding = r.Hot.Bytes, r.Hot.PlainBytes, r.Hot.Encoding
+	r.Rendered.Shown, r.Rendered.Rendered = r.Hot.Shown, r.Hot.Rendered
 	dr, err := NewDriver([]string{s.addr}, b.opt.s3Conns, 10*time.Second)
 	if err != nil {
 		return err
@@ -156,24 +160,15 @@ func (b *bench) runS3(ctx context.Context) error {
 	dr.Run(Plan{N: 2 * b.opt.s3Conns, Rate: 50, Build: hot, Want: http.StatusOK})
 	time.Sleep(time.Second)
 	pids := []int{s.pid()}
-	for _, pr := range []struct {
-		run   *PageRun
-		build func([]byte, int) []byte
-	}{
-		{&r.Hot, hot},
-		{&r.HotPlain, getBuilder(hotPath, acceptHTML, "")},
-		{&r.Plain, getBuilder(r.Plain.Path, acceptHTML, r.Encoding)},
-		{&r.API, getBuilder(r.API.Path, "application/json", r.Encoding)},
-	} {
-		if pr.run == &r.HotPlain && r.Encoding == "" {
-			continue
-		}
-		b.logf("S3: %s, every connection busy", pr.run.Name)
-		st, err := b.pageMax(dr, pids, pr.build, r.StepDur)
-		if err != nil {
-			return err
-		}
-		pr.run.Max = &st
+	b.logf("S3: %s, every connection busy", r.Hot.Name)
+	hotMax, err := b.pageMax(dr, pids, hot, r.StepDur)
+	if err != nil {
+		return err
+	}
+	r.Hot.Max = &hotMax
+	// What rendering costs: a second server with the page cache off.
+	if err := b.s3Rendered(ctx, r, hot); err != nil {
+		return err
 	}
 	b.logf("S3: %s at fixed rates", r.Hot.Name)
 	if r.Hot.Steps, err = b.pageSteps(dr, pids, hot, r.Hot.MaxRate(), r.Rates, r.StepDur); err != nil {
@@ -231,6 +226,42 @@ func (b *bench) runS3(ctx context.Context) error {
 	r.Memory.Max = &st
 	r.Memory.Steps, err = b.pageSteps(md, []int{mem.pid()}, hot, st.Stats.Rate, []float64{slices.Max(r.Rates)}, r.StepDur)
 	return err
+}
+
+// s3Rendered measures the pages rendered for every view, on a server with the page
+// cache off: the hot page (compressed and not), the plain page and the comment API.
+func (b *bench) s3Rendered(ctx context.Context, r *S3Report, hot func([]byte, int) []byte) error {
+	u, err := b.startLawka(ctx, "s3-lawka-rendered", "LAWKA_PAGE_CACHE_TTL=0s")
+	if err != nil {
+		return err
+	}
+	defer u.stop(20 * time.Second)
+	du, err := NewDriver([]string{u.addr}, b.opt.s3Conns, 10*time.Second)
+	if err != nil {
+		return err
+	}
+	defer du.Close()
+	du.Run(Plan{N: 2 * b.opt.s3Conns, Rate: 50, Build: hot, Want: http.StatusOK})
+	for _, pr := range []struct {
+		run   *PageRun
+		build func([]byte, int) []byte
+	}{
+		{&r.Rendered, hot},
+		{&r.HotPlain, getBuilder(r.Hot.Path, acceptHTML, "")},
+		{&r.Plain, getBuilder(r.Plain.Path, acceptHTML, r.Encoding)},
+		{&r.API, getBuilder(r.API.Path, "application/json", r.Encoding)},
+	} {
+		if pr.run == &r.HotPlain && r.Encoding == "" {
+			continue
+		}
+		b.logf("S3: %s, every connection busy", pr.run.Name)
+		st, err := b.pageMax(du, []int{u.pid()}, pr.build, r.StepDur)
+		if err != nil {
+			return err
+		}
+		pr.run.Max = &st
+	}
+	return nil
 }
 
 // pageSteps measures the page at each rate its maximum allows: a rate far above what
@@ -461,7 +492,7 @@ func (b *bench) captureSQL(ctx context.Context, r *S3Report, path string) ([]Sta
 		return nil, err
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(port)
-	env := b.lawkaEnv(addr)
+	env := append(b.lawkaEnv(addr), "LAWKA_PAGE_CACHE_TTL=0s") // every view renders, so every view's SQL is recorded
 	for i, kv := range env {
 		if strings.HasPrefix(kv, "LAWKA_DATABASE_URL=") {
 			env[i] = "LAWKA_DATABASE_URL=" + u.String()

@@ -35,7 +35,7 @@ const (
 	// RepliesShown is how many replies of each thread a target's page shows (the first
 	// ones by time, which always form a connected part of the thread); the rest are
 	// behind a "more replies" link to the thread's own page.
-	RepliesShown = 20
+	RepliesShown = 5
 	// ThreadSize is how many replies a thread's own page shows at a time.
 	ThreadSize = 200
 	// MaxAuthorName is the longest name written on a paper comment.
@@ -164,6 +164,9 @@ type Summary struct {
 	Against  int `json:"against"`
 	Neutral  int `json:"neutral"`
 	Paper    int `json:"paper"`
+	// LastID is the newest comment's id (any status): a page shows it so that, after
+	// missing live messages, it asks only for what came later.
+	LastID int64 `json:"-"`
 }
 
 // Percent is a stance's share of the comments, rounded ("for", "against", "neutral").

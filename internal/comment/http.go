@@ -60,7 +60,19 @@ func (h *Handlers) APIList(kind string) fiber.Handler {
 		if err != nil {
 			return err
 		}
-		pg, err := h.svc.Page(c.UserContext(), auth.From(c), Target{Type: kind, ID: id},
+		t := Target{Type: kind, ID: id}
+		if raw := c.Query("since"); raw != "" { // a page's catch-up after missed live messages
+			after, err := strconv.ParseInt(raw, 10, 64)
+			if err != nil || after < 0 {
+				return problem.Invalid(map[string]string{"since": "error.field_wrong_type"})
+			}
+			pg, err := h.svc.Since(c.UserContext(), auth.From(c), t, after)
+			if err != nil {
+				return err
+			}
+			return c.JSON(pg)
+		}
+		pg, err := h.svc.Page(c.UserContext(), auth.From(c), t,
 			strings.Clone(c.Query("sort")), strings.Clone(c.Query("cursor")))
 		if err != nil {
 			return err

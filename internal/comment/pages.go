@@ -24,6 +24,9 @@ import (
 type Pages struct {
 	svc    *Service
 	render *render.Renderer
+	// Seq is a live room's latest sequence number (nil: 0). A page shows it so that
+	// its script, on subscribing, can tell whether it missed comments since.
+	Seq func(ctx context.Context, room string) int64
 }
 
 // NewPages builds the pages.
@@ -52,6 +55,7 @@ type Section struct {
 	Target  Target
 	Path    string // the target's page
 	Room    string
+	Seq     int64 // the room's sequence number when the page was read
 	Summary Summary
 	Items   []*Comment
 	Sort    string
@@ -92,6 +96,9 @@ func (pg *Pages) Section(c *fiber.Ctx, kind string, id int64) (*Section, error) 
 	s := &Section{Target: t, Path: k.Path(id), Room: k.Room(id), Sort: sortFromWord(c.Query(sortArg)),
 		Viewer: p.UserID, Staff: p.Staff(), MaxDepth: MaxDepth, Stances: Stances, Form: render.NewForm("stance", "body"),
 		Here: strings.Clone(string(c.Request().URI().RequestURI()))}
+	if pg.Seq != nil { // before the comments are read: anything later has a later number
+		s.Seq = pg.Seq(ctx, s.Room)
+	}
 	after := strings.Clone(c.Query(afterArg))
 	if _, err := cursor.Decode(after); err != nil {
 		after = ""

@@ -493,6 +493,26 @@ func (s *Service) Page(ctx context.Context, p auth.Principal, t Target, sort, cu
 	return s.page(ctx, p, t, sort, cur)
 }
 
+// SinceLimit bounds one catch-up answer; a page that missed more reloads.
+const SinceLimit = 100
+
+// Since is the catch-up of a page that missed live messages: the target's visible
+// comments after the comment after, oldest first, flat (at most SinceLimit).
+func (s *Service) Since(ctx context.Context, p auth.Principal, t Target, after int64) (Page, error) {
+	k, err := s.kind(t.Type)
+	if err != nil {
+		return Page{}, err
+	}
+	if err := k.CanRead(ctx, p, t.ID); err != nil {
+		return Page{}, err
+	}
+	list, err := since(ctx, s.pool, p.UserID, t, after, SinceLimit)
+	if list == nil {
+		list = []*Comment{}
+	}
+	return Page{Items: list}, err
+}
+
 func (s *Service) page(ctx context.Context, p auth.Principal, t Target, sort, cur string) (Page, error) {
 	sort, err := CheckSort(sort)
 	if err != nil {

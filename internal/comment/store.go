@@ -2,7 +2,6 @@ package comment
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -168,15 +167,27 @@ func threadReplies(ctx context.Context, q db.Querier, viewer, rootID, after int6
 	return collect(rows, viewer)
 }
 
-// summary reads a target's counts.
+// summary reads a target's counts and its newest comment's id, in one statement.
 func summary(ctx context.Context, q db.Querier, t Target) (Summary, error) {
 	var s Summary
-	err := q.QueryRow(ctx, `SELECT comments, stance_for, stance_against, stance_neutral, paper FROM comment_stats
-		WHERE target_type = $1 AND target_id = $2`, t.Type, t.ID).Scan(&s.Comments, &s.For, &s.Against, &s.Neutral, &s.Paper)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Summary{}, nil
-	}
+	err := q.QueryRow(ctx, `SELECT coalesce(s.comments, 0), coalesce(s.stance_for, 0), coalesce(s.stance_against, 0),
+			coalesce(s.stance_neutral, 0), coalesce(s.paper, 0),
+			(SELECT coalesce(max(id), 0) FROM comments WHERE target_type = $1 AND target_id = $2)
+		FROM (SELECT 1) AS one LEFT JOIN comment_stats s ON s.target_type = $1 AND s.target_id = $2`,
+		t.Type, t.ID).Scan(&s.Comments, &s.For, &s.Against, &s.Neutral, &s.Paper, &s.LastID)
 	return s, err
+}
+
+// since reads a target's visible comments written after the comment after, oldest
+// first: what a page that missed live messages has not shown.
+func since(ctx context.Context, q db.Querier, viewer int64, t Target, after int64, limit int) ([]*Comment, error) {
+	rows, err := q.Query(ctx, `SELECT `+columns+` FROM comments c`+joins+`
+		WHERE c.target_type = $2 AND c.target_id = $3 AND c.id > $4 AND c.status = 'visible'
+		ORDER BY c.id LIMIT $5`, viewer, t.Type, t.ID, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, viewer)
 }
 
 // count adds delta (1 or −1) to a target's counts for a comment of stance and channel,

@@ -375,7 +375,7 @@ func (h *Handlers) Create(c *fiber.Ctx) error {
 	form := render.NewForm(formFields...)
 	httpx.FormValues(c, &form, formFields...)
 	v := form.Values
-	at := func(name string) string { return event.FormTime(v, name) }
+	at := form.DateTime
 	in := Input{Title: v["title"], Description: v["description"], StartsAt: at("starts_at"), EndsAt: at("ends_at"),
 		Address: v["address"], StreamURL: v["stream_url"], Accessibility: v["accessibility"], Organisers: v["organisers"],
 		Status: v["status"]}
@@ -389,18 +389,14 @@ func (h *Handlers) Create(c *fiber.Ctx) error {
 		}
 		in.Agenda = append(in.Agenda, ItemInput{Topic: it[0], PlannedMinutes: n})
 	}
+	in.DistrictIDs, in.ModeratorIDs = httpx.FormIDs(c, "district_ids"), httpx.FormIDs(c, "moderator_ids")
 	districts, mods := map[int64]bool{}, map[int64]bool{}
-	ids := func(name string, chosen map[int64]bool) []int64 {
-		var out []int64
-		for _, raw := range c.Request().PostArgs().PeekMulti(name) {
-			if n, err := strconv.ParseInt(string(raw), 10, 64); err == nil {
-				out = append(out, n)
-				chosen[n] = true
-			}
-		}
-		return out
+	for _, id := range in.DistrictIDs {
+		districts[id] = true
 	}
-	in.DistrictIDs, in.ModeratorIDs = ids("district_ids", districts), ids("moderator_ids", mods)
+	for _, id := range in.ModeratorIDs {
+		mods[id] = true
+	}
 	d, err := h.svc.Create(c.UserContext(), p, in)
 	if err != nil {
 		status, ok := httpx.FormProblem(c, err, &form)

@@ -16,6 +16,7 @@ import (
 	"lawka/internal/platform/audit"
 	"lawka/internal/platform/auth"
 	"lawka/internal/platform/db"
+	"lawka/internal/platform/plaintext"
 	"lawka/internal/platform/problem"
 	"lawka/internal/platform/upload"
 )
@@ -102,8 +103,6 @@ const (
 	MaxDistricts = 18
 )
 
-func validText(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }
-
 func distinct(ids []int64) []int64 {
 	out := []int64{}
 	for _, id := range ids {
@@ -131,10 +130,10 @@ func (s *Service) check(ctx context.Context, in *Input) (problem.Fields, error) 
 	for i := range in.Speakers {
 		sp := &in.Speakers[i]
 		sp.Name, sp.Role = strings.Join(strings.Fields(sp.Name), " "), strings.Join(strings.Fields(sp.Role), " ")
-		if n := utf8.RuneCountInString(sp.Name); n < 2 || n > 200 || !validText(sp.Name) {
+		if n := utf8.RuneCountInString(sp.Name); n < 2 || n > 200 || !plaintext.Valid(sp.Name) {
 			bad.Add("speakers", "debates.speaker_name_length")
 		}
-		if utf8.RuneCountInString(sp.Role) > 200 || !validText(sp.Role) {
+		if utf8.RuneCountInString(sp.Role) > 200 || !plaintext.Valid(sp.Role) {
 			bad.Add("speakers", "debates.speaker_role_length")
 		}
 	}
@@ -144,7 +143,7 @@ func (s *Service) check(ctx context.Context, in *Input) (problem.Fields, error) 
 	for i := range in.Agenda {
 		it := &in.Agenda[i]
 		it.Topic = strings.Join(strings.Fields(it.Topic), " ")
-		if n := utf8.RuneCountInString(it.Topic); n < 2 || n > 300 || !validText(it.Topic) {
+		if n := utf8.RuneCountInString(it.Topic); n < 2 || n > 300 || !plaintext.Valid(it.Topic) {
 			bad.Add("agenda", "debates.topic_length")
 		}
 		if it.PlannedMinutes < 1 || it.PlannedMinutes > 600 {
@@ -348,7 +347,7 @@ func (s *Service) Act(ctx context.Context, p auth.Principal, id int64, cmd Comma
 		}
 	case ActAnnounce:
 		cmd.Text = strings.TrimSpace(cmd.Text)
-		if utf8.RuneCountInString(cmd.Text) > 500 || !validText(cmd.Text) {
+		if utf8.RuneCountInString(cmd.Text) > 500 || !plaintext.Valid(cmd.Text) {
 			bad.Add("text", "debates.announcement_too_long")
 		}
 	}

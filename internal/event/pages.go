@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -343,20 +342,11 @@ func (h *Handlers) New(c *fiber.Ctx) error {
 	return h.form(c, fiber.StatusOK, FormPage{Form: form})
 }
 
-// FormTime joins a form's date field name and its time field name_time into what
-// ParseTime reads ("" when both are empty).
-func FormTime(v map[string]string, name string) string {
-	if v[name] == "" && v[name+"_time"] == "" {
-		return ""
-	}
-	return strings.TrimSpace(v[name]) + "T" + strings.TrimSpace(v[name+"_time"])
-}
-
 // inputFrom reads the posted form; dates and times come in separate fields.
 func inputFrom(c *fiber.Ctx, form *render.Form) Input {
 	httpx.FormValues(c, form, formFields...)
 	v := form.Values
-	at := func(name string) string { return FormTime(v, name) }
+	at := form.DateTime
 	in := Input{Kind: v["kind"], Title: v["title"], Description: v["description"], StartsAt: at("starts_at"),
 		EndsAt: at("ends_at"), Address: v["address"], Accessibility: v["accessibility"], OnlineURL: v["online_url"],
 		Organisers: v["organisers"], Registration: v["registration"] == "yes",
@@ -401,10 +391,7 @@ func fill(form *render.Form, e Event) {
 	v := form.Values
 	v["kind"], v["title"], v["description"], v["address"] = e.Kind, e.Title, e.Description, e.Address
 	v["accessibility"], v["online_url"], v["organisers"], v["status"] = e.Accessibility, e.OnlineURL, e.Organisers, e.Status
-	split := func(name string, t time.Time) {
-		t = t.In(i18n.Warsaw)
-		v[name], v[name+"_time"] = t.Format(time.DateOnly), t.Format("15:04")
-	}
+	split := form.SetDateTime
 	split("starts_at", e.StartsAt)
 	split("ends_at", e.EndsAt)
 	if e.RegistrationClosesAt != nil {
@@ -516,13 +503,7 @@ func (h *Handlers) SaveMinutes(c *fiber.Ctx) error {
 	form := render.NewForm("minutes", "attachments")
 	httpx.FormValues(c, &form, "minutes")
 	in := MinutesInput{Minutes: form.Values["minutes"]}
-	if mf, merr := c.MultipartForm(); merr == nil {
-		for _, raw := range mf.Value["remove"] {
-			if id, perr := strconv.ParseInt(raw, 10, 64); perr == nil {
-				in.Remove = append(in.Remove, id)
-			}
-		}
-	}
+	in.Remove = httpx.FormIDs(c, "remove")
 	if in.Files, err = upload.AllFromForm(c, "attachments"); err == nil {
 		_, err = h.svc.SaveMinutes(c.UserContext(), auth.From(c), e.ID, in)
 	}

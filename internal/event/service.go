@@ -22,6 +22,7 @@ import (
 	"lawka/internal/platform/i18n"
 	"lawka/internal/platform/mail"
 	"lawka/internal/platform/markdown"
+	"lawka/internal/platform/plaintext"
 	"lawka/internal/platform/problem"
 	"lawka/internal/platform/upload"
 )
@@ -84,21 +85,6 @@ type checked struct {
 	closes       *time.Time
 }
 
-// ParseTime reads a time as RFC 3339 or as Warsaw's wall clock ("2006-01-02T15:04").
-func ParseTime(s string) (time.Time, bool) {
-	s = strings.TrimSpace(s)
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		t, err = time.ParseInLocation("2006-01-02T15:04", s, i18n.Warsaw)
-	}
-	if err != nil || t.Year() < 2000 || t.Year() > 2100 {
-		return time.Time{}, false
-	}
-	return t, true
-}
-
-func validText(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }
-
 // validURL accepts an absolute http or https address with a host.
 func validURL(s string) bool {
 	u, err := url.Parse(s)
@@ -117,7 +103,7 @@ func (s *Service) check(ctx context.Context, in Input) (checked, error) {
 	c.Organisers = strings.Join(strings.Fields(in.Organisers), " ")
 	for field, v := range map[string]string{"title": c.Title, "description": c.Description, "address": c.Address,
 		"accessibility": c.Accessibility, "online_url": c.OnlineURL, "organisers": c.Organisers} {
-		if !validText(v) {
+		if !plaintext.Valid(v) {
 			bad.Add(field, "events.text_invalid")
 		}
 	}
@@ -131,10 +117,10 @@ func (s *Service) check(ctx context.Context, in Input) (checked, error) {
 		bad.Add("description", "events.description_too_long")
 	}
 	var okStart, okEnd bool
-	if c.starts, okStart = ParseTime(in.StartsAt); !okStart {
+	if c.starts, okStart = i18n.ParseTime(in.StartsAt); !okStart {
 		bad.Add("starts_at", "events.time_invalid")
 	}
-	if c.ends, okEnd = ParseTime(in.EndsAt); !okEnd {
+	if c.ends, okEnd = i18n.ParseTime(in.EndsAt); !okEnd {
 		bad.Add("ends_at", "events.time_invalid")
 	}
 	if okStart && okEnd && !c.ends.After(c.starts) {
@@ -159,7 +145,7 @@ func (s *Service) check(ctx context.Context, in Input) (checked, error) {
 		bad.Add("capacity", "events.capacity_invalid")
 	}
 	if raw := strings.TrimSpace(in.RegistrationClosesAt); raw != "" {
-		t, ok := ParseTime(raw)
+		t, ok := i18n.ParseTime(raw)
 		switch {
 		case !ok:
 			bad.Add("registration_closes_at", "events.time_invalid")
@@ -286,7 +272,7 @@ func (s *Service) CancelEvent(ctx context.Context, p auth.Principal, id int64, r
 		return Event{}, err
 	}
 	reason = strings.TrimSpace(reason)
-	if n := utf8.RuneCountInString(reason); n < 3 || n > 500 || !validText(reason) {
+	if n := utf8.RuneCountInString(reason); n < 3 || n > 500 || !plaintext.Valid(reason) {
 		return Event{}, problem.Invalid(map[string]string{"reason": "events.reason_length"})
 	}
 	err := db.Tx(ctx, s.pool, func(tx pgx.Tx) error {
@@ -337,7 +323,7 @@ func (s *Service) SaveMinutes(ctx context.Context, p auth.Principal, id int64, i
 		return Event{}, err
 	}
 	in.Minutes = strings.TrimSpace(in.Minutes)
-	if !validText(in.Minutes) {
+	if !plaintext.Valid(in.Minutes) {
 		return Event{}, problem.Invalid(map[string]string{"minutes": "events.text_invalid"})
 	}
 	if utf8.RuneCountInString(in.Minutes) > 50000 {

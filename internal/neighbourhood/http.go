@@ -18,6 +18,8 @@ type Handlers struct {
 	proposals Proposals
 	// Events lists the district's coming events on its page (nil: none).
 	Events Events
+	// Consultations lists the district's consultations on its page (nil: none).
+	Consultations Consultations
 }
 
 // ProposalLink is a proposal as a district page lists it.
@@ -46,6 +48,20 @@ type EventLink struct {
 // Events lists a district's coming events (the event feature).
 type Events interface {
 	Upcoming(ctx context.Context, p auth.Principal, districtID int64, n int) ([]EventLink, error)
+}
+
+// ConsultationLink is a consultation as a district page lists it.
+type ConsultationLink struct {
+	ID       int64
+	Title    string
+	Phase    string
+	ClosesAt time.Time
+}
+
+// Consultations lists a district's consultations, open ones first (the consultation
+// feature).
+type Consultations interface {
+	ForDistrict(ctx context.Context, districtID int64, n int) ([]ConsultationLink, error)
 }
 
 // NewHandlers builds the handlers; proposals may be nil (no list on district pages).
@@ -83,6 +99,8 @@ type ShowData struct {
 	Topics    []Topic
 	Proposals []ProposalLink
 	Events    []EventLink
+	// Consultations are the district's consultations.
+	Consultations []ConsultationLink
 }
 
 // Show is one district's page.
@@ -104,6 +122,11 @@ func (h *Handlers) Show(c *fiber.Ctx) error {
 	}
 	if h.Events != nil {
 		if data.Events, err = h.Events.Upcoming(ctx, auth.From(c), n.ID, 5); err != nil {
+			return err
+		}
+	}
+	if h.Consultations != nil {
+		if data.Consultations, err = h.Consultations.ForDistrict(ctx, n.ID, 5); err != nil {
 			return err
 		}
 	}

@@ -5,8 +5,6 @@ package poll
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base32"
 	"errors"
 	"log/slog"
 	"slices"
@@ -23,6 +21,7 @@ import (
 	"lawka/internal/platform/auth"
 	"lawka/internal/platform/db"
 	"lawka/internal/platform/problem"
+	"lawka/internal/platform/receipt"
 	"lawka/internal/platform/redisx"
 )
 
@@ -287,11 +286,11 @@ func (pt Participant) key() string {
 	return ""
 }
 
-// Vote records a ballot. It returns the receipt and whether this was the first ballot
+// Vote records a ballot. It returns the receipt (code) and whether this was the first ballot
 // (201) rather than a retry or a change (200). Retries with the same choices or the
 // same idempotency key count once. The ballot is in PostgreSQL when Vote returns
 // without an error; it is written together with the votes that arrived at the same time.
-func (s *Service) Vote(ctx context.Context, pt Participant, pollID int64, optionIDs []int64, idempotencyKey string) (receipt string, created bool, err error) {
+func (s *Service) Vote(ctx context.Context, pt Participant, pollID int64, optionIDs []int64, idempotencyKey string) (code string, created bool, err error) {
 	def, err := s.definition(ctx, pollID)
 	if err != nil {
 		return "", false, err
@@ -306,7 +305,7 @@ func (s *Service) Vote(ctx context.Context, pt Participant, pollID int64, option
 		return "", false, err
 	}
 	r := &ballotRequest{pollID: pollID, participant: pt.key(), optionIDs: slices.Sorted(slices.Values(optionIDs)),
-		idem: idempotencyKey, allowChange: def.AllowChange, receipt: newReceipt()}
+		idem: idempotencyKey, allowChange: def.AllowChange, receipt: receipt.New()}
 	if pt.SignedIn() {
 		r.userID = &pt.UserID
 	}
@@ -398,16 +397,6 @@ func checkChoices(def *Poll, ids []int64, maxChoices int) error {
 		}
 	}
 	return nil
-}
-
-var receiptEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
-
-func newReceipt() string {
-	b := make([]byte, 10)
-	if _, err := rand.Read(b); err != nil {
-		panic(err)
-	}
-	return receiptEncoding.EncodeToString(b)
 }
 
 // Results are the poll's counts: from Redis while it is open and Redis holds them up to

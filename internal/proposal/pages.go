@@ -139,30 +139,12 @@ func inputFrom(c *fiber.Ctx, form *render.Form) (Input, []int64, error) {
 	in := Input{Title: form.Values["title"], Body: form.Values["body"], Draft: c.FormValue("draft") != ""}
 	locationFrom(form, &in)
 	in.NeighbourhoodID, _ = strconv.ParseInt(form.Values["neighbourhood_id"], 10, 64)
-	values := func(name string) []string {
-		var out []string
-		for _, raw := range c.Request().PostArgs().PeekMulti(name) {
-			out = append(out, string(raw))
-		}
-		return out
-	}
-	mf, err := c.MultipartForm()
-	if err == nil {
-		values = func(name string) []string { return mf.Value[name] }
+	if _, err := c.MultipartForm(); err == nil {
 		if in.Files, err = upload.AllFromForm(c, "attachments"); err != nil {
 			return in, nil, err
 		}
 	}
-	ids := func(name string) []int64 {
-		var out []int64
-		for _, raw := range values(name) {
-			if id, err := strconv.ParseInt(raw, 10, 64); err == nil {
-				out = append(out, id)
-			}
-		}
-		return out
-	}
-	in.TopicIDs, in.Remove = ids("topic_ids"), ids("remove")
+	in.TopicIDs, in.Remove = httpx.FormIDs(c, "topic_ids"), httpx.FormIDs(c, "remove")
 	return in, slices.Clone(in.TopicIDs), nil
 }
 

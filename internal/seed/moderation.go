@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
+	"log/slog"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -15,8 +15,8 @@ import (
 	"lawka/internal/neighbourhood"
 	"lawka/internal/notify"
 	"lawka/internal/platform/auth"
-	"lawka/internal/platform/db"
-	"lawka/internal/platform/problem"
+	"lawka/internal/proposal"
+	"lawka/internal/server/wire"
 )
 
 // The demo spammer: an account that exists only to post one advert.
@@ -74,9 +74,9 @@ func seedModeration(ctx context.Context, pool *pgxpool.Pool) error {
 	comments := comment.NewService(pool, comment.Deps{})
 	comments.Register("proposal", seedTarget{})
 	notes := notify.NewService(pool, notify.Deps{})
-	notes.Register("moderation", seedCases{})
-	mod := moderation.NewService(pool, moderation.Deps{HideAfter: moderation.DefaultHideAfter, Notifier: seedModerationNotifier{notes}})
-	mod.Register("comment", seedModerated{comments})
+	notes.Register("moderation", wire.ModerationCases{})
+	mod := moderation.NewService(pool, moderation.Deps{HideAfter: moderation.DefaultHideAfter, Notifier: wire.ModerationNotifier{Svc: notes}})
+	mod.Register("comment", wire.ModeratedComments{Svc: comments, Proposals: proposal.NewService(pool, nil, nil, nil, slog.Default())})
 	moderator, err := principal(ctx, pool, "moderator@example.org", auth.Moderator)
 	if err != nil {
 		return err
@@ -171,59 +171,3 @@ func seedReports(ctx context.Context, pool *pgxpool.Pool, svc *moderation.Servic
 	}
 	return nil
 }
-
-// seedModerated tells the seed's moderation service about comments, as the server's
-// adapter does, with the title read straight from the proposal.
-type seedModerated struct{ svc *comment.Service }
-
-func (seedModerated) CanRead(context.Context, auth.Principal, int64) error { return nil }
-
-func (m seedModerated) Items(ctx context.Context, q db.Querier, ids []int64) (map[int64]moderation.Item, error) {
-	list, err := m.svc.ForModeration(ctx, q, ids)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[int64]moderation.Item, len(list))
-	for _, c := range list {
-		if c.Target.Type != "proposal" {
-			return nil, problem.NotFound()
-		}
-		var title string
-		if err := q.QueryRow(ctx, `SELECT title FROM proposals WHERE id = $1`, c.Target.ID).Scan(&title); err != nil {
-			return nil, err
-		}
-		it := moderation.Item{Ref: moderation.Ref{Type: "comment", ID: c.ID}, Title: title, Text: c.Body, TextHTML: c.BodyHTML,
-			Path:       "/propozycje/" + strconv.FormatInt(c.Target.ID, 10) + "#komentarz-" + strconv.FormatInt(c.ID, 10),
-			Visibility: c.Status, HiddenReason: c.HiddenReason, CreatedAt: c.CreatedAt, AuthorName: c.AuthorName}
-		if c.Author != nil {
-			it.AuthorID, it.AuthorName = c.Author.ID, c.Author.DisplayName
-		}
-		out[c.ID] = it
-	}
-	return out, nil
-}
-
-func (m seedModerated) SetVisibility(ctx context.Context, tx pgx.Tx, id int64, to, reason string) (func(context.Context), error) {
-	return m.svc.SetModeration(ctx, tx, id, to, reason)
-}
-
-func (m seedModerated) HasVisible(ctx context.Context, q db.Querier, userID int64) (bool, error) {
-	return m.svc.HasVisible(ctx, q, userID)
-}
-
-// seedModerationNotifier tells authors of decisions, as the live platform does.
-type seedModerationNotifier struct{ svc *notify.Service }
-
-func (n seedModerationNotifier) Decided(ctx context.Context, q db.Querier, d moderation.News) (func(context.Context), error) {
-	_, err := n.svc.Notify(ctx, q, notify.Event{Kind: notify.KindModeration, Target: notify.Target{Type: "moderation", ID: d.CaseID},
-		ActorID: d.ActorID, Also: []int64{d.AuthorID}, Only: true,
-		Data: map[string]any{"title": d.Title, "item_type": d.Item.Type, "outcome": d.Outcome, "reason": d.Reason}})
-	return func(context.Context) {}, err
-}
-
-// seedCases are the targets of moderation notifications: nobody follows them.
-type seedCases struct{}
-
-func (seedCases) CanFollow(context.Context, auth.Principal, int64) error { return problem.NotFound() }
-
-func (seedCases) Path(id int64) string { return "/moderacja/sprawy/" + strconv.FormatInt(id, 10) }

@@ -132,6 +132,11 @@ type authzProbe struct {
 	//   {otherDebate}   a published debate nobody is assigned to (admins run it)
 	//   {draftDebate}   a draft debate
 	//   {eventFile}     a PDF attached to {event}
+	//   {consultation}  a published consultation open for responses (registered), one text question
+	//   {draftConsultation} a draft consultation
+	//   {consultationFile} a PDF attached to {consultation}
+	//   {paperResponse} a paper response to {consultation} typed in by the moderator, with a scan
+	//   {textAnswer}    the free-text answer of {paperResponse}
 	path string
 	// body is sent instead of the empty form ("") or "{}" (routes under /api/). Only
 	// where an empty body would be refused before the role is looked at.
@@ -180,6 +185,17 @@ var authzTable = []authzRow{
 	authzAt("POST /ankiety/:id/glos", "/ankiety/{poll}/glos", Public), // empty form: 422 choose an answer
 	authzAt("GET /ankiety/:id/wyniki.csv", "/ankiety/{poll}/wyniki.csv", Public),
 	authzRoute("GET /zaproszenie", Public),
+	authzRoute("GET /konsultacje", Public),
+	{route: "GET /konsultacje/:id<int>", probes: []authzProbe{
+		{name: "published", path: "/konsultacje/{consultation}", want: Public},
+		{name: "draft", path: "/konsultacje/{draftConsultation}", want: StaffSees},
+	}},
+	authzAt("GET /konsultacje/:id<int>/dokumenty/:file<int>", "/konsultacje/{consultation}/dokumenty/{consultationFile}", Public),
+	authzAt("GET /konsultacje/:id<int>/pokwitowanie", "/konsultacje/{consultation}/pokwitowanie?kod=ABCD", Public),
+	// Results before the report phase: the staff see them, others get 409 not yet published.
+	authzAt("GET /konsultacje/:id<int>/raport", "/konsultacje/{consultation}/raport", Public),
+	authzAt("GET /konsultacje/:id<int>/wyniki.csv", "/konsultacje/{consultation}/wyniki.csv", Public),
+	authzAt("GET /konsultacje/:id<int>/odpowiedzi", "/konsultacje/{consultation}/odpowiedzi", Public),
 	authzRoute("GET /wydarzenia", Public),
 	authzRoute("GET /wydarzenia.ics", Public),
 	{route: "GET /wydarzenia/:id<int>", probes: []authzProbe{
@@ -325,6 +341,20 @@ var authzTable = []authzRow{
 	authzRoute("GET /admin/propozycje/papier", StaffOnly),
 	authzRoute("POST /admin/propozycje/papier", StaffOnly), // empty form: 422
 	authzRoute("POST /komentarze", SignedIn),               // empty form: 400 nothing to comment on
+	authzAt("GET /konsultacje/:id<int>/odpowiedz", "/konsultacje/{consultation}/odpowiedz", SignedIn),
+	authzAt("POST /konsultacje/:id<int>/odpowiedz", "/konsultacje/{consultation}/odpowiedz", SignedIn),        // empty form: 422 required
+	authzAt("GET /konsultacje/:id<int>/potwierdzenie", "/konsultacje/{consultation}/potwierdzenie", SignedIn), // none: back to the form
+	authzRoute("GET /admin/konsultacje", StaffOnly),
+	authzRoute("GET /admin/konsultacje/nowa", StaffOnly),
+	authzRoute("POST /admin/konsultacje", StaffOnly), // empty form: 422
+	authzAt("GET /admin/konsultacje/:id<int>", "/admin/konsultacje/{consultation}", StaffOnly),
+	authzAt("POST /admin/konsultacje/:id<int>", "/admin/konsultacje/{consultation}", StaffOnly), // empty form: 422
+	authzAt("GET /admin/konsultacje/:id<int>/papier", "/admin/konsultacje/{consultation}/papier", StaffOnly),
+	authzAt("POST /admin/konsultacje/:id<int>/papier", "/admin/konsultacje/{consultation}/papier", StaffOnly), // empty form: 422
+	// The moderator typed it in: 409 for them, checked by the admin (then no change).
+	authzAt("POST /admin/konsultacje/:id<int>/papier/:response<int>/sprawdzone", "/admin/konsultacje/{consultation}/papier/{paperResponse}/sprawdzone", StaffOnly),
+	authzAt("GET /admin/konsultacje/:id<int>/papier/:response<int>/skan", "/admin/konsultacje/{consultation}/papier/{paperResponse}/skan", StaffOnly),
+	authzAt("POST /admin/konsultacje/:id<int>/odpowiedzi/:answer<int>/ukryj", "/admin/konsultacje/{consultation}/odpowiedzi/{textAnswer}/ukryj", StaffOnly), // empty form: 422 a reason
 	{route: "POST /wydarzenia/:id<int>/zapis", probes: []authzProbe{
 		{name: "published", path: "/wydarzenia/{event}/zapis", want: SignedIn},
 		{name: "draft", path: "/wydarzenia/{draftEvent}/zapis", want: StaffOnly}, // staff: 409 registration closed
@@ -452,6 +482,22 @@ var authzTable = []authzRow{
 		{name: "moderated", path: "/api/v1/debates/{debate}/actions", want: StaffOnly},
 		{name: "other", path: "/api/v1/debates/{otherDebate}/actions", want: AdminOnly},
 	}},
+	// Consultations ({consultation}: open, results not yet public).
+	authzRoute("GET /api/v1/consultations", Public),
+	authzRoute("POST /api/v1/consultations", StaffOnly), // {}: 422
+	{route: "GET /api/v1/consultations/:id", probes: []authzProbe{
+		{name: "published", path: "/api/v1/consultations/{consultation}", want: Public},
+		{name: "draft", path: "/api/v1/consultations/{draftConsultation}", want: StaffSees},
+	}},
+	authzAt("PATCH /api/v1/consultations/:id", "/api/v1/consultations/{consultation}", StaffOnly), // {}: 422
+	// Nobody has a response of their own yet: 404 (the caller's own only).
+	authzAt("GET /api/v1/consultations/:id/response", "/api/v1/consultations/{consultation}/response", authzWants{SignIn, Deny, Deny, Deny, Deny, Deny, Deny}),
+	authzAt("POST /api/v1/consultations/:id/response", "/api/v1/consultations/{consultation}/response", SignedIn), // {}: a draft
+	authzAt("PATCH /api/v1/consultations/:id/response", "/api/v1/consultations/{consultation}/response", SignedIn),
+	authzAt("POST /api/v1/consultations/:id/paper", "/api/v1/consultations/{consultation}/paper", StaffOnly), // {}: 422
+	authzAt("GET /api/v1/consultations/:id/results", "/api/v1/consultations/{consultation}/results", Public),
+	authzAt("GET /api/v1/consultations/:id/comments", "/api/v1/consultations/{consultation}/comments", Public),
+	authzAt("POST /api/v1/consultations/:id/comments", "/api/v1/consultations/{consultation}/comments", SignedIn), // {}: 422
 	// Polls ({poll}: the seeded open poll anyone may vote in).
 	authzRoute("POST /api/v1/polls", StaffOnly),
 	authzAt("GET /api/v1/polls/:id", "/api/v1/polls/{poll}", Public),
@@ -712,6 +758,22 @@ func authzSetup(t *testing.T, s *servertest.Running) *authzFixture {
 	q("draftDebate", `WITH e AS (INSERT INTO events (kind, title, starts_at, ends_at, address)
 		VALUES ('debate', 'Szkic: debata', now() + interval '6 days', now() + interval '6 days 2 hours', 'Kraków')
 		RETURNING id) INSERT INTO debates (event_id, code) SELECT id, 'AUTHZ3' FROM e RETURNING event_id`)
+	q("consultation", `INSERT INTO consultations (title, organiser_kind, organiser, eligibility, status, opens_at, closes_at, report_at)
+		VALUES ('Zasady wynajmu sal', 'city', 'Wydział Kultury', 'registered', 'published', now() - interval '1 day',
+		now() + interval '10 days', now() + interval '20 days') RETURNING id`)
+	q("consultationQuestion", `INSERT INTO consultation_questions (consultation_id, position, kind, prompt, required, max_length)
+		VALUES ($1, 1, 'text', 'Co chcesz dodać?', true, 500) RETURNING id`, fx.ids["consultation"])
+	q("draftConsultation", `INSERT INTO consultations (title, organiser_kind, organiser, eligibility, opens_at, closes_at, report_at)
+		VALUES ('Szkic konsultacji', 'coalition', 'Koalicja', 'verified', now() + interval '1 day',
+		now() + interval '10 days', now() + interval '20 days') RETURNING id`)
+	q("consultationFile", `WITH f AS (INSERT INTO files (content_type, size, sha256, content) VALUES ('application/pdf', 9, '\x00', '\x255044462d312e340a'::bytea) RETURNING id)
+		INSERT INTO consultation_attachments (consultation_id, file_id, position) SELECT $1, id, 1 FROM f RETURNING file_id`, fx.ids["consultation"])
+	q("paperResponse", `WITH f AS (INSERT INTO files (content_type, size, sha256, content) VALUES ('application/pdf', 9, '\x00', '\x255044462d312e340a'::bytea) RETURNING id)
+		INSERT INTO consultation_responses (consultation_id, channel, status, receipt, entered_by, scan_file_id, submitted_at)
+		SELECT $1, 'paper', 'submitted', 'AUTHZPAPER1', (SELECT id FROM users WHERE email = 'moderator@example.org'), f.id, now()
+		FROM f RETURNING id`, fx.ids["consultation"])
+	q("textAnswer", `INSERT INTO consultation_answers (response_id, question_id, body) VALUES ($1, $2, 'Tańsze sale dla NGO.')
+		RETURNING id`, fx.ids["paperResponse"], fx.ids["consultationQuestion"])
 	return fx
 }
 

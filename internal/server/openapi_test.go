@@ -1034,6 +1034,73 @@ func TestOpenAPIAnswersMatchTheDocument(t *testing.T) {
 	c.call("POST", "/api/v1/debates/{id}/actions", actions, "", map[string]any{"action": "end", "expected_seq": 3}, 401)
 	c.call("POST", "/api/v1/debates/{id}/actions", "/api/v1/debates/999999/actions", admin, map[string]any{"action": "end", "expected_seq": 0}, 404)
 	c.call("POST", "/api/v1/debates/{id}/actions", actions, admin, map[string]any{"action": "end", "expected_seq": 3}, 200)
+	// Consultations: {consultation} is open with one required free-text question; a new
+	// one has a question of each kind.
+	cons := "/api/v1/consultations/" + fx.vals["consultation"]
+	const consOp = "/api/v1/consultations/{id}"
+	c.call("GET", "/api/v1/consultations", "/api/v1/consultations", "", nil, 200)
+	c.call("GET", "/api/v1/consultations", "/api/v1/consultations?neighbourhood_id=x", "", nil, 422)
+	c.call("GET", consOp, cons, "", nil, 200)
+	c.call("GET", consOp, "/api/v1/consultations/"+fx.vals["draftConsultation"], "", nil, 404)
+	c.call("GET", consOp, "/api/v1/consultations/"+fx.vals["draftConsultation"], moderator, nil, 200)
+	now := time.Now()
+	rooms := map[string]any{"title": "Zasady wynajmu sal", "organiser_kind": "city", "organiser": "Wydział Kultury",
+		"eligibility": "registered", "status": "published", "opens_at": now.Add(-time.Hour).Format(time.RFC3339),
+		"closes_at": now.Add(240 * time.Hour).Format(time.RFC3339), "report_at": now.Add(480 * time.Hour).Format(time.RFC3339),
+		"district_ids": []int64{}, "questions": []map[string]any{
+			{"kind": "single", "prompt": "Czy popierasz projekt?", "required": true, "options": []string{"Tak", "Nie"}},
+			{"kind": "multiple", "prompt": "Które sale?", "options": []string{"Duża", "Mała", "Pracownia"}},
+			{"kind": "scale", "prompt": "Jak oceniasz stawki?"},
+			{"kind": "ranking", "prompt": "Co najważniejsze?", "options": []string{"Cena", "Godziny", "Dostępność"}},
+			{"kind": "text", "prompt": "Co jeszcze?", "max_length": 300}}}
+	var made struct {
+		Consultation struct {
+			ID        int64 `json:"id"`
+			Questions []struct {
+				ID int64 `json:"id"`
+			} `json:"questions"`
+		} `json:"consultation"`
+	}
+	c.call("POST", "/api/v1/consultations", "/api/v1/consultations", moderator, rooms, 201).JSON(t, &made)
+	c.call("POST", "/api/v1/consultations", "/api/v1/consultations", moderator, map[string]any{"title": "?"}, 422)
+	c.call("POST", "/api/v1/consultations", "/api/v1/consultations", plain, rooms, 403)
+	if len(made.Consultation.Questions) != 5 {
+		t.Fatalf("the new consultation has %d questions", len(made.Consultation.Questions))
+	}
+	roomsPath := "/api/v1/consultations/" + strconv.FormatInt(made.Consultation.ID, 10)
+	rooms["description"] = "Projekt **zasad**."
+	c.call("PATCH", consOp, roomsPath, moderator, rooms, 200)
+	c.call("PATCH", consOp, "/api/v1/consultations/999999", moderator, rooms, 404)
+	c.call("PATCH", consOp, roomsPath, plain, rooms, 403)
+	q := func(i int) string { return strconv.FormatInt(made.Consultation.Questions[i].ID, 10) }
+	full := map[string]any{q(0): map[string]any{"choices": []int{1}}, q(1): map[string]any{"choices": []int{1, 3}},
+		q(2): map[string]any{"scale": 4}, q(3): map[string]any{"choices": []int{2, 3, 1}}, q(4): map[string]any{"text": "Tańsze sale."}}
+	const respOp = "/api/v1/consultations/{id}/response"
+	c.call("GET", respOp, roomsPath+"/response", verified, nil, 404)
+	c.call("GET", respOp, roomsPath+"/response", "", nil, 401)
+	c.call("POST", respOp, roomsPath+"/response", verified, map[string]any{"answers": map[string]any{q(4): map[string]any{"text": "Szkic"}}}, 201)
+	c.call("GET", respOp, roomsPath+"/response", verified, nil, 200) // a draft
+	c.call("POST", respOp, roomsPath+"/response", verified, map[string]any{"answers": map[string]any{q(3): map[string]any{"choices": []int{1, 1, 2}}}, "submit": true}, 422)
+	c.call("POST", respOp, roomsPath+"/response", verified, map[string]any{"answers": full, "submit": true}, 200) // over the draft
+	c.call("POST", respOp, roomsPath+"/response", verified, map[string]any{"answers": full, "submit": true}, 409)
+	c.call("PATCH", respOp, roomsPath+"/response", verified, map[string]any{"answers": full, "submit": true}, 200)
+	c.call("PATCH", respOp, roomsPath+"/response", member, map[string]any{"answers": full, "submit": true}, 404)
+	c.call("POST", respOp, "/api/v1/consultations/999999/response", verified, map[string]any{"answers": full}, 404)
+	c.call("GET", respOp, roomsPath+"/response", verified, nil, 200) // submitted, with a receipt
+	const paperOp = "/api/v1/consultations/{id}/paper"
+	c.call("POST", paperOp, roomsPath+"/paper", moderator, map[string]any{"answers": full, "note": "urna w domu kultury"}, 201)
+	c.call("POST", paperOp, roomsPath+"/paper", moderator, map[string]any{"answers": map[string]any{}}, 422)
+	c.call("POST", paperOp, roomsPath+"/paper", plain, map[string]any{"answers": full}, 403)
+	const resultsOp = "/api/v1/consultations/{id}/results"
+	c.call("GET", resultsOp, roomsPath+"/results", "", nil, 409) // public from the report phase
+	c.call("GET", resultsOp, roomsPath+"/results", moderator, nil, 200)
+	c.call("GET", resultsOp, cons+"/results", moderator, nil, 200)
+	c.call("GET", resultsOp, "/api/v1/consultations/999999/results", "", nil, 404)
+	const consComments = "/api/v1/consultations/{id}/comments"
+	c.call("GET", consComments, cons+"/comments", "", nil, 200)
+	c.call("POST", consComments, cons+"/comments", plain, map[string]any{"body": "Czy zasady obejmą też kluby seniora?", "stance": "neutral"}, 201)
+	c.call("POST", consComments, cons+"/comments", plain, map[string]any{"body": ""}, 422)
+	c.call("POST", consComments, cons+"/comments", "", map[string]any{"body": "Anonimowo?"}, 401)
 
 	// The end of a session and of an account.
 	c.call("DELETE", "/api/v1/me", "/api/v1/me", fresh, map[string]any{"password": "wrong-password", "confirm": true}, 422)

@@ -213,6 +213,35 @@ func TestOversizedFrameClosesTheSocket(t *testing.T) {
 	}
 }
 
+// TestAFloodingClientIsClosed: a client that sends far more messages than a tab ever
+// does (pings, answered each time) is closed with a policy violation, while a tab's
+// usual traffic (a subscription, a few pings) is fine.
+func TestAFloodingClientIsClosed(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	calm := mustDial(t, s, "")
+	for range 10 {
+		send(t, calm, map[string]any{"type": "ping"})
+		if m := readMsg(t, calm); m.Type != "pong" {
+			t.Fatalf("a calm client's ping got %+v", m)
+		}
+	}
+	flood := mustDial(t, s, "")
+	go func() { // the flooder never waits for answers
+		for range 1000 {
+			if flood.WriteMessage(websocket.TextMessage, []byte(`{"type":"ping"}`)) != nil {
+				return
+			}
+		}
+	}()
+	if code := closeCode(t, flood); code != websocket.ClosePolicyViolation {
+		t.Fatalf("flooding client: close code %d, want %d", code, websocket.ClosePolicyViolation)
+	}
+	send(t, calm, map[string]any{"type": "ping"})
+	if m := readMsg(t, calm); m.Type != "pong" {
+		t.Fatalf("the calm client after the flood: %+v", m)
+	}
+}
+
 func TestShutdownSendsGoingAway(t *testing.T) {
 	s := servertest.Start(t, servertest.Options{})
 	c := mustDial(t, s, "")
@@ -253,7 +282,8 @@ func TestASlowClientIsDroppedAndOthersGetEverything(t *testing.T) {
 	snap := readMsg(t, healthy)
 	readMsg(t, slow) // its snapshot; then it stops reading
 
-	const total, step = 1500, 100
+	// Bursts smaller than the send queue (64): a client that reads keeps up by definition.
+	const total, step = 1500, 50
 	pad := strings.Repeat("ł", 4000) // 8 KB a message
 	got := make(chan int64, total)
 	go func() {

@@ -19,6 +19,7 @@ var navigation = []struct {
 }{
 	{"nav.home", "/", nil},
 	{"nav.proposals", "/propozycje", nil},
+	{"nav.consultations", "/konsultacje", nil},
 	{"nav.events", "/wydarzenia", nil}, // debates are events: the calendar lists them
 	{"nav.declaration", "/deklaracja", nil},
 	{"nav.allies", "/sojusznicy", nil},
@@ -47,18 +48,19 @@ func (s *Server) routes() {
 	// Live updates: one websocket per tab; it only pushes (clients act over HTTP).
 	app.Get("/ws", s.hub.Handler([]string{s.cfg.Origin()}))
 
-	// Public pages.
-	app.Get("/", s.neighbourhoods.Home)
-	app.Get("/dzielnice/:slug", s.neighbourhoods.Show)
+	// Public pages. The busiest are served to signed-out visitors from the page cache
+	// (pagecache: rendered at most once a LAWKA_PAGE_CACHE_TTL).
+	app.Get("/", s.pages.Page(s.neighbourhoods.Home))
+	app.Get("/dzielnice/:slug", s.pages.Page(s.neighbourhoods.Show))
 	app.Get("/dzielnice/:slug/propozycje.atom", s.proposals.Feed)
 	app.Get("/deklaracja", s.coalition.Declaration)
 	app.Get("/zasady", s.terms)
 	app.Get("/sojusznicy", s.signatures.Allies)
 	app.Get("/zaproszenie", s.signatures.ShowInvite)
-	app.Get("/propozycje", s.proposals.List)
-	app.Get("/propozycje/:id<int>", s.proposals.Show)
+	app.Get("/propozycje", s.pages.Page(s.proposals.List))
+	app.Get("/propozycje/:id<int>", s.pages.Page(s.proposals.Show))
 	app.Get("/propozycje/:id<int>/historia", s.proposals.History)
-	app.Get("/komentarze/:id<int>", s.commentPages.Thread)
+	app.Get("/komentarze/:id<int>", s.pages.Page(s.commentPages.Thread))
 	app.Get("/komentarze/:id<int>/historia", s.commentPages.History)
 	app.Get("/propozycje/:id<int>/zalaczniki/:file<int>", s.proposals.File)
 	app.Get("/wydarzenia", s.events.Calendar)
@@ -73,6 +75,13 @@ func (s *Server) routes() {
 	app.Get("/debaty/:id<int>/mowcy/:speaker<int>/zdjecie", s.debates.Photo)
 	app.Get("/d", s.debates.Join)
 	app.Get("/d/:code", s.debates.Join)
+	app.Get("/konsultacje", s.consultations.List)
+	app.Get("/konsultacje/:id<int>", s.consultations.Show)
+	app.Get("/konsultacje/:id<int>/dokumenty/:file<int>", s.consultations.File)
+	app.Get("/konsultacje/:id<int>/pokwitowanie", s.consultations.Receipt)
+	app.Get("/konsultacje/:id<int>/raport", s.consultations.ReportView)
+	app.Get("/konsultacje/:id<int>/wyniki.csv", s.consultations.ResultsCSV)
+	app.Get("/konsultacje/:id<int>/odpowiedzi", s.consultations.Texts)
 	app.Get("/ankiety/:id", s.pollPages.Show)
 	app.Post("/ankiety/:id/glos", s.pollPages.Vote)
 	app.Get("/ankiety/:id/wyniki.csv", s.polls.ResultsCSV)
@@ -139,6 +148,9 @@ func (s *Server) routes() {
 	app.Get("/propozycje/:id<int>/skan", signedIn, s.proposals.Scan)
 	app.Post("/wydarzenia/:id<int>/zapis", signedIn, s.events.Register)
 	app.Post("/wydarzenia/:id<int>/rezygnacja", signedIn, s.events.Unregister)
+	app.Get("/konsultacje/:id<int>/odpowiedz", signedIn, s.consultations.Respond)
+	app.Post("/konsultacje/:id<int>/odpowiedz", signedIn, s.consultations.SaveResponse)
+	app.Get("/konsultacje/:id<int>/potwierdzenie", signedIn, s.consultations.Confirmation)
 	app.Post("/komentarze", signedIn, s.commentPages.Post)
 	app.Get("/komentarze/:id<int>/odpowiedz", signedIn, s.commentPages.ShowReply)
 	app.Get("/komentarze/:id<int>/edycja", signedIn, s.commentPages.ShowEdit)
@@ -190,6 +202,16 @@ func (s *Server) routes() {
 	app.Get("/debaty/:id<int>/konsola", signedIn, s.debates.Console)
 	app.Post("/debaty/:id<int>/konsola", signedIn, s.debates.Act)
 	app.Post("/debaty/:id<int>/mowcy/:speaker<int>/zdjecie", signedIn, s.debates.SetPhoto)
+	app.Get("/admin/konsultacje", signedIn, s.consultations.Admin)
+	app.Get("/admin/konsultacje/nowa", signedIn, s.consultations.New)
+	app.Post("/admin/konsultacje", signedIn, s.consultations.Create)
+	app.Get("/admin/konsultacje/:id<int>", signedIn, s.consultations.Edit)
+	app.Post("/admin/konsultacje/:id<int>", signedIn, s.consultations.Update)
+	app.Get("/admin/konsultacje/:id<int>/papier", signedIn, s.consultations.PaperForm)
+	app.Post("/admin/konsultacje/:id<int>/papier", signedIn, s.consultations.Paper)
+	app.Post("/admin/konsultacje/:id<int>/papier/:response<int>/sprawdzone", signedIn, s.consultations.CheckPaper)
+	app.Get("/admin/konsultacje/:id<int>/papier/:response<int>/skan", signedIn, s.consultations.Scan)
+	app.Post("/admin/konsultacje/:id<int>/odpowiedzi/:answer<int>/ukryj", signedIn, s.consultations.HideAnswer)
 	app.Get("/admin/ankiety", signedIn, s.pollPages.Console)
 	app.Post("/admin/ankiety", signedIn, s.pollPages.Create)
 	app.Get("/admin/ankiety/:id", signedIn, s.pollPages.Manage)
@@ -278,6 +300,17 @@ func (s *Server) routes() {
 	api.Post("/debates", signedIn, s.debates.APICreate)
 	api.Get("/debates/:id", s.debates.APIGet)
 	api.Post("/debates/:id/actions", signedIn, s.debates.APIAct)
+	api.Get("/consultations", s.consultations.APIList)
+	api.Post("/consultations", signedIn, s.consultations.APICreate)
+	api.Get("/consultations/:id", s.consultations.APIGet)
+	api.Patch("/consultations/:id", signedIn, s.consultations.APIEdit)
+	api.Get("/consultations/:id/response", signedIn, s.consultations.APIMine)
+	api.Post("/consultations/:id/response", signedIn, s.consultations.APIRespond)
+	api.Patch("/consultations/:id/response", signedIn, s.consultations.APIRespond)
+	api.Post("/consultations/:id/paper", signedIn, s.consultations.APIPaper)
+	api.Get("/consultations/:id/results", s.consultations.APIResults)
+	api.Get("/consultations/:id/comments", s.comments.APIList("consultation"))
+	api.Post("/consultations/:id/comments", signedIn, s.comments.APIPost("consultation"))
 	api.Get("/admin/signatures", signedIn, s.signatures.APIPending)
 	api.Post("/admin/signatures/:id/decision", signedIn, s.signatures.APIDecide)
 	api.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })

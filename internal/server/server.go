@@ -19,6 +19,7 @@ import (
 	"lawka/internal/auditlog"
 	"lawka/internal/coalition"
 	"lawka/internal/comment"
+	"lawka/internal/consultation"
 	"lawka/internal/debate"
 	"lawka/internal/devmail"
 	"lawka/internal/event"
@@ -32,6 +33,7 @@ import (
 	"lawka/internal/platform/i18n"
 	"lawka/internal/platform/mail"
 	"lawka/internal/platform/metrics"
+	"lawka/internal/platform/pagecache"
 	"lawka/internal/platform/ratelimit"
 	"lawka/internal/platform/realtime"
 	"lawka/internal/platform/redisx"
@@ -39,8 +41,13 @@ import (
 	"lawka/internal/platform/secret"
 	"lawka/internal/poll"
 	"lawka/internal/proposal"
+	"lawka/internal/server/wire"
 	"lawka/web"
 )
+
+// PageCacheBytes bounds the page text the page cache holds (a hot proposal page is about
+// 350 KB before compression).
+const PageCacheBytes = 64 << 20
 
 // Deps are the connections the server runs on.
 type Deps struct {
@@ -59,6 +66,7 @@ type Server struct {
 	render  *render.Renderer
 	i18n    *i18n.Bundle
 	assets  *render.Assets
+	pages   *pagecache.Cache // public pages as signed-out visitors see them
 
 	csrf     *csrf.Protector
 	hub      *realtime.Hub
@@ -87,8 +95,10 @@ type Server struct {
 	eventService *event.Service
 	events       *event.Handlers
 
-	debateService *debate.Service
-	debates       *debate.Handlers
+	debateService       *debate.Service
+	debates             *debate.Handlers
+	consultationService *consultation.Service
+	consultations       *consultation.Handlers
 }
 
 // BodyLimit is the largest request body (uploads included; JSON routes stay far below).
@@ -112,6 +122,10 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	s := &Server{cfg: cfg, deps: d, render: r, i18n: bundle, assets: assets,
 		metrics: metrics.New(d.Pool, d.Redis.Client)}
 	r.Decorate = s.decorate
+	s.pages = pagecache.New(cfg.PageCacheTTL, PageCacheBytes)
+	s.pages.Anonymous = func(c *fiber.Ctx) bool { return !auth.From(c).SignedIn() }
+	s.pages.Lang = func(c *fiber.Ctx) string { return httpx.L(c).Lang }
+	s.metrics.MustRegister(s.pages.Collector())
 
 	s.App = fiber.New(fiber.Config{
 		AppName:      "lawka",
@@ -145,6 +159,10 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	s.events.DebatePage = s.debateService.Page
 	// Many phones join a debate at once: they share one read of its state.
 	s.hub.RegisterCached("debate", debate.LiveRoom(s.debateService))
+	s.consultationService = consultation.NewService(d.Pool, consultation.Deps{Places: consultationPlaces{districts}, I18n: bundle,
+		PublicURL: cfg.PublicURL.String(), Log: d.Log})
+	s.consultations = consultation.NewHandlers(s.consultationService, r)
+	s.hub.Register("consultation", consultation.Room{Svc: s.consultationService})
 
 	s.coalition = coalition.NewHandlers(coalition.NewStore(d.Pool), r)
 	accounts := account.NewService(d.Pool, account.Deps{Sessions: s.sessions, Limits: s.limits, I18n: bundle,
@@ -169,20 +187,28 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	proposals.Notifier = proposalNotifier{s.notifyService}
 	s.neighbourhoods = neighbourhood.NewHandlers(districts, r, districtProposals{proposals})
 	s.neighbourhoods.Events = districtEvents{s.eventService}
+	s.neighbourhoods.Consultations = districtConsultations{s.consultationService}
 	s.moderationService = moderation.NewService(d.Pool, moderation.Deps{Limits: s.limits, Log: d.Log, HideAfter: cfg.ReportsToHide,
-		Notifier: moderationNotifier{s.notifyService}})
-	s.notifyService.Register("moderation", moderationCases{})
+		Notifier: wire.ModerationNotifier{Svc: s.notifyService}})
+	s.notifyService.Register("moderation", wire.ModerationCases{})
 	proposals.Gate = proposalGate{s.moderationService, districts}
 	s.commentService = comment.NewService(d.Pool, comment.Deps{Limits: s.limits, Publisher: s.hub, Log: d.Log,
-		Notifier: commentNotifier{s.notifyService, map[string]func(context.Context, int64) (string, error){"proposal": proposalComments{proposals}.Title}},
-		Gate:     commentGate{s.moderationService, districts, proposals}})
+		Notifier: commentNotifier{s.notifyService, map[string]func(context.Context, int64) (string, error){
+			"proposal": proposalComments{proposals}.Title, "consultation": consultationComments{s.consultationService}.Title}},
+		Gate: commentGate{s.moderationService, districts, proposals}})
 	s.commentService.Register("proposal", proposalComments{proposals})
-	s.moderationService.Register("proposal", moderatedProposals{proposals})
-	s.moderationService.Register("comment", moderatedComments{s.commentService, proposals})
+	s.commentService.Register("consultation", consultationComments{s.consultationService})
+	// Comments notify followers and the replied-to through the notify feature, which must
+	// know the target's kind (without it, posting on a consultation was a 404).
+	s.notifyService.Register("consultation", consultationComments{s.consultationService})
+	s.moderationService.Register("proposal", wire.ModeratedProposals{Svc: proposals})
+	s.moderationService.Register("comment", wire.ModeratedComments{Svc: s.commentService, Proposals: proposals})
 	s.moderation = moderation.NewHandlers(s.moderationService, r)
 	s.comments = comment.NewHandlers(s.commentService)
 	s.commentPages = comment.NewPages(s.commentService, r)
+	s.commentPages.Seq = s.hub.Seq
 	s.proposals.Comments = func(c *fiber.Ctx, id int64) (any, error) { return s.commentPages.Section(c, "proposal", id) }
+	s.consultations.Comments = func(c *fiber.Ctx, id int64) (any, error) { return s.commentPages.Section(c, "consultation", id) }
 	polls := poll.NewService(d.Pool, d.Redis, s.hub, d.Log)
 	s.pollService = polls
 	s.metrics.MustRegister(polls.Collectors()...)
@@ -276,7 +302,7 @@ func (s *Server) decorate(c *fiber.Ctx, v *render.View) {
 	v.Path = c.Path()
 	v.RequestID = httpx.RequestID(c)
 	v.Dev = s.cfg.Dev()
-	v.CSRF = s.csrf.Token(c)
+	v.Token = func() string { return s.csrf.Token(c) }
 	p := auth.From(c)
 	if p.SignedIn() {
 		v.User = &render.User{ID: p.UserID, DisplayName: p.DisplayName, Roles: p.Roles, Unread: s.unreadFor(c.UserContext(), p)}
@@ -455,4 +481,38 @@ func (e signableEvents) EventChoices(ctx context.Context) ([]coalition.EventChoi
 
 func (e signableEvents) EventExists(ctx context.Context, id int64) (bool, error) {
 	return e.svc.Exists(ctx, id)
+}
+
+// consultationPlaces adapts the neighbourhood store to what consultations ask.
+type consultationPlaces struct{ store *neighbourhood.Store }
+
+func (p consultationPlaces) Exists(ctx context.Context, id int64) (bool, error) {
+	return p.store.Exists(ctx, id)
+}
+
+func (p consultationPlaces) DistrictChoices(ctx context.Context) ([]consultation.Choice, error) {
+	list, err := p.store.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]consultation.Choice, len(list))
+	for i, n := range list {
+		out[i] = consultation.Choice{ID: n.ID, Slug: n.Slug, Name: n.Roman() + " " + n.Name}
+	}
+	return out, nil
+}
+
+// districtConsultations lists a district's consultations for its page.
+type districtConsultations struct{ svc *consultation.Service }
+
+func (d districtConsultations) ForDistrict(ctx context.Context, districtID int64, n int) ([]neighbourhood.ConsultationLink, error) {
+	list, err := d.svc.List(ctx, districtID, n)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]neighbourhood.ConsultationLink, len(list))
+	for i, k := range list {
+		out[i] = neighbourhood.ConsultationLink{ID: k.ID, Title: k.Title, Phase: k.Phase, ClosesAt: k.ClosesAt}
+	}
+	return out, nil
 }

@@ -38,6 +38,9 @@ type Config struct {
 	// MapTiles is the URL template ({z}, {x}, {y}) of the map picker's tiles; "" turns
 	// the map off (the plain coordinate fields stay).
 	MapTiles string
+	// PageCacheTTL is how long a public page, as signed-out visitors see it, is served
+	// from memory before it is rendered again (0 renders every request).
+	PageCacheTTL time.Duration
 }
 
 // MapTilesOrigin is the tile server's origin, for the Content-Security-Policy ("" when
@@ -192,6 +195,15 @@ func LoadLookup(lookup func(string) (string, bool)) (Config, error) {
 			return c, &Error{"LAWKA_REPORTS_TO_HIDE", raw, "must be a whole number from 1 to 100"}
 		}
 		c.ReportsToHide = n
+	}
+
+	c.PageCacheTTL = time.Second
+	if raw := get("LAWKA_PAGE_CACHE_TTL", ""); raw != "" {
+		d, err := time.ParseDuration(raw)
+		if err != nil || d < 0 || d > time.Minute {
+			return c, &Error{"LAWKA_PAGE_CACHE_TTL", raw, "must be a duration from 0s to 1m, such as 1s or 500ms"}
+		}
+		c.PageCacheTTL = d
 	}
 
 	c.MapTiles = DefaultMapTiles

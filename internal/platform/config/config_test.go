@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -15,7 +16,8 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.Addr != ":8080" || c.RedisURL != DefaultRedisURL || c.DatabaseURL != DefaultDatabaseURL ||
-		c.Origin() != "http://localhost:8080" || !c.Dev() || c.Secure() || c.LogLevel != slog.LevelInfo || c.ReportsToHide != 3 {
+		c.Origin() != "http://localhost:8080" || !c.Dev() || c.Secure() || c.LogLevel != slog.LevelInfo || c.ReportsToHide != 3 ||
+		c.PageCacheTTL != time.Second {
 		t.Fatalf("defaults = %+v", c)
 	}
 }
@@ -30,12 +32,14 @@ func TestValidValues(t *testing.T) {
 		"LAWKA_SMTP_URL":        "smtp://user:secret@mail.example.org:587",
 		"LAWKA_REDIS_URL":       "redis://:pw@redis:6380/3",
 		"LAWKA_REPORTS_TO_HIDE": "5",
+		"LAWKA_PAGE_CACHE_TTL":  "250ms",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !c.Secure() || c.Dev() || c.Origin() != "https://lawka.example.org" || len(c.TrustedProxies) != 2 ||
-		c.TrustedProxies[1].String() != "192.168.1.7/32" || c.LogLevel != slog.LevelDebug || c.ReportsToHide != 5 {
+		c.TrustedProxies[1].String() != "192.168.1.7/32" || c.LogLevel != slog.LevelDebug || c.ReportsToHide != 5 ||
+		c.PageCacheTTL != 250*time.Millisecond {
 		t.Fatalf("config = %+v", c)
 	}
 }
@@ -58,6 +62,9 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		{"LAWKA_LOG_LEVEL", "verbose"},
 		{"LAWKA_REPORTS_TO_HIDE", "0"},
 		{"LAWKA_REPORTS_TO_HIDE", "three"},
+		{"LAWKA_PAGE_CACHE_TTL", "1"},
+		{"LAWKA_PAGE_CACHE_TTL", "-1s"},
+		{"LAWKA_PAGE_CACHE_TTL", "2h"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name+"="+tc.value, func(t *testing.T) {

@@ -39,6 +39,34 @@ func FormValues(c *fiber.Ctx, form *render.Form, names ...string) {
 	}
 }
 
+// FormList reads every value of a repeated field (checkboxes, a multiple select) of an
+// urlencoded or multipart form, as copies.
+func FormList(c *fiber.Ctx, name string) []string {
+	var out []string
+	if mf, err := c.MultipartForm(); err == nil {
+		for _, v := range mf.Value[name] {
+			out = append(out, strings.Clone(v))
+		}
+		return out
+	}
+	for _, v := range c.Request().PostArgs().PeekMulti(name) {
+		out = append(out, string(v))
+	}
+	return out
+}
+
+// FormIDs reads a repeated field of ids; values that are not whole numbers are left
+// out (the service judges the rest).
+func FormIDs(c *fiber.Ctx, name string) []int64 {
+	var out []int64
+	for _, raw := range FormList(c, name) {
+		if id, err := strconv.ParseInt(raw, 10, 64); err == nil {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
 // SafeNext returns a local path to go to after a form, or fallback: never another site.
 func SafeNext(next, fallback string) string {
 	if len(next) == 0 || next[0] != '/' || len(next) > 1 && (next[1] == '/' || next[1] == '\\') {

@@ -122,6 +122,20 @@ func (l *Localizer) Has(key string) bool {
 // Warsaw is the time zone every time is shown in.
 var Warsaw = mustZone("Europe/Warsaw")
 
+// ParseTime reads a time as RFC 3339 or as Warsaw's wall clock ("2006-01-02T15:04",
+// what a form's date and time fields give), between the years 2000 and 2100.
+func ParseTime(s string) (time.Time, bool) {
+	s = strings.TrimSpace(s)
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		t, err = time.ParseInLocation("2006-01-02T15:04", s, Warsaw)
+	}
+	if err != nil || t.Year() < 2000 || t.Year() > 2100 {
+		return time.Time{}, false
+	}
+	return t, true
+}
+
 func mustZone(name string) *time.Location {
 	loc, err := time.LoadLocation(name)
 	if err != nil {

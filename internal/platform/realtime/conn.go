@@ -39,8 +39,11 @@ type conn struct {
 	done    bool
 	refused int // subscriptions refused (reader only)
 	asked   int // subscriptions asked for (reader only)
-	code    int
-	text    string
+	// sent counts messages from the client since windowStart (reader only).
+	sent        int
+	windowStart time.Time
+	code        int
+	text        string
 }
 
 func newConn(h *Hub, ws *websocket.Conn, p auth.Principal) *conn {
@@ -298,6 +301,13 @@ func (c *conn) read() {
 			return
 		}
 		if c.isClosing() {
+			return
+		}
+		if now := time.Now(); now.Sub(c.windowStart) > floodWindow {
+			c.windowStart, c.sent = now, 0
+		}
+		if c.sent++; c.sent > floodBurst {
+			c.close(websocket.ClosePolicyViolation, "too many messages")
 			return
 		}
 		if kind != websocket.TextMessage {

@@ -61,11 +61,16 @@ const (
 	maxRefused         = 30
 	maxAsked           = 500
 	readLimit          = 4096
-	pingEvery          = 25 * time.Second
-	pongWait           = 60 * time.Second
-	writeWait          = 10 * time.Second
-	slowGrace          = time.Second // how long a dropped slow client has to take its close frame
-	channelName        = "rt"
+	// A tab sends a handful of messages a minute (subscriptions after a page load or a
+	// gap, pings); a connection sending more than floodBurst within floodWindow is
+	// flooding and is closed, so it cannot keep a reader busy for others' cost.
+	floodBurst  = 60
+	floodWindow = 10 * time.Second
+	pingEvery   = 25 * time.Second
+	pongWait    = 60 * time.Second
+	writeWait   = 10 * time.Second
+	slowGrace   = time.Second // how long a dropped slow client has to take its close frame
+	channelName = "rt"
 )
 
 // Metrics are the hub's instruments (either may be nil).
@@ -237,6 +242,10 @@ func (h *Hub) nextLocalSeq(room string) int64 {
 	v, _ := h.localSeq.LoadOrStore(room, new(int64))
 	return atomic.AddInt64(v.(*int64), 1)
 }
+
+// Seq is the room's latest sequence number: a page rendered with it can tell, when its
+// script subscribes, whether messages were published in between.
+func (h *Hub) Seq(ctx context.Context, room string) int64 { return h.currentSeq(ctx, room) }
 
 // currentSeq is the room's latest sequence number, sent with snapshots.
 func (h *Hub) currentSeq(ctx context.Context, room string) int64 {

@@ -1,5 +1,12 @@
 package render
 
+import (
+	"strings"
+	"time"
+
+	"lawka/internal/platform/i18n"
+)
+
 // Form carries what a person typed and what is wrong with it back to the page, so
 // nothing typed is lost and every problem is shown twice: in the summary at the top
 // (as a link to its field) and beside the field.
@@ -45,4 +52,20 @@ func (f Form) Summary() []FieldError {
 		}
 	}
 	return out
+}
+
+// DateTime joins a date field (name) and its time field (name_time) into what
+// i18n.ParseTime reads ("2006-01-02T15:04"), or "" when both are empty.
+func (f Form) DateTime(name string) string {
+	d, t := f.Values[name], f.Values[name+"_time"]
+	if d == "" && t == "" {
+		return ""
+	}
+	return strings.TrimSpace(d) + "T" + strings.TrimSpace(t)
+}
+
+// SetDateTime fills a date field (name) and its time field (name_time) with t in Warsaw.
+func (f Form) SetDateTime(name string, t time.Time) {
+	t = t.In(i18n.Warsaw)
+	f.Values[name], f.Values[name+"_time"] = t.Format(time.DateOnly), t.Format("15:04")
 }

@@ -27,13 +27,23 @@ type View struct {
 	Lang      string
 	Path      string // the current path, for the language links
 	RequestID string
-	CSRF      string
-	User      *User
-	Nav       []NavItem
-	Langs     []LangLink
-	Section   string // the navigation entry of this page, marked aria-current
-	Dev       bool
-	Query     map[string]string // the request's query arguments (copied)
+	// Token gives the CSRF token for the page's forms. It is asked only when a form is
+	// drawn: a page without forms sets no cookie, so signed-out visitors can share it.
+	Token   func() string
+	User    *User
+	Nav     []NavItem
+	Langs   []LangLink
+	Section string // the navigation entry of this page, marked aria-current
+	Dev     bool
+	Query   map[string]string // the request's query arguments (copied)
+}
+
+// CSRF is the token for the page's forms ("" without a Token).
+func (v View) CSRF() string {
+	if v.Token == nil {
+		return ""
+	}
+	return v.Token()
 }
 
 // Q is a query argument of the request ("" when absent).

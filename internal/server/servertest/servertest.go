@@ -101,7 +101,9 @@ func Start(t testing.TB, opts Options) *Running {
 		t.Fatal(err)
 	}
 	base := "http://" + ln.Addr().String()
-	env := map[string]string{"LAWKA_PUBLIC_URL": base}
+	// The page cache is off unless a test turns it on: a test reading a page right after
+	// changing it must not depend on the clock (pagecache has tests of its own).
+	env := map[string]string{"LAWKA_PUBLIC_URL": base, "LAWKA_PAGE_CACHE_TTL": "0s"}
 	for k, v := range opts.Env {
 		env[k] = v
 	}

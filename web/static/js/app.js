@@ -5,6 +5,7 @@ import "./proposal.js";
 import "./comments.js";
 import "./notify.js";
 import "./debate.js";
+import "./consultation.js";
 
 document.documentElement.classList.add("js");
 

@@ -24,7 +24,24 @@ function enhance(section) {
   const seen = new Set();
   let waiting = [];
 
-  watch(room, section);
+  let lastID = Number(section.dataset.lastId || 0);
+  let catching = false;
+  // Comments published while this tab was not listening (the page may be a second old,
+  // the socket may have dropped) are asked for and shown like live ones.
+  async function catchUp() {
+    if (catching || !section.dataset.commentsApi) return;
+    catching = true;
+    try {
+      const res = await fetch(`${section.dataset.commentsApi}?since=${lastID}`, { credentials: "same-origin",
+        headers: { Accept: "application/json" } });
+      if (!res.ok) return;
+      const page = await res.json();
+      for (const c of page.items || []) arrived(c);
+    } catch { /* the next reconnect tries again */ } finally {
+      catching = false;
+    }
+  }
+  watch(room, section, { seq: Number(section.dataset.seq || 0), onMissed: catchUp });
 
   // The button's words for each plural category ("data-label-few"; not "data-few":
   // html/template takes data-on… attributes for scripts).
@@ -35,7 +52,13 @@ function enhance(section) {
   };
 
   on("comment.created", (msgRoom, c) => {
-    if (msgRoom !== room || !c || seen.has(c.id) || document.getElementById(`komentarz-${c.id}`)) return;
+    if (msgRoom === room) arrived(c);
+  });
+
+  function arrived(c) {
+    if (!c) return;
+    if (c.id > lastID) lastID = c.id;
+    if (seen.has(c.id) || document.getElementById(`komentarz-${c.id}`)) return;
     seen.add(c.id);
     if (count) count.textContent = String(Number(count.textContent) + 1);
     if (!placeable(c)) return;
@@ -43,7 +66,7 @@ function enhance(section) {
     show.textContent = label(waiting.length);
     bar.hidden = false;
     politely(said, label(waiting.length));
-  });
+  }
 
   // placeable: the comment has a place on this page (its parent is here; a new thread
   // belongs on the first page, or at the end of the last one when the oldest come first).

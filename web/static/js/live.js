@@ -4,7 +4,8 @@
 // before a whole-state message: the server skips states a slow tab no longer needs).
 const handlers = new Map(); // message type → function(room, data, element)
 const states = new Set(); // message types that carry a room's whole state (tallies, counts)
-const rooms = new Map(); // room → { el, seq }
+const rooms = new Map(); // room → { el, seq, last }: seq of this subscription, last seen ever
+const missed = new Map(); // room → function(): the page may have missed events (see watch)
 let socket = null;
 let attempt = 0;
 
@@ -40,7 +41,12 @@ function connect() {
       subscribe([msg.room]);
       return;
     }
+    // A snapshot newer than anything seen (or than the page itself): events came in
+    // while this tab was not listening, so features that show events catch up.
+    const behind = r.seq < 0 && msg.seq > r.last;
     if (msg.seq || r.seq < 0) r.seq = msg.seq || 0;
+    if (msg.seq > r.last) r.last = msg.seq;
+    if (behind && missed.has(msg.room)) missed.get(msg.room)();
     const fn = handlers.get(msg.type);
     if (fn) fn(msg.room, msg.data, r.el);
   });
@@ -54,14 +60,21 @@ function connect() {
 
 // watch subscribes to a room without marking an element: a feature that shares a room
 // with the page's own data-live-room (comments on a proposal) finds its elements itself.
-// Call it before start().
-export function watch(room, el = null) {
-  if (room && !rooms.has(room)) rooms.set(room, { el, seq: -1 });
+// seq is the room's number when the page was rendered; onMissed runs whenever the tab
+// learns that events were published which it did not receive (after the page was
+// rendered, or while it was reconnecting). Call it before start().
+export function watch(room, el = null, { seq = 0, onMissed = null } = {}) {
+  if (!room) return;
+  const r = rooms.get(room);
+  if (r) r.last = Math.max(r.last, seq);
+  else rooms.set(room, { el, seq: -1, last: seq });
+  if (onMissed) missed.set(room, onMissed);
 }
 
 export function start() {
   for (const el of document.querySelectorAll("[data-live-room]")) {
-    rooms.set(el.dataset.liveRoom, { el, seq: -1 });
+    const r = rooms.get(el.dataset.liveRoom);
+    rooms.set(el.dataset.liveRoom, { el, seq: -1, last: r ? r.last : 0 });
   }
   if (rooms.size && "WebSocket" in window) connect();
 }
