@@ -675,6 +675,11 @@ func (r *reliability) markdown(command, version string, started time.Time) strin
 	p("## Limits")
 	p("")
 	p("- A voter whose first attempt was stored but whose answer never arrived (the server was killed between the commit and the answer) gets `409 idempotency_key_reused` on retry, not the first answer: an anonymous retry carries no participant cookie, and the server does not hand one participant's receipt to a request it cannot tie to them. The vote counts once; the voter sees \"already stored\" without the receipt.")
-	p("- Redis keeps tallies, rate limits and sessions. After FLUSHALL, signed-in people are signed out and rate limits start again from zero; tallies are rebuilt from PostgreSQL.")
+	p("- Redis keeps tallies, rate limits and the session cache. After FLUSHALL, or a crash that loses the last second of its append-only file, tallies are rebuilt from PostgreSQL (the source of truth) and rate-limit windows start again from zero; sessions are read again from PostgreSQL.")
+	p("- Anonymous votes in open polls are one per browser (a signed cookie) and at most 1,000 new participants per address in 10 minutes: someone who clears cookies can vote again. Polls that must count people use `registered`, `verified` or `members` eligibility.")
+	p("- A slow websocket client on rooms whose messages replace each other (tallies, counts) is kept rather than dropped: the server holds only the newest message for it, so it costs one message of memory, not a queue. Clients of ordered streams (comments) are dropped when their queue of 64 fills or a write blocks for a second.")
+	p("- Signed-out visitors may see a public page up to `LAWKA_PAGE_CACHE_TTL` (1 s) old; their browser fetches what it missed on subscribing. Personal data removed by an erasure can stay in such a cached page for that second.")
+	p("- Two-step sign-in secrets (TOTP) are stored in PostgreSQL unencrypted: anyone with a database dump can generate codes. Blocked accounts keep voting in polls whose eligibility they meet.")
+	p("- The suite runs everything on one machine: it does not show what a real network partition between machines does, or disk failure.")
 	return w.String()
 }
