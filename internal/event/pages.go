@@ -1,6 +1,7 @@
 package event
 
 import (
+	"context"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -20,6 +21,9 @@ import (
 type Handlers struct {
 	svc   *Service
 	pages *render.Renderer
+	// DebatePage returns the page of the live debate that event id is ("" when it is
+	// none); set by the server.
+	DebatePage func(ctx context.Context, id int64) (string, error)
 }
 
 // NewHandlers builds the handlers.
@@ -178,7 +182,8 @@ type ShowPage struct {
 	Staff      bool
 	Notice     string
 	PlacesLeft int
-	CanCancel  bool // the viewer's registration can still be taken back
+	CanCancel  bool   // the viewer's registration can still be taken back
+	DebatePage string // the live debate's page, when the event is one
 }
 
 // Show is an event's page: when and where, how to get in, registration, minutes and
@@ -199,6 +204,11 @@ func (h *Handlers) Show(c *fiber.Ctx) error {
 		CanCancel: e.Mine != nil && e.Status == Published && !e.Started(h.svc.Now())}
 	if e.Registration {
 		page.Closes = l.DateTime(e.ClosesAt())
+	}
+	if e.Kind == "debate" && h.DebatePage != nil {
+		if page.DebatePage, err = h.DebatePage(ctx, e.ID); err != nil {
+			return err
+		}
 	}
 	if e.NeighbourhoodID != nil && h.svc.Places != nil {
 		ds, err := h.svc.Places.DistrictChoices(ctx)

@@ -179,29 +179,38 @@ func (s *Service) check(ctx context.Context, in Input) (checked, error) {
 
 // Create adds an event (moderators and admins).
 func (s *Service) Create(ctx context.Context, p auth.Principal, in Input) (Event, error) {
-	if err := auth.RequireStaff(p); err != nil {
-		return Event{}, err
-	}
-	c, err := s.check(ctx, in)
-	if err != nil {
-		return Event{}, err
-	}
 	var id int64
-	err = db.Tx(ctx, s.pool, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `INSERT INTO events (kind, title, description, description_html, starts_at, ends_at, address,
-			neighbourhood_id, accessibility, online_url, organisers, capacity, registration, registration_closes_at, status, created_by)
-			VALUES ($1, $2, $3, $4, $5, $6, nullif($7, ''), $8, $9, nullif($10, ''), $11, $12, $13, $14, $15, $16) RETURNING id`,
-			c.Kind, c.Title, c.Description, string(markdown.HTML(c.Description)), c.starts, c.ends, c.Address, c.NeighbourhoodID,
-			c.Accessibility, c.OnlineURL, c.Organisers, c.Capacity, c.Registration, c.closes, c.Status, p.UserID).Scan(&id)
-		if err != nil {
-			return err
-		}
-		return audit.Write(ctx, tx, audit.Entry{ActorID: p.UserID, Action: "event.create", TargetType: "event", TargetID: id})
+	err := db.Tx(ctx, s.pool, func(tx pgx.Tx) error {
+		var err error
+		id, err = s.CreateIn(ctx, tx, p, in)
+		return err
 	})
 	if err != nil {
 		return Event{}, err
 	}
 	return s.Get(ctx, p, id)
+}
+
+// CreateIn adds an event inside the caller's transaction (moderators and admins), for
+// features that save more with it (a debate's speakers and agenda).
+func (s *Service) CreateIn(ctx context.Context, tx pgx.Tx, p auth.Principal, in Input) (int64, error) {
+	if err := auth.RequireStaff(p); err != nil {
+		return 0, err
+	}
+	c, err := s.check(ctx, in)
+	if err != nil {
+		return 0, err
+	}
+	var id int64
+	err = tx.QueryRow(ctx, `INSERT INTO events (kind, title, description, description_html, starts_at, ends_at, address,
+			neighbourhood_id, accessibility, online_url, organisers, capacity, registration, registration_closes_at, status, created_by)
+			VALUES ($1, $2, $3, $4, $5, $6, nullif($7, ''), $8, $9, nullif($10, ''), $11, $12, $13, $14, $15, $16) RETURNING id`,
+		c.Kind, c.Title, c.Description, string(markdown.HTML(c.Description)), c.starts, c.ends, c.Address, c.NeighbourhoodID,
+		c.Accessibility, c.OnlineURL, c.Organisers, c.Capacity, c.Registration, c.closes, c.Status, p.UserID).Scan(&id)
+	if err != nil {
+		return 0, err
+	}
+	return id, audit.Write(ctx, tx, audit.Entry{ActorID: p.UserID, Action: "event.create", TargetType: "event", TargetID: id})
 }
 
 // Edit saves a new version of an event (moderators and admins). More places move people

@@ -10,6 +10,7 @@ import (
 	"lawka/internal/platform/auth"
 	"lawka/internal/platform/httpx"
 	"lawka/internal/platform/problem"
+	"lawka/internal/platform/realtime"
 )
 
 // Handlers serves the proposals API and pages.
@@ -164,25 +165,12 @@ func (h *Handlers) APIStatus(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"proposal": p})
 }
 
-// Room lets viewers of a proposal see its supports (and comments) move live.
-type Room struct{ Svc *Service }
-
-// Authorize admits whoever may see the proposal.
-func (r Room) Authorize(ctx context.Context, p auth.Principal, id string) error {
-	n, err := strconv.ParseInt(id, 10, 64)
-	if err != nil {
-		return problem.NotFound()
-	}
-	return r.Svc.CanView(ctx, p, n)
-}
-
-// Snapshot is the current support count.
-func (r Room) Snapshot(ctx context.Context, id string) (string, any, error) {
-	n, err := strconv.ParseInt(id, 10, 64)
-	if err != nil {
-		return "", nil, problem.NotFound()
-	}
-	var supports int
-	err = r.Svc.pool.QueryRow(ctx, `SELECT supports FROM proposals WHERE id = $1`, n).Scan(&supports)
-	return "proposal.supports", map[string]int{"supports": supports}, err
+// Room lets viewers of a proposal ("proposal:<id>") see its supports (and comments)
+// move live: whoever may see the proposal, starting from its support count.
+func Room(svc *Service) realtime.Numbered {
+	return realtime.Numbered{Allow: svc.CanView, State: func(ctx context.Context, id int64) (string, any, error) {
+		var supports int
+		err := svc.pool.QueryRow(ctx, `SELECT supports FROM proposals WHERE id = $1`, id).Scan(&supports)
+		return "proposal.supports", map[string]int{"supports": supports}, err
+	}}
 }

@@ -127,6 +127,10 @@ type authzProbe struct {
 	//   {case}          a moderation case about {comment} (marta.sasiadka's)
 	//   {event}         a published event ten days ahead, registration open, 50 places
 	//   {draftEvent}    a draft event
+	//   {debate}        the seeded upcoming debate, moderated by moderator@example.org
+	//   {debateCode}    its join code; {speaker} its first speaker, with a photo
+	//   {otherDebate}   a published debate nobody is assigned to (admins run it)
+	//   {draftDebate}   a draft debate
 	//   {eventFile}     a PDF attached to {event}
 	//   {consultation}  a published consultation open for responses (registered), one text question
 	//   {draftConsultation} a draft consultation
@@ -203,6 +207,16 @@ var authzTable = []authzRow{
 		{name: "draft", path: "/wydarzenia/{draftEvent}.ics", want: StaffSees},
 	}},
 	authzAt("GET /wydarzenia/:id<int>/zalaczniki/:file<int>", "/wydarzenia/{event}/zalaczniki/{eventFile}", Public),
+	{route: "GET /debaty/:id<int>", probes: []authzProbe{
+		{name: "published", path: "/debaty/{debate}", want: Public},
+		{name: "draft", path: "/debaty/{draftDebate}", want: StaffSees},
+	}},
+	authzAt("GET /debaty/:id<int>/na-zywo", "/debaty/{debate}/na-zywo", Public),
+	authzAt("GET /debaty/:id<int>/rzutnik", "/debaty/{debate}/rzutnik", Public),
+	authzAt("GET /debaty/:id<int>/kod.svg", "/debaty/{debate}/kod.svg", Public),
+	authzAt("GET /debaty/:id<int>/mowcy/:speaker<int>/zdjecie", "/debaty/{debate}/mowcy/{speaker}/zdjecie", Public),
+	authzRoute("GET /d", Public),
+	authzAt("GET /d/:code", "/d/{debateCode}", Public), // 303 to the phone view
 	// The digest's unsubscribe link: no sign-in, a signed token (none here: 400).
 	authzRoute("GET /powiadomienia/wypisz", Public),
 	authzRoute("POST /powiadomienia/wypisz", Public),
@@ -293,6 +307,20 @@ var authzTable = []authzRow{
 	authzRoute("POST /admin/tematy", AdminOnly),                                         // empty form: 422
 	authzAt("POST /admin/tematy/:id<int>", "/admin/tematy/{topic}", AdminOnly),          // empty form: 422
 	authzRoute("GET /admin/ankiety", StaffOnly),
+	authzRoute("GET /admin/debaty/nowa", StaffOnly),
+	authzRoute("POST /admin/debaty", StaffOnly), // empty form: 422
+	// A debate's console: its own moderators and admins ({debate}: moderator@example.org
+	// moderates it; {otherDebate}: nobody is assigned, so admins only).
+	{route: "GET /debaty/:id<int>/konsola", probes: []authzProbe{
+		{name: "moderated", path: "/debaty/{debate}/konsola", want: StaffOnly},
+		{name: "other", path: "/debaty/{otherDebate}/konsola", want: AdminOnly},
+	}},
+	// A speaker's photo (empty form: 422 choose a file; nothing changes).
+	authzAt("POST /debaty/:id<int>/mowcy/:speaker<int>/zdjecie", "/debaty/{debate}/mowcy/{speaker}/zdjecie", StaffOnly),
+	{route: "POST /debaty/:id<int>/konsola", probes: []authzProbe{ // empty form: 422, nothing changes
+		{name: "moderated", path: "/debaty/{debate}/konsola", want: StaffOnly},
+		{name: "other", path: "/debaty/{otherDebate}/konsola", want: AdminOnly},
+	}},
 	authzRoute("POST /admin/ankiety", StaffOnly), // empty form: 422
 	authzRoute("GET /propozycje/nowa", SignedIn),
 	authzRoute("POST /propozycje", SignedIn), // empty form: 422
@@ -443,6 +471,17 @@ var authzTable = []authzRow{
 	authzAt("GET /api/v1/events/:id/registrations", "/api/v1/events/{event}/registrations", StaffOnly),
 	authzAt("POST /api/v1/events/:id/registration", "/api/v1/events/{event}/registration", SignedIn),
 	authzAt("DELETE /api/v1/events/:id/registration", "/api/v1/events/{event}/registration", SignedIn),
+	// Debates ({debate}: the seeded upcoming debate, moderated by moderator@example.org).
+	authzRoute("GET /api/v1/debates", Public),
+	authzRoute("POST /api/v1/debates", StaffOnly), // {}: 422
+	{route: "GET /api/v1/debates/:id", probes: []authzProbe{
+		{name: "published", path: "/api/v1/debates/{debate}", want: Public},
+		{name: "draft", path: "/api/v1/debates/{draftDebate}", want: StaffSees},
+	}},
+	{route: "POST /api/v1/debates/:id/actions", probes: []authzProbe{ // {}: 422, nothing changes
+		{name: "moderated", path: "/api/v1/debates/{debate}/actions", want: StaffOnly},
+		{name: "other", path: "/api/v1/debates/{otherDebate}/actions", want: AdminOnly},
+	}},
 	// Consultations ({consultation}: open, results not yet public).
 	authzRoute("GET /api/v1/consultations", Public),
 	authzRoute("POST /api/v1/consultations", StaffOnly), // {}: 422
@@ -706,6 +745,19 @@ func authzSetup(t *testing.T, s *servertest.Running) *authzFixture {
 		'https://meet.example.org/szkic', true) RETURNING id`)
 	q("eventFile", `WITH f AS (INSERT INTO files (content_type, size, sha256, content) VALUES ('application/pdf', 9, '\x00', '\x255044462d312e340a'::bytea) RETURNING id)
 		INSERT INTO event_attachments (event_id, file_id, position) SELECT $1, id, 1 FROM f RETURNING file_id`, fx.ids["event"])
+	q("debate", `SELECT d.event_id FROM debates d JOIN events e ON e.id = d.event_id WHERE e.status = 'published'
+		AND d.phase = 'scheduled' AND EXISTS (SELECT 1 FROM debate_moderators m JOIN users u ON u.id = m.user_id
+			WHERE m.event_id = d.event_id AND u.email = 'moderator@example.org') ORDER BY d.event_id LIMIT 1`)
+	fx.vals["debateCode"] = authzQuery[string](t, s, `SELECT code FROM debates WHERE event_id = $1`, fx.ids["debate"])
+	q("speaker", `WITH f AS (INSERT INTO files (content_type, size, sha256, content) VALUES ('image/png', 8, '\x00', '\x89504e470d0a1a0a'::bytea) RETURNING id)
+		UPDATE debate_speakers SET photo_file_id = (SELECT id FROM f) WHERE id = (SELECT min(id) FROM debate_speakers WHERE event_id = $1)
+		RETURNING id`, fx.ids["debate"])
+	q("otherDebate", `WITH e AS (INSERT INTO events (kind, title, starts_at, ends_at, address, status)
+		VALUES ('debate', 'Debata bez moderatorów', now() + interval '5 days', now() + interval '5 days 2 hours', 'Kraków', 'published')
+		RETURNING id) INSERT INTO debates (event_id, code) SELECT id, 'AUTHZ2' FROM e RETURNING event_id`)
+	q("draftDebate", `WITH e AS (INSERT INTO events (kind, title, starts_at, ends_at, address)
+		VALUES ('debate', 'Szkic: debata', now() + interval '6 days', now() + interval '6 days 2 hours', 'Kraków')
+		RETURNING id) INSERT INTO debates (event_id, code) SELECT id, 'AUTHZ3' FROM e RETURNING event_id`)
 	q("consultation", `INSERT INTO consultations (title, organiser_kind, organiser, eligibility, status, opens_at, closes_at, report_at)
 		VALUES ('Zasady wynajmu sal', 'city', 'Wydział Kultury', 'registered', 'published', now() - interval '1 day',
 		now() + interval '10 days', now() + interval '20 days') RETURNING id`)
@@ -961,6 +1013,11 @@ func TestAuthorisationMatrix(t *testing.T) {
 		}
 		if st := authzQuery[string](t, s, `SELECT status FROM events WHERE id = $1`, fx.ids["event"]); st != "published" {
 			t.Errorf("the sample event %d is %s after the probes (a cancel without a reason must change nothing)", fx.ids["event"], st)
+		}
+		for _, name := range []string{"debate", "otherDebate"} {
+			if seq := authzQuery[int64](t, s, `SELECT seq FROM debates WHERE event_id = $1`, fx.ids[name]); seq != 0 {
+				t.Errorf("the sample debate %d is at version %d after console probes without an action", fx.ids[name], seq)
+			}
 		}
 		if n := authzQuery[int64](t, s, `SELECT count(*) FROM comment_votes WHERE comment_id = $1`, fx.ids["comment"]); n != 0 {
 			t.Errorf("%d votes on comment %d from probes without a value", n, fx.ids["comment"])

@@ -996,6 +996,44 @@ func TestOpenAPIAnswersMatchTheDocument(t *testing.T) {
 	c.call("PUT", "/api/v1/events/{id}/minutes", past+"/minutes", moderator, map[string]any{"minutes": "Ustalenia: **trzy** sprawy."}, 200)
 	c.call("GET", "/api/v1/events", "/api/v1/events?when=past", "", nil, 200)
 
+	// Debates: created with speakers and agenda, then run from the console.
+	debateIn := map[string]any{"title": "Debata o zieleni", "starts_at": "2031-05-20T18:00:00+02:00", "ends_at": "2031-05-20T20:00:00+02:00",
+		"address": "ul. Józefińska 14", "stream_url": "https://stream.example.org/zielen", "status": "published",
+		"district_ids": []int64{fx.ids["district"]}, "speakers": []map[string]any{{"name": "Anna Nowak", "role": "radna (demo)"}},
+		"agenda": []map[string]any{{"topic": "Drzewa", "planned_minutes": 20}, {"topic": "Pytania", "planned_minutes": 10}}}
+	var deb struct {
+		Debate struct {
+			ID    int64 `json:"id"`
+			State struct {
+				Items []struct {
+					ID int64 `json:"id"`
+				} `json:"items"`
+				Speakers []struct {
+					ID int64 `json:"id"`
+				} `json:"speakers"`
+			} `json:"state"`
+		} `json:"debate"`
+	}
+	c.call("POST", "/api/v1/debates", "/api/v1/debates", moderator, debateIn, 201).JSON(t, &deb)
+	c.call("POST", "/api/v1/debates", "/api/v1/debates", plain, debateIn, 403)
+	c.call("POST", "/api/v1/debates", "/api/v1/debates", moderator, map[string]any{"title": "x", "agenda": []map[string]any{{"topic": "T", "planned_minutes": 0}}}, 422)
+	debatePath := "/api/v1/debates/" + strconv.FormatInt(deb.Debate.ID, 10)
+	c.call("GET", "/api/v1/debates/{id}", debatePath, "", nil, 200)
+	c.call("GET", "/api/v1/debates/{id}", "/api/v1/debates/999999", "", nil, 404)
+	c.call("GET", "/api/v1/debates", "/api/v1/debates", "", nil, 200)
+	c.call("GET", "/api/v1/debates", "/api/v1/debates?when=past&limit=1", "", nil, 200)
+	c.call("GET", "/api/v1/debates", "/api/v1/debates?when=someday", "", nil, 422)
+	actions := debatePath + "/actions"
+	c.call("POST", "/api/v1/debates/{id}/actions", actions, moderator, map[string]any{"action": "start", "expected_seq": 0}, 200)
+	c.call("POST", "/api/v1/debates/{id}/actions", actions, moderator, map[string]any{"action": "speaker", "expected_seq": 1,
+		"speaker_id": deb.Debate.State.Speakers[0].ID}, 200)
+	c.call("POST", "/api/v1/debates/{id}/actions", actions, moderator, map[string]any{"action": "timer_start", "expected_seq": 2}, 200)
+	c.call("POST", "/api/v1/debates/{id}/actions", actions, moderator, map[string]any{"action": "next", "expected_seq": 2}, 409)
+	c.call("POST", "/api/v1/debates/{id}/actions", actions, moderator, map[string]any{"action": "item", "expected_seq": 3, "item_id": 999999}, 422)
+	c.call("POST", "/api/v1/debates/{id}/actions", actions, plain, map[string]any{"action": "end", "expected_seq": 3}, 403)
+	c.call("POST", "/api/v1/debates/{id}/actions", actions, "", map[string]any{"action": "end", "expected_seq": 3}, 401)
+	c.call("POST", "/api/v1/debates/{id}/actions", "/api/v1/debates/999999/actions", admin, map[string]any{"action": "end", "expected_seq": 0}, 404)
+	c.call("POST", "/api/v1/debates/{id}/actions", actions, admin, map[string]any{"action": "end", "expected_seq": 3}, 200)
 	// Consultations: {consultation} is open with one required free-text question; a new
 	// one has a question of each kind.
 	cons := "/api/v1/consultations/" + fx.vals["consultation"]

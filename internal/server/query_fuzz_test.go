@@ -15,7 +15,7 @@ import (
 var fuzzedLists = []string{
 	"/api/v1/proposals", "/propozycje", "/api/v1/proposals/{proposal}/comments", "/propozycje/{proposal}",
 	"/api/v1/events", "/wydarzenia", "/api/v1/consultations", "/konsultacje", "/api/v1/neighbourhoods",
-	"/dzielnice/podgorze", "/sojusznicy", "/api/v1/allies",
+	"/dzielnice/podgorze", "/sojusznicy", "/api/v1/allies", "/api/v1/debates", "/d",
 }
 
 // FuzzListQueries sends any query string to every list route: whatever a visitor types

@@ -20,7 +20,7 @@ var navigation = []struct {
 	{"nav.home", "/", nil},
 	{"nav.proposals", "/propozycje", nil},
 	{"nav.consultations", "/konsultacje", nil},
-	{"nav.events", "/wydarzenia", nil},
+	{"nav.events", "/wydarzenia", nil}, // debates are events: the calendar lists them
 	{"nav.declaration", "/deklaracja", nil},
 	{"nav.allies", "/sojusznicy", nil},
 	{"nav.admin", "/admin", []string{auth.Moderator, auth.Admin}},
@@ -68,6 +68,13 @@ func (s *Server) routes() {
 	app.Get("/wydarzenia/:id<int>.ics", s.events.ICS)
 	app.Get("/wydarzenia/:id<int>", s.events.Show)
 	app.Get("/wydarzenia/:id<int>/zalaczniki/:file<int>", s.events.File)
+	app.Get("/debaty/:id<int>", s.debates.Show)
+	app.Get("/debaty/:id<int>/na-zywo", s.debates.Audience)
+	app.Get("/debaty/:id<int>/rzutnik", s.debates.Projector)
+	app.Get("/debaty/:id<int>/kod.svg", s.debates.QR)
+	app.Get("/debaty/:id<int>/mowcy/:speaker<int>/zdjecie", s.debates.Photo)
+	app.Get("/d", s.debates.Join)
+	app.Get("/d/:code", s.debates.Join)
 	app.Get("/konsultacje", s.consultations.List)
 	app.Get("/konsultacje/:id<int>", s.consultations.Show)
 	app.Get("/konsultacje/:id<int>/dokumenty/:file<int>", s.consultations.File)
@@ -189,6 +196,12 @@ func (s *Server) routes() {
 	app.Get("/admin/wydarzenia/:id<int>/notatka", signedIn, s.events.Minutes)
 	app.Post("/admin/wydarzenia/:id<int>/notatka", signedIn, s.events.SaveMinutes)
 	app.Get("/admin/wydarzenia/:id<int>/zapisy", signedIn, s.events.Registrations)
+	app.Get("/admin/debaty/nowa", signedIn, s.debates.New)
+	app.Post("/admin/debaty", signedIn, s.debates.Create)
+	// The debate's own moderators and admins (the service checks).
+	app.Get("/debaty/:id<int>/konsola", signedIn, s.debates.Console)
+	app.Post("/debaty/:id<int>/konsola", signedIn, s.debates.Act)
+	app.Post("/debaty/:id<int>/mowcy/:speaker<int>/zdjecie", signedIn, s.debates.SetPhoto)
 	app.Get("/admin/konsultacje", signedIn, s.consultations.Admin)
 	app.Get("/admin/konsultacje/nowa", signedIn, s.consultations.New)
 	app.Post("/admin/konsultacje", signedIn, s.consultations.Create)
@@ -283,6 +296,10 @@ func (s *Server) routes() {
 	api.Get("/events/:id/registrations", signedIn, s.events.APIRegistrations)
 	api.Post("/events/:id/registration", signedIn, s.events.APIRegister)
 	api.Delete("/events/:id/registration", signedIn, s.events.APIRegister)
+	api.Get("/debates", s.debates.APIList)
+	api.Post("/debates", signedIn, s.debates.APICreate)
+	api.Get("/debates/:id", s.debates.APIGet)
+	api.Post("/debates/:id/actions", signedIn, s.debates.APIAct)
 	api.Get("/consultations", s.consultations.APIList)
 	api.Post("/consultations", signedIn, s.consultations.APICreate)
 	api.Get("/consultations/:id", s.consultations.APIGet)

@@ -20,6 +20,7 @@ import (
 	"lawka/internal/coalition"
 	"lawka/internal/comment"
 	"lawka/internal/consultation"
+	"lawka/internal/debate"
 	"lawka/internal/devmail"
 	"lawka/internal/event"
 	"lawka/internal/moderation"
@@ -94,6 +95,8 @@ type Server struct {
 	eventService *event.Service
 	events       *event.Handlers
 
+	debateService       *debate.Service
+	debates             *debate.Handlers
 	consultationService *consultation.Service
 	consultations       *consultation.Handlers
 }
@@ -150,6 +153,12 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	s.eventService = event.NewService(d.Pool, event.Deps{Places: eventPlaces{districts}, I18n: bundle,
 		PublicURL: cfg.PublicURL.String(), Log: d.Log})
 	s.events = event.NewHandlers(s.eventService, r)
+	s.debateService = debate.NewService(d.Pool, s.eventService, s.hub, d.Log)
+	s.debateService.Places = eventPlaces{districts}
+	s.debates = debate.NewHandlers(s.debateService, r, cfg.PublicURL.String())
+	s.events.DebatePage = s.debateService.Page
+	// Many phones join a debate at once: they share one read of its state.
+	s.hub.RegisterCached("debate", debate.LiveRoom(s.debateService))
 	s.consultationService = consultation.NewService(d.Pool, consultation.Deps{Places: consultationPlaces{districts}, I18n: bundle,
 		PublicURL: cfg.PublicURL.String(), Log: d.Log})
 	s.consultations = consultation.NewHandlers(s.consultationService, r)
@@ -167,7 +176,7 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	s.signatures.Events = signableEvents{s.eventService}
 	s.auditlog = auditlog.NewHandlers(auditlog.NewStore(d.Pool), r)
 	proposals := proposal.NewService(d.Pool, proposalPlaces{districts}, s.hub, s.limits, d.Log)
-	s.hub.Register("proposal", proposal.Room{Svc: proposals})
+	s.hub.Register("proposal", proposal.Room(proposals))
 	s.proposals = proposal.NewHandlers(proposals, r, proposalPlaces{districts}, cfg.Origin())
 	s.proposals.MapTiles = cfg.MapTiles
 	s.notifyService = notify.NewService(d.Pool, notify.Deps{Publisher: s.hub, I18n: bundle, PublicURL: cfg.PublicURL.String(), Log: d.Log,

@@ -365,6 +365,7 @@ func (c *conn) subscribe(room string) bool {
 	kind, id, ok := roomKind(room)
 	c.hub.mu.RLock()
 	r, known := c.hub.kinds[kind]
+	shared := c.hub.cached[kind]
 	n := len(c.rooms)
 	c.hub.mu.RUnlock()
 	if !ok || !known {
@@ -396,15 +397,26 @@ func (c *conn) subscribe(room string) bool {
 		return true
 	}
 	seq := c.hub.currentSeq(ctx, room)
-	msgType, data, err := r.Snapshot(ctx, id)
+	read := func() (string, json.RawMessage, error) {
+		msgType, data, err := r.Snapshot(ctx, id)
+		if err != nil {
+			return "", nil, err
+		}
+		raw, err := json.Marshal(data)
+		return msgType, raw, err
+	}
+	var msgType string
+	var raw json.RawMessage
+	var err error
+	if shared {
+		msgType, raw, err = c.hub.snaps.get(room, seq, read)
+	} else {
+		msgType, raw, err = read()
+	}
 	if err != nil {
 		c.hub.leave(c, room)
 		c.reply(Message{Type: "error", Room: room, Code: "unavailable"})
 		return true // our fault, not the client's
-	}
-	raw, err := json.Marshal(data)
-	if err != nil {
-		return true
 	}
 	c.reply(Message{Type: "subscribed", Room: room})
 	c.reply(Message{Type: msgType, Room: room, Seq: seq, Data: raw})

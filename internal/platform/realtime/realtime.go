@@ -20,6 +20,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"lawka/internal/platform/auth"
+	"lawka/internal/platform/problem"
 	"lawka/internal/platform/redisx"
 )
 
@@ -88,11 +89,13 @@ type Hub struct {
 
 	mu     sync.RWMutex
 	kinds  map[string]Room
+	cached map[string]bool // kinds whose snapshots are shared (RegisterCached)
 	rooms  map[string]map[*conn]struct{}
 	conns  map[*conn]struct{}
 	closed bool
 
 	localSeq sync.Map // room → *int64, used only while Redis is down
+	snaps    snapshots
 	stop     chan struct{}
 	stopOnce sync.Once
 }
@@ -101,7 +104,7 @@ type Hub struct {
 // one matters (tallies): a busy client gets the latest, not a backlog.
 func New(rdb *redisx.Client, log *slog.Logger, m Metrics, coalesced ...string) *Hub {
 	h := &Hub{rdb: rdb, log: log, gauge: m.Connections, drops: m.SlowDrops, coalesced: map[string]bool{},
-		kinds: map[string]Room{}, rooms: map[string]map[*conn]struct{}{}, conns: map[*conn]struct{}{}}
+		kinds: map[string]Room{}, cached: map[string]bool{}, rooms: map[string]map[*conn]struct{}{}, conns: map[*conn]struct{}{}}
 	for _, t := range coalesced {
 		h.coalesced[t] = true
 	}
@@ -138,6 +141,18 @@ func (h *Hub) Register(kind string, r Room) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.kinds[kind] = r
+}
+
+// RegisterCached makes rooms "kind:<id>" available and shares their snapshots: one
+// read serves every viewer who subscribes while the room's sequence number stays the
+// same (a hall of phones reconnecting at once costs one read, not one each). Only for
+// rooms whose every change is published: a change not yet in a shared snapshot then
+// publishes after it, under a newer number, and reaches the new viewer live.
+func (h *Hub) RegisterCached(kind string, r Room) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.kinds[kind] = r
+	h.cached[kind] = true
 }
 
 func (h *Hub) channel() string { return h.rdb.Key(channelName) }
@@ -363,6 +378,7 @@ func (h *Hub) remove(c *conn) {
 		delete(h.rooms[room], c)
 		if len(h.rooms[room]) == 0 {
 			delete(h.rooms, room)
+			h.snaps.forget(room)
 		}
 	}
 	if h.gauge != nil {
@@ -390,6 +406,7 @@ func (h *Hub) leave(c *conn, room string) {
 	delete(h.rooms[room], c)
 	if len(h.rooms[room]) == 0 {
 		delete(h.rooms, room)
+		h.snaps.forget(room)
 	}
 	delete(c.rooms, room)
 }
@@ -428,4 +445,29 @@ func roomKind(room string) (kind, id string, ok bool) {
 		return "", "", false
 	}
 	return kind, id, true
+}
+
+// Numbered is a Room kind whose ids are numbers ("debate:7"): the id is read once, here,
+// for both questions a room answers.
+type Numbered struct {
+	Allow func(ctx context.Context, p auth.Principal, id int64) error
+	State func(ctx context.Context, id int64) (msgType string, data any, err error)
+}
+
+// Authorize asks Allow about the numbered room.
+func (n Numbered) Authorize(ctx context.Context, p auth.Principal, id string) error {
+	x, err := strconv.ParseInt(id, 10, 64)
+	if err != nil {
+		return problem.NotFound()
+	}
+	return n.Allow(ctx, p, x)
+}
+
+// Snapshot asks State for the numbered room's state.
+func (n Numbered) Snapshot(ctx context.Context, id string) (string, any, error) {
+	x, err := strconv.ParseInt(id, 10, 64)
+	if err != nil {
+		return "", nil, problem.NotFound()
+	}
+	return n.State(ctx, x)
 }

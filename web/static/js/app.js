@@ -4,6 +4,7 @@ import "./poll.js";
 import "./proposal.js";
 import "./comments.js";
 import "./notify.js";
+import "./debate.js";
 import "./consultation.js";
 
 document.documentElement.classList.add("js");
