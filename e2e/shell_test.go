@@ -210,6 +210,14 @@ func TestScreenshots(t *testing.T) {
 		ORDER BY starts_at LIMIT 1`).Scan(&workshop); err != nil {
 		t.Fatal(err)
 	}
+	var consultation, debate int64
+	if err := srv.Pool.QueryRow(context.Background(), `SELECT (SELECT id FROM consultations ORDER BY id LIMIT 1),
+		(SELECT event_id FROM debates ORDER BY event_id LIMIT 1)`).Scan(&consultation, &debate); err != nil {
+		t.Fatal(err)
+	}
+	shoot("district.png", "/dzielnice/podgorze?lang=pl", 1280, 1000, true)
+	shoot("consultation.png", fmt.Sprintf("/konsultacje/%d?lang=pl", consultation), 1280, 1000, false)
+	shoot("debate-projector.png", fmt.Sprintf("/debaty/%d/rzutnik?lang=pl", debate), 1280, 720, false)
 	shoot("events.png", "/wydarzenia?lang=pl", 1280, 1000, false)
 	shoot("event-mobile.png", fmt.Sprintf("/wydarzenia/%d?lang=pl", workshop), 390, 844, false, chromedp.EmulatePortrait, chromedp.EmulateMobile, chromedp.EmulateTouch)
 }

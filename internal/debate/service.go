@@ -282,6 +282,11 @@ func (s *Service) List(ctx context.Context, p auth.Principal, f event.Filter) ([
 	return out, next, nil
 }
 
+// ForDistrict lists up to n debates held in a district or about it, coming ones first.
+func (s *Service) ForDistrict(ctx context.Context, districtID int64, n int) ([]DistrictLink, error) {
+	return forDistrict(ctx, s.pool, districtID, n)
+}
+
 // MayRun says whether p runs debate id's console: a moderator assigned to it, or an
 // admin (staff roles still held). Unknown debates, and drafts to others, are not found.
 func (s *Service) MayRun(ctx context.Context, p auth.Principal, id int64) error {

@@ -284,3 +284,25 @@ func setPhoto(ctx context.Context, tx pgx.Tx, debateID, speakerID int64, file *i
 
 // photoQuery finds a speaker's photo ($1 the debate, $2 the speaker), for upload.LoadBy.
 const photoQuery = `SELECT photo_file_id FROM debate_speakers WHERE event_id = $1 AND id = $2`
+
+// DistrictLink is a debate on a district's page.
+type DistrictLink struct {
+	ID       int64
+	Title    string
+	StartsAt time.Time
+	Phase    string
+}
+
+// forDistrict lists published debates held in the district or about it, the coming
+// ones first (soonest first), then past ones (latest first).
+func forDistrict(ctx context.Context, q db.Querier, districtID int64, n int) ([]DistrictLink, error) {
+	rows, err := q.Query(ctx, `SELECT e.id, e.title, e.starts_at, d.phase FROM events e JOIN debates d ON d.event_id = e.id
+		WHERE e.status = 'published' AND (e.neighbourhood_id = $1
+			OR EXISTS (SELECT 1 FROM debate_districts x WHERE x.event_id = e.id AND x.neighbourhood_id = $1))
+		ORDER BY (e.starts_at < now()), CASE WHEN e.starts_at >= now() THEN e.starts_at END,
+			e.starts_at DESC, e.id LIMIT $2`, districtID, n)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[DistrictLink])
+}

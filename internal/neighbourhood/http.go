@@ -20,6 +20,10 @@ type Handlers struct {
 	Events Events
 	// Consultations lists the district's consultations on its page (nil: none).
 	Consultations Consultations
+	// Debates lists the debates held in the district or about it (nil: none).
+	Debates Debates
+	// Spots lists the places in the district that proposals and events are about (nil: none).
+	Spots Places
 }
 
 // ProposalLink is a proposal as a district page lists it.
@@ -64,6 +68,35 @@ type Consultations interface {
 	ForDistrict(ctx context.Context, districtID int64, n int) ([]ConsultationLink, error)
 }
 
+// DebateLink is a debate as a district page lists it.
+type DebateLink struct {
+	ID       int64
+	Title    string
+	StartsAt time.Time
+	Phase    string // scheduled, live, paused, ended
+}
+
+// Debates lists the debates held in a district or about it, coming ones first (the
+// debate feature).
+type Debates interface {
+	ForDistrict(ctx context.Context, districtID int64, n int) ([]DebateLink, error)
+}
+
+// PlaceLink is a place in the district that something on the platform is about: a
+// proposal's location or an event's venue.
+type PlaceLink struct {
+	Name  string
+	Kind  string // "proposal" or "event"
+	About string // the proposal's or event's title
+	Href  string
+	Map   string // an OpenStreetMap link when the place has coordinates ("" otherwise)
+}
+
+// Places lists a district's places (the proposal and event features).
+type Places interface {
+	InDistrict(ctx context.Context, p auth.Principal, districtID int64, n int) ([]PlaceLink, error)
+}
+
 // NewHandlers builds the handlers; proposals may be nil (no list on district pages).
 func NewHandlers(store *Store, r *render.Renderer, proposals Proposals) *Handlers {
 	return &Handlers{store: store, render: r, proposals: proposals}
@@ -101,6 +134,8 @@ type ShowData struct {
 	Events    []EventLink
 	// Consultations are the district's consultations.
 	Consultations []ConsultationLink
+	Debates       []DebateLink
+	Places        []PlaceLink
 }
 
 // Show is one district's page.
@@ -122,6 +157,16 @@ func (h *Handlers) Show(c *fiber.Ctx) error {
 	}
 	if h.Events != nil {
 		if data.Events, err = h.Events.Upcoming(ctx, auth.From(c), n.ID, 5); err != nil {
+			return err
+		}
+	}
+	if h.Debates != nil {
+		if data.Debates, err = h.Debates.ForDistrict(ctx, n.ID, 5); err != nil {
+			return err
+		}
+	}
+	if h.Spots != nil {
+		if data.Places, err = h.Spots.InDistrict(ctx, auth.From(c), n.ID, 10); err != nil {
 			return err
 		}
 	}

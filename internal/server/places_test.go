@@ -1,6 +1,8 @@
 package server_test
 
 import (
+	"fmt"
+	"html"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -61,5 +63,46 @@ func TestAdminsKeepDistrictsAndTopics(t *testing.T) {
 	}
 	if r := mod.Post("/admin/tematy", url.Values{"name_pl": {"Temat moderatora"}}); r.StatusCode != http.StatusForbidden {
 		t.Fatalf("a moderator adding a topic: %d", r.StatusCode)
+	}
+}
+
+// TestDistrictPageListsEverythingAboutTheDistrict: a district's page shows its
+// proposals, consultations, coming events, the debates held there or about it (past
+// ones too) and the places its proposals and events name, each linking to its page.
+func TestDistrictPageListsEverythingAboutTheDistrict(t *testing.T) {
+	t.Parallel()
+	s := servertest.Start(t, servertest.Options{})
+	podgorze := districtID(t, s, "podgorze")
+	debate := scalar[int64](t, s, `SELECT e.id FROM events e JOIN debates d ON d.event_id = e.id WHERE e.status = 'published'
+		ORDER BY e.starts_at LIMIT 1`)
+	if _, err := s.Pool.Exec(t.Context(), `INSERT INTO debate_districts (event_id, neighbourhood_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
+		debate, podgorze); err != nil {
+		t.Fatal(err)
+	}
+	located := scalar[int64](t, s, `SELECT id FROM proposals WHERE neighbourhood_id = $1 AND location_label IS NOT NULL
+		AND status <> 'draft' AND moderation = 'visible' ORDER BY id LIMIT 1`, podgorze)
+	label := scalar[string](t, s, `SELECT location_label FROM proposals WHERE id = $1`, located)
+	consultation := scalar[int64](t, s, `SELECT c.id FROM consultations c JOIN consultation_districts d ON d.consultation_id = c.id
+		WHERE d.neighbourhood_id = $1 ORDER BY c.id LIMIT 1`, podgorze)
+	page := s.Browser(t).Get("/dzielnice/podgorze")
+	if page.StatusCode != http.StatusOK {
+		t.Fatalf("district page: %d", page.StatusCode)
+	}
+	for what, want := range map[string]string{
+		"the debate":           fmt.Sprintf(`href="/debaty/%d"`, debate),
+		"the consultation":     fmt.Sprintf(`href="/konsultacje/%d"`, consultation),
+		"the located proposal": fmt.Sprintf(`href="/propozycje/%d"`, located),
+		"the place's name":     "<strong>" + html.EscapeString(label) + "</strong>",
+		"the places heading":   `id="places-heading"`,
+		"the debates heading":  `id="debates-heading"`,
+	} {
+		if !strings.Contains(page.Body, want) {
+			t.Errorf("the district page does not show %s (%s)", what, want)
+		}
+	}
+	other := scalar[string](t, s, `SELECT n.slug FROM neighbourhoods n WHERE n.id IS DISTINCT FROM (SELECT neighbourhood_id FROM events WHERE id = $1)
+		AND NOT EXISTS (SELECT 1 FROM debate_districts x WHERE x.event_id = $1 AND x.neighbourhood_id = n.id) ORDER BY n.number LIMIT 1`, debate)
+	if r := s.Browser(t).Get("/dzielnice/" + other); strings.Contains(r.Body, fmt.Sprintf(`href="/debaty/%d"`, debate)) {
+		t.Errorf("%s, a district the debate is not about, lists it", other)
 	}
 }

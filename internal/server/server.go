@@ -4,9 +4,12 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net"
 	"slices"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -188,6 +191,8 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	s.neighbourhoods = neighbourhood.NewHandlers(districts, r, districtProposals{proposals})
 	s.neighbourhoods.Events = districtEvents{s.eventService}
 	s.neighbourhoods.Consultations = districtConsultations{s.consultationService}
+	s.neighbourhoods.Debates = districtDebates{s.debateService}
+	s.neighbourhoods.Spots = districtPlaces{proposals, s.eventService}
 	s.moderationService = moderation.NewService(d.Pool, moderation.Deps{Limits: s.limits, Log: d.Log, HideAfter: cfg.ReportsToHide,
 		Notifier: wire.ModerationNotifier{Svc: s.notifyService}})
 	s.notifyService.Register("moderation", wire.ModerationCases{})
@@ -513,6 +518,63 @@ func (d districtConsultations) ForDistrict(ctx context.Context, districtID int64
 	out := make([]neighbourhood.ConsultationLink, len(list))
 	for i, k := range list {
 		out[i] = neighbourhood.ConsultationLink{ID: k.ID, Title: k.Title, Phase: k.Phase, ClosesAt: k.ClosesAt}
+	}
+	return out, nil
+}
+
+// districtDebates lists the debates held in a district or about it, for its page.
+type districtDebates struct{ svc *debate.Service }
+
+func (d districtDebates) ForDistrict(ctx context.Context, districtID int64, n int) ([]neighbourhood.DebateLink, error) {
+	list, err := d.svc.ForDistrict(ctx, districtID, n)
+	out := make([]neighbourhood.DebateLink, len(list))
+	for i, x := range list {
+		out[i] = neighbourhood.DebateLink{ID: x.ID, Title: x.Title, StartsAt: x.StartsAt, Phase: x.Phase}
+	}
+	return out, err
+}
+
+// districtPlaces gathers the places a district's proposals are about and where its
+// events are held, one line per place name (the newest first).
+type districtPlaces struct {
+	proposals *proposal.Service
+	events    *event.Service
+}
+
+func (d districtPlaces) InDistrict(ctx context.Context, p auth.Principal, districtID int64, n int) ([]neighbourhood.PlaceLink, error) {
+	var out []neighbourhood.PlaceLink
+	seen := map[string]bool{}
+	add := func(l neighbourhood.PlaceLink) {
+		key := strings.ToLower(strings.TrimSpace(l.Name))
+		if key == "" || seen[key] || len(out) >= n {
+			return
+		}
+		seen[key] = true
+		out = append(out, l)
+	}
+	props, _, err := d.proposals.List(ctx, p, proposal.Filter{NeighbourhoodID: districtID, Limit: 50})
+	if err != nil {
+		return nil, err
+	}
+	for _, pr := range props {
+		if pr.Location == nil {
+			continue
+		}
+		l := neighbourhood.PlaceLink{Name: pr.Location.Label, Kind: "proposal", About: pr.Title, Href: "/propozycje/" + strconv.FormatInt(pr.ID, 10)}
+		if pr.Location.Latitude != nil && pr.Location.Longitude != nil {
+			l.Map = fmt.Sprintf("https://www.openstreetmap.org/?mlat=%.5f&mlon=%.5f#map=18/%.5f/%.5f",
+				*pr.Location.Latitude, *pr.Location.Longitude, *pr.Location.Latitude, *pr.Location.Longitude)
+		}
+		add(l)
+	}
+	for _, when := range event.Whens {
+		evs, _, err := d.events.List(ctx, p, event.Filter{NeighbourhoodID: districtID, When: when, Limit: 20})
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range evs {
+			add(neighbourhood.PlaceLink{Name: e.Address, Kind: "event", About: e.Title, Href: "/wydarzenia/" + strconv.FormatInt(e.ID, 10)})
+		}
 	}
 	return out, nil
 }
