@@ -212,7 +212,7 @@ func TestScreenshots(t *testing.T) {
 	}
 	var consultation, debate int64
 	if err := srv.Pool.QueryRow(context.Background(), `SELECT (SELECT id FROM consultations ORDER BY id LIMIT 1),
-		(SELECT event_id FROM debates ORDER BY event_id LIMIT 1)`).Scan(&consultation, &debate); err != nil {
+		(SELECT d.event_id FROM debates d JOIN events e ON e.id = d.event_id ORDER BY e.starts_at DESC LIMIT 1)`).Scan(&consultation, &debate); err != nil {
 		t.Fatal(err)
 	}
 	shoot("district.png", "/dzielnice/podgorze?lang=pl", 1280, 1000, true)
