@@ -444,6 +444,7 @@ type ReportPage struct {
 	Results      Results
 	Staff        bool
 	Public       bool
+	NotYet       bool // the report phase has not started: the page says when it will
 	Texts        map[int64][]TextAnswer
 }
 
@@ -460,6 +461,11 @@ func (h *Handlers) ReportView(c *fiber.Ctx) error {
 		return err
 	}
 	res, err := h.svc.Results(ctx, p, id)
+	if pr, ok := problem.As(err); ok && pr.Code == "results_not_published" {
+		// Not an error to the visitor: the report has a date, which the page tells.
+		return h.pages.HTML(c, fiber.StatusOK, "consultation/report", render.View{Title: l.T("consultations.report_title", "Title", k.Title),
+			Section: "nav.consultations", Data: ReportPage{Consultation: k, NotYet: true}})
+	}
 	if err != nil {
 		return err
 	}

@@ -712,6 +712,11 @@ func TestSeededConsultations(t *testing.T) {
 	if r := anon.Get(fmt.Sprintf("/konsultacje/%d", rooms)); r.StatusCode != http.StatusOK || !strings.Contains(r.Body, "Zasady wynajmu sal") {
 		t.Errorf("the rooms consultation's page: %d", r.StatusCode)
 	}
+	// Before its report phase, the report page says when the report comes (not an error).
+	if r := anon.Get(fmt.Sprintf("/konsultacje/%d/raport", rooms)); r.StatusCode != http.StatusOK ||
+		!strings.Contains(r.Body, "gdy zacznie się etap raportu") || strings.Contains(r.Body, "<svg class=\"chart\"") {
+		t.Errorf("the open consultation's report page: %d\n%s", r.StatusCode, authzSnippet(r.Body))
+	}
 	done := count(t, s, `SELECT id FROM consultations WHERE report_at < now() AND title LIKE 'Godziny otwarcia klubów%'`)
 	r := anon.Get(fmt.Sprintf("/konsultacje/%d/raport", done))
 	if r.StatusCode != http.StatusOK || !strings.Contains(r.Body, "Kiedy klub powinien być otwarty najdłużej?") {
