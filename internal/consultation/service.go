@@ -349,6 +349,12 @@ func (s *Service) Edit(ctx context.Context, p auth.Principal, id int64, in Input
 func visible(p auth.Principal, c Consultation) bool { return c.Status != Draft || p.Staff() }
 
 // Get reads one consultation as p may see it, with its questions and documents.
+// Titles are consultations' titles by id, read through q in one query (inside the
+// caller's transaction); missing ids are left out.
+func (s *Service) Titles(ctx context.Context, q db.Querier, ids []int64) (map[int64]string, error) {
+	return db.Titles(ctx, q, "consultations", ids)
+}
+
 func (s *Service) Get(ctx context.Context, p auth.Principal, id int64) (Consultation, error) {
 	c, err := s.Read(ctx, p, id)
 	if err != nil {

@@ -121,16 +121,5 @@ func deref(s *string) string {
 // Titles are proposals' titles by id, read through q in one query (inside the caller's
 // transaction); missing ids are left out.
 func (s *Service) Titles(ctx context.Context, q db.Querier, ids []int64) (map[int64]string, error) {
-	rows, err := q.Query(ctx, `SELECT id, title FROM proposals WHERE id = ANY($1)`, ids)
-	if err != nil {
-		return nil, err
-	}
-	out := map[int64]string{}
-	var id int64
-	var title string
-	_, err = pgx.ForEachRow(rows, []any{&id, &title}, func() error {
-		out[id] = title
-		return nil
-	})
-	return out, err
+	return db.Titles(ctx, q, "proposals", ids)
 }

@@ -76,7 +76,7 @@ func seedModeration(ctx context.Context, pool *pgxpool.Pool) error {
 	notes := notify.NewService(pool, notify.Deps{})
 	notes.Register("moderation", wire.ModerationCases{})
 	mod := moderation.NewService(pool, moderation.Deps{HideAfter: moderation.DefaultHideAfter, Notifier: wire.ModerationNotifier{Svc: notes}})
-	mod.Register("comment", wire.ModeratedComments{Svc: comments, Proposals: proposal.NewService(pool, nil, nil, nil, slog.Default())})
+	mod.Register("comment", wire.ModeratedComments{Svc: comments, Titles: wire.TitlesOf(proposal.NewService(pool, nil, nil, nil, slog.Default()).Titles, nil)})
 	moderator, err := principal(ctx, pool, "moderator@example.org", auth.Moderator)
 	if err != nil {
 		return err

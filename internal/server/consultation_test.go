@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"html"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -768,5 +769,17 @@ func TestConsultationComments(t *testing.T) {
 	}
 	if r = jan.Get("/powiadomienia"); r.StatusCode != http.StatusOK || !strings.Contains(r.Body, `href="`+f.page()) {
 		t.Errorf("the notifications page does not lead to the consultation: %d\n%s", r.StatusCode, authzSnippet(r.Body))
+	}
+	// A report of a comment on a consultation reaches the moderators' queue under the
+	// consultation's title (read inside the moderation's transaction).
+	commentID, _ := strconv.ParseInt(cid, 10, 64)
+	if r := report(signedInAPI(t, s, "anna.mieszkanka@example.org"), "comment", commentID, "spam"); r.StatusCode != http.StatusCreated {
+		t.Fatalf("report: %d %s", r.StatusCode, r.Body)
+	}
+	mod := s.Browser(t)
+	mod.SignIn("moderator@example.org", seed.DemoPassword)
+	title := scalar[string](t, s, `SELECT title FROM consultations WHERE id = $1`, f.id)
+	if body := mod.Get("/moderacja").Body; !strings.Contains(body, html.EscapeString(title)) || !strings.Contains(body, f.page()+"#komentarz-"+cid) {
+		t.Errorf("the queue does not show the reported comment under the consultation's title %q", title)
 	}
 }

@@ -207,7 +207,7 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	// know the target's kind (without it, posting on a consultation was a 404).
 	s.notifyService.Register("consultation", consultationComments{s.consultationService})
 	s.moderationService.Register("proposal", wire.ModeratedProposals{Svc: proposals})
-	s.moderationService.Register("comment", wire.ModeratedComments{Svc: s.commentService, Proposals: proposals})
+	s.moderationService.Register("comment", wire.ModeratedComments{Svc: s.commentService, Titles: wire.TitlesOf(proposals.Titles, s.consultationService.Titles)})
 	s.moderation = moderation.NewHandlers(s.moderationService, r)
 	s.comments = comment.NewHandlers(s.commentService)
 	s.commentPages = comment.NewPages(s.commentService, r)

@@ -107,3 +107,21 @@ func WaitServer(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error
 		log.Warn("waiting for PostgreSQL", "at", where, "cause", Describe(err), "retry_in", next.String())
 	})
 }
+
+// Titles reads the title column of table's rows by id through q, in one query (inside
+// the caller's transaction when q is one); missing ids are left out. table is a name
+// from the code, never from input.
+func Titles(ctx context.Context, q Querier, table string, ids []int64) (map[int64]string, error) {
+	rows, err := q.Query(ctx, `SELECT id, title FROM `+pgx.Identifier{table}.Sanitize()+` WHERE id = ANY($1)`, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := map[int64]string{}
+	var id int64
+	var title string
+	_, err = pgx.ForEachRow(rows, []any{&id, &title}, func() error {
+		out[id] = title
+		return nil
+	})
+	return out, err
+}

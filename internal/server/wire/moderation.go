@@ -6,6 +6,7 @@ package wire
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 
 	"github.com/jackc/pgx/v5"
@@ -55,8 +56,11 @@ func (m ModeratedProposals) HasVisible(ctx context.Context, q db.Querier, userID
 // ModeratedComments tells the moderation feature about comments; titles of proposals
 // are read through q, since the moderation feature reads items inside its transactions.
 type ModeratedComments struct {
-	Svc       *comment.Service
-	Proposals *proposal.Service
+	Svc *comment.Service
+	// Titles reads the titles of the targets of one kind ("proposal", "consultation")
+	// through the caller's querier: the moderation feature reads items inside its
+	// transactions, which must not wait for a second pool connection.
+	Titles map[string]TitleReader
 }
 
 func (m ModeratedComments) CanRead(ctx context.Context, p auth.Principal, id int64) error {
@@ -69,25 +73,24 @@ func (m ModeratedComments) Items(ctx context.Context, q db.Querier, ids []int64)
 	if err != nil {
 		return nil, err
 	}
-	// The titles of what they are on: proposals' in one query, for a queue page too.
-	var on []int64
+	// The titles of what they are on: one query per kind of target, for a queue page too.
+	on := map[string][]int64{}
 	for _, c := range list {
-		if c.Target.Type == "proposal" {
-			on = append(on, c.Target.ID)
-		}
+		on[c.Target.Type] = append(on[c.Target.Type], c.Target.ID)
 	}
-	titles, err := m.Proposals.Titles(ctx, q, on)
-	if err != nil {
-		return nil, err
+	titles := map[string]map[int64]string{}
+	for kind, ids := range on {
+		read, ok := m.Titles[kind]
+		if !ok {
+			return nil, fmt.Errorf("moderation: no titles for comments on %q", kind)
+		}
+		if titles[kind], err = read(ctx, q, ids); err != nil {
+			return nil, err
+		}
 	}
 	out := make(map[int64]moderation.Item, len(list))
 	for _, c := range list {
-		title := titles[c.Target.ID]
-		if c.Target.Type != "proposal" {
-			if title, err = m.Svc.Title(ctx, c.Target); err != nil && !isNotFound(err) {
-				return nil, err
-			}
-		}
+		title := titles[c.Target.Type][c.Target.ID]
 		path, _, err := m.Svc.Where(c.Target)
 		if err != nil {
 			return nil, err
@@ -111,10 +114,6 @@ func (m ModeratedComments) HasVisible(ctx context.Context, q db.Querier, userID 
 	return m.Svc.HasVisible(ctx, q, userID)
 }
 
-func isNotFound(err error) bool {
-	p, ok := problem.As(err)
-	return ok && p.Status == 404
-}
 
 // ModerationNotifier tells authors of decisions on their items; the notification
 // leads to the case's page, where they may appeal.
@@ -135,3 +134,16 @@ func (ModerationCases) CanFollow(context.Context, auth.Principal, int64) error {
 }
 
 func (ModerationCases) Path(id int64) string { return "/moderacja/sprawy/" + strconv.FormatInt(id, 10) }
+
+// TitleReader reads titles of one kind of comment target through q.
+type TitleReader = func(ctx context.Context, q db.Querier, ids []int64) (map[int64]string, error)
+
+// TitlesOf names the title readers of the comment targets (consultations may be nil
+// where only proposals are commented on).
+func TitlesOf(proposals, consultations TitleReader) map[string]TitleReader {
+	m := map[string]TitleReader{"proposal": proposals}
+	if consultations != nil {
+		m["consultation"] = consultations
+	}
+	return m
+}
