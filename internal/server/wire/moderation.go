@@ -114,7 +114,6 @@ func (m ModeratedComments) HasVisible(ctx context.Context, q db.Querier, userID 
 	return m.Svc.HasVisible(ctx, q, userID)
 }
 
-
 // ModerationNotifier tells authors of decisions on their items; the notification
 // leads to the case's page, where they may appeal.
 type ModerationNotifier struct{ Svc *notify.Service }
