@@ -21,6 +21,7 @@ type Registry struct {
 	requests   *prometheus.HistogramVec
 	Websockets prometheus.Gauge
 	SlowDrops  prometheus.Counter
+	CSPReports prometheus.Counter
 }
 
 // New registers the platform's metrics over pool and rdb.
@@ -41,8 +42,12 @@ func New(pool *pgxpool.Pool, rdb *redis.Client) *Registry {
 			Name: "lawka_websocket_slow_drops_total",
 			Help: "Websockets closed (4008) because the client could not keep up.",
 		}),
+		CSPReports: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "lawka_csp_reports_total",
+			Help: "Content-Security-Policy violation reports received from browsers (POST /csp-report).",
+		}),
 	}
-	reg.MustRegister(r.requests, r.Websockets, r.SlowDrops,
+	reg.MustRegister(r.requests, r.Websockets, r.SlowDrops, r.CSPReports,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if pool != nil {
 		reg.MustRegister(&poolCollector{pool: pool})
