@@ -4,6 +4,7 @@ package metrics
 
 import (
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -69,7 +70,10 @@ func (r *Registry) Middleware() fiber.Handler {
 			route = "unmatched"
 		}
 		status := strconv.Itoa(c.Response().StatusCode()/100) + "xx"
-		r.requests.WithLabelValues(route, c.Method(), status).Observe(time.Since(start).Seconds())
+		// A copy: c.Method() points into fasthttp's buffer, which the connection's next
+		// request overwrites, and the series keeps its label values for good (a POST after
+		// a GET turned "GET" into "POS", duplicate series made /metrics answer 500).
+		r.requests.WithLabelValues(route, strings.Clone(c.Method()), status).Observe(time.Since(start).Seconds())
 		return err
 	}
 }
