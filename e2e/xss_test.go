@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -68,6 +69,8 @@ const xssCheckJS = `(() => {
   return {sentinel: typeof window.__xss !== "undefined", bad: bad, text: document.body.textContent};
 })()`
 
+var xssPagesChecked atomic.Int64
+
 type xssPage struct {
 	Sentinel bool     `json:"sentinel"`
 	Bad      []string `json:"bad"`
@@ -78,6 +81,7 @@ type xssPage struct {
 // plain-text field in want is not shown as the very text that was sent.
 func checkPage(t *testing.T, p *Person, url string, want ...string) {
 	t.Helper()
+	xssPagesChecked.Add(1)
 	if status := p.Open(url); status != http.StatusOK {
 		t.Errorf("%s: status %d", url, status)
 	}
@@ -211,8 +215,9 @@ func unsafeHTML(s string) []string {
 
 // TestXSSCorpusNeverRuns sends every payload of the corpus through the text fields of
 // registration (display name, by the form), proposals (title, place, body), comments,
-// reports (note), declaration signatures (full name), events (title, description,
-// address, accessibility, organisers), consultations (title, organiser, description,
+// reports (note), moderation (public reason, appeal), declaration signatures (full
+// name; an organisation's name and the signer's role), events (title, description,
+// address, accessibility, organisers, cancellation reason), consultations (title, organiser, description,
 // question prompt, hint, option) and their free-text answers, and polls (question,
 // options), then opens every page that shows them as a visitor, the author and a
 // moderator.
@@ -267,6 +272,10 @@ func TestXSSCorpusNeverRuns(t *testing.T) {
 	mod.Login("moderator@example.org", seed.DemoPassword)
 
 	proposals, comments, events, consultations, polls := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+	var cases [][2]int64 // the hidden comment's author (a payload's index) and the case
+	// Every fourth comment is hidden by a moderator (not the last: its author is the
+	// author person below, who opens its edit form).
+	hidden := func(i int) bool { return i%4 == 2 && i < n-1 }
 	now := time.Now()
 	for i, p := range payloads {
 		next := (i + 1) % n
@@ -274,20 +283,56 @@ func TestXSSCorpusNeverRuns(t *testing.T) {
 			"title": p, "body": corpus, "neighbourhood_id": district, "location_label": p}), "proposal")
 		comments[i] = createdID(t, "comment", people[next].Do(http.MethodPost, fmt.Sprintf("/api/v1/proposals/%d/comments", proposals[i]),
 			map[string]any{"body": corpus, "stance": "for"}), "comment")
-		if r := people[i].Do(http.MethodPost, "/api/v1/reports", map[string]any{"item_type": "comment", "item_id": comments[i],
-			"reason": "other", "note": p}); r.StatusCode != http.StatusCreated && r.StatusCode != http.StatusOK {
+		r := people[i].Do(http.MethodPost, "/api/v1/reports", map[string]any{"item_type": "comment", "item_id": comments[i],
+			"reason": "other", "note": p})
+		var reported struct {
+			Report struct {
+				CaseID int64 `json:"case_id"`
+			} `json:"report"`
+		}
+		if r.StatusCode != http.StatusCreated || json.Unmarshal([]byte(r.Body), &reported) != nil || reported.Report.CaseID == 0 {
 			t.Fatalf("reporting with the note %q: %d %s", p, r.StatusCode, r.Body)
+		}
+		if hidden(i) {
+			// Hidden with the payload as the public reason; its author appeals with it.
+			if r := mod.Do(http.MethodPost, "/api/v1/moderation/decisions", map[string]any{"action": "hide", "reason": p,
+				"items": []map[string]any{{"type": "comment", "id": comments[i]}}}); r.StatusCode != http.StatusOK {
+				t.Fatalf("hiding with the reason %q: %d %s", p, r.StatusCode, r.Body)
+			}
+			if r := people[next].Do(http.MethodPost, fmt.Sprintf("/api/v1/moderation/cases/%d/appeal", reported.Report.CaseID),
+				map[string]any{"text": p}); r.StatusCode != http.StatusOK && r.StatusCode != http.StatusCreated {
+				t.Fatalf("appealing with %q: %d %s", p, r.StatusCode, r.Body)
+			}
+			cases = append(cases, [2]int64{int64(next), reported.Report.CaseID})
 		}
 		sig := createdID(t, "signature", people[i].Do(http.MethodPost, "/api/v1/signatures", map[string]any{
 			"kind": "person", "full_name": p, "agree": true, "list_publicly": true, "neighbourhood_id": district}), "signature")
 		if r := mod.Do(http.MethodPost, fmt.Sprintf("/api/v1/admin/signatures/%d/decision", sig), map[string]any{"confirm": true}); r.StatusCode != http.StatusOK {
 			t.Fatalf("confirming the signature of %q: %d %s", p, r.StatusCode, r.Body)
 		}
+		// An organisation's signature: its name and the signer's role are the payload. A
+		// javascript: website is refused; the allies page links the website.
+		org := map[string]any{"kind": "organisation", "name": p, "type": "informal_group", "full_name": "Osoba Podpisująca " + strconv.Itoa(i),
+			"role_title": p, "authority_confirmed": true, "list_publicly": true, "neighbourhood_id": district,
+			"website": "javascript:window.__xss=1//https://example.org"}
+		if r := people[i].Do(http.MethodPost, "/api/v1/signatures", org); r.StatusCode != http.StatusUnprocessableEntity {
+			t.Fatalf("an organisation with a javascript: website: %d %s, want 422", r.StatusCode, r.Body)
+		}
+		org["website"] = "https://example.org/ławka"
+		orgSig := createdID(t, "organisation "+p, people[i].Do(http.MethodPost, "/api/v1/signatures", org), "signature")
+		if r := mod.Do(http.MethodPost, fmt.Sprintf("/api/v1/admin/signatures/%d/decision", orgSig), map[string]any{"confirm": true}); r.StatusCode != http.StatusOK {
+			t.Fatalf("confirming the organisation %q: %d %s", p, r.StatusCode, r.Body)
+		}
 		events[i] = createdID(t, "event "+p, mod.Do(http.MethodPost, "/api/v1/events", map[string]any{
 			"kind": "meeting", "title": p, "description": corpus, "address": p, "accessibility": p, "organisers": p,
 			"neighbourhood_id": district, "starts_at": now.Add(time.Duration(48+i) * time.Hour).Format(time.RFC3339),
 			"ends_at": now.Add(time.Duration(50+i) * time.Hour).Format(time.RFC3339), "registration": true, "capacity": 20,
 			"status": "published"}), "event")
+		if i%4 == 1 {
+			if r := mod.Do(http.MethodPost, fmt.Sprintf("/api/v1/events/%d/cancel", events[i]), map[string]any{"reason": p}); r.StatusCode != http.StatusOK {
+				t.Fatalf("cancelling with the reason %q: %d %s", p, r.StatusCode, r.Body)
+			}
+		}
 		var body struct {
 			Consultation struct {
 				ID        int64 `json:"id"`
@@ -296,7 +341,7 @@ func TestXSSCorpusNeverRuns(t *testing.T) {
 				} `json:"questions"`
 			} `json:"consultation"`
 		}
-		r := mod.Do(http.MethodPost, "/api/v1/consultations", map[string]any{
+		r = mod.Do(http.MethodPost, "/api/v1/consultations", map[string]any{
 			"title": p, "organiser_kind": "city", "organiser": p, "description": corpus, "eligibility": "registered",
 			"status": "published", "district_ids": []int64{district},
 			"opens_at": now.Add(-time.Hour).Format(time.RFC3339), "closes_at": now.Add(10 * 24 * time.Hour).Format(time.RFC3339),
@@ -326,14 +371,17 @@ func TestXSSCorpusNeverRuns(t *testing.T) {
 		closes_at = now() - interval '10 days', report_at = now() - interval '1 minute' WHERE id = ANY($1)`, consultations); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("%d payloads stored through %d objects in %v", n, 7*n, time.Since(began).Round(time.Millisecond))
+	t.Logf("%d payloads stored through %d objects and %d moderation decisions in %v", n, 9*n, len(cases), time.Since(began).Round(time.Millisecond))
 
 	// The JSON API gives the text back as data.
 	visitorAPI := srv.API(t)
 	for i, p := range payloads {
 		checkJSONData(t, "proposal", visitorAPI.Do(http.MethodGet, fmt.Sprintf("/api/v1/proposals/%d", proposals[i]), nil), p)
-		checkJSONData(t, "comments", visitorAPI.Do(http.MethodGet, fmt.Sprintf("/api/v1/proposals/%d/comments", proposals[i]), nil),
-			payloads[(i+1)%n], corpus)
+		commenter := []string{payloads[(i+1)%n], corpus}
+		if hidden(i) {
+			commenter = nil // a hidden comment shows neither its author nor its text
+		}
+		checkJSONData(t, "comments", visitorAPI.Do(http.MethodGet, fmt.Sprintf("/api/v1/proposals/%d/comments", proposals[i]), nil), commenter...)
 		checkJSONData(t, "event", visitorAPI.Do(http.MethodGet, fmt.Sprintf("/api/v1/events/%d", events[i]), nil), p, corpus)
 		checkJSONData(t, "consultation", visitorAPI.Do(http.MethodGet, fmt.Sprintf("/api/v1/consultations/%d", consultations[i]), nil), p, corpus)
 		checkJSONData(t, "consultation results", visitorAPI.Do(http.MethodGet, fmt.Sprintf("/api/v1/consultations/%d/results", consultations[i]), nil), p)
@@ -352,8 +400,11 @@ func TestXSSCorpusNeverRuns(t *testing.T) {
 	signIn(t, author, srv, "xss.0@example.org", "Bardzo-dlugie-haslo-2026")
 	signIn(t, staff, srv, "moderator@example.org", seed.DemoPassword)
 	for i, p := range payloads {
-		next := payloads[(i+1)%n]
-		checkPage(t, visitor, fmt.Sprintf("%s/propozycje/%d", srv.URL, proposals[i]), p, next)
+		shown := []string{p, payloads[(i+1)%n]}
+		if hidden(i) {
+			shown = shown[:1]
+		}
+		checkPage(t, visitor, fmt.Sprintf("%s/propozycje/%d", srv.URL, proposals[i]), shown...)
 		checkPage(t, visitor, fmt.Sprintf("%s/wydarzenia/%d", srv.URL, events[i]), p)
 		checkPage(t, visitor, fmt.Sprintf("%s/konsultacje/%d", srv.URL, consultations[i]), p)
 		checkPage(t, visitor, fmt.Sprintf("%s/konsultacje/%d/raport", srv.URL, consultations[i]), p)
@@ -371,7 +422,15 @@ func TestXSSCorpusNeverRuns(t *testing.T) {
 	checkPage(t, author, fmt.Sprintf("%s/komentarze/%d/edycja", srv.URL, comments[n-1]))
 	checkPage(t, author, srv.URL+"/powiadomienia")
 	checkPage(t, author, srv.URL+"/konto", payloads[0])
+	for _, c := range cases[:2] {
+		// The author sees the case with the public reason and their appeal.
+		auth := b.NewPerson("author of a hidden comment")
+		signIn(t, auth, srv, fmt.Sprintf("xss.%d@example.org", c[0]), "Bardzo-dlugie-haslo-2026")
+		checkPage(t, auth, fmt.Sprintf("%s/moderacja/sprawy/%d", srv.URL, c[1]))
+		checkPage(t, staff, fmt.Sprintf("%s/moderacja/sprawy/%d", srv.URL, c[1]))
+	}
 	checkPage(t, staff, srv.URL+"/moderacja")
+	checkPage(t, staff, srv.URL+"/moderacja?powod=appeal")
 	checkPage(t, staff, fmt.Sprintf("%s/moderacja/pozycja?typ=comment&id=%d", srv.URL, comments[0]), payloads[1])
 	checkPage(t, staff, srv.URL+"/admin/osoby")
 	checkPage(t, staff, srv.URL+"/admin/podpisy")
@@ -404,5 +463,5 @@ func TestXSSCorpusNeverRuns(t *testing.T) {
 		t.Error("the control handler ran despite the CSP")
 	}
 	visitor.takeProblems()
-	t.Logf("%d payloads, %d pages checked in %v", n, 6*n+25, time.Since(began).Round(time.Millisecond))
+	t.Logf("%d payloads, %d pages checked in %v", n, xssPagesChecked.Load(), time.Since(began).Round(time.Millisecond))
 }
