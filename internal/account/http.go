@@ -125,7 +125,8 @@ func (h *Handlers) LoginCode(c *fiber.Ctx) error {
 		}
 		return h.page(c, status, "account/login_code", "account.login_code_title", LoginPage{Form: form, Next: next})
 	}
-	c.Cookie(&fiber.Cookie{Name: challengeCookie, Value: "", Path: "/logowanie", MaxAge: -1, HTTPOnly: true})
+	c.Cookie(&fiber.Cookie{Name: challengeCookie, Value: "", Path: "/logowanie", MaxAge: -1, HTTPOnly: true,
+		Secure: h.svc.Sessions.secure, SameSite: fiber.CookieSameSiteLaxMode})
 	h.svc.Sessions.setCookie(c, token)
 	return c.Redirect(next, fiber.StatusSeeOther)
 }

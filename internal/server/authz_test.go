@@ -12,6 +12,7 @@ import (
 	"html"
 	"io"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -220,6 +221,10 @@ var authzTable = []authzRow{
 	// The digest's unsubscribe link: no sign-in, a signed token (none here: 400).
 	authzRoute("GET /powiadomienia/wypisz", Public),
 	authzRoute("POST /powiadomienia/wypisz", Public),
+
+	// CSP violation reports: browsers send them without a session or CSRF token (empty
+	// form: 400, nothing counted). Exempt from CSRF, see csrfExempt.
+	authzRoute("POST /csp-report", Public),
 
 	// Signing in and up.
 	authzRoute("GET /logowanie", Public),
@@ -1067,6 +1072,14 @@ func authzChanged(before, after map[string]string) []string {
 	return changed
 }
 
+// csrfExempt are the state-changing routes that take no CSRF token, and why. Each is
+// still sent without a token below and must change nothing in the database.
+var csrfExempt = map[string]string{
+	// Browsers send CSP violation reports on their own, with no token (and no way to add
+	// one); a report only writes a log line and counts a metric.
+	"POST /csp-report": "browser-sent CSP violation reports carry no token; they store nothing",
+}
+
 // TestEveryStateChangingRouteNeedsCSRF sends every mounted POST, PUT and DELETE with
 // an admin's session cookie but without the CSRF token: each must be refused with 403
 // csrf_failed and change nothing.
@@ -1100,6 +1113,11 @@ func TestEveryStateChangingRouteNeedsCSRF(t *testing.T) {
 	if len(reqs) < 10 {
 		t.Fatalf("only %d state-changing requests: the route list looks wrong", len(reqs))
 	}
+	for route := range csrfExempt {
+		if !slices.ContainsFunc(reqs, func(r request) bool { return r.route == route }) {
+			t.Errorf("%s is exempt from CSRF but not mounted: remove the exemption", route)
+		}
+	}
 
 	before := authzFingerprint(t, s)
 	for _, rq := range reqs {
@@ -1109,7 +1127,11 @@ func TestEveryStateChangingRouteNeedsCSRF(t *testing.T) {
 		}
 		req.Header.Set("Content-Type", rq.contentType)
 		r := b.Do(req) // session and CSRF cookies, no token in the form or the header
-		if code := fx.problemCode(r); r.StatusCode != http.StatusForbidden || code != "csrf_failed" {
+		if why, ok := csrfExempt[rq.route]; ok {
+			if r.StatusCode == http.StatusForbidden || r.StatusCode >= 500 {
+				t.Errorf("%s %s is exempt from CSRF (%s) but answered %d", rq.method, rq.path, why, r.StatusCode)
+			}
+		} else if code := fx.problemCode(r); r.StatusCode != http.StatusForbidden || code != "csrf_failed" {
 			t.Errorf("%s %s (%s) with a session cookie and no CSRF token: %d %q, want 403 csrf_failed\n%s",
 				rq.method, rq.path, rq.route, r.StatusCode, code, authzSnippet(r.Body))
 		}

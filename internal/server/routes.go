@@ -40,6 +40,10 @@ func (s *Server) routes() {
 	// Static files: fingerprinted, cached for a year.
 	app.Get("/static/*", s.assets.Handler)
 
+	// CSP violation reports (the policy's report-uri): before the session and CSRF checks,
+	// because browsers send them without a token; rate-limited per address.
+	app.Post(CSPReportPath, s.cspReport)
+
 	// Everything below needs PostgreSQL and Redis to have answered at start, knows who
 	// is signed in, and refuses state-changing requests without a CSRF token.
 	app.Use(s.gate, httpx.Deadline(s.cfg.RequestTimeout), s.sessions.Middleware(), s.csrf.Middleware(),

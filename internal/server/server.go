@@ -238,7 +238,7 @@ func (s *Server) middleware() {
 		recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: func(c *fiber.Ctx, e any) {
 			s.deps.Log.Error("panic", "request_id", httpx.RequestID(c), "panic", e)
 		}}),
-		httpx.SecurityHeaders(s.cfg.Secure(), s.cfg.MapTilesOrigin()),
+		httpx.SecurityHeaders(s.cfg.Secure(), CSPReportPath, s.cfg.MapTilesOrigin()),
 		compress.New(compress.Config{Level: compress.LevelDefault, Next: func(c *fiber.Ctx) bool { return c.Path() == "/ws" }}),
 		httpx.Language(s.i18n, s.cfg.Secure()),
 	)

@@ -121,7 +121,8 @@ func Deadline(d time.Duration) fiber.Handler {
 // the image origins given: the map picker's tile server) and the usual hardening
 // headers; HSTS only when the site is served over TLS. Geolocation is allowed to the
 // site itself (the map picker's "use my location", which the browser still asks about).
-func SecurityHeaders(https bool, imgOrigins ...string) fiber.Handler {
+// Browsers report violations to reportURI (report-uri; "" for none).
+func SecurityHeaders(https bool, reportURI string, imgOrigins ...string) fiber.Handler {
 	img := "'self' data:"
 	for _, o := range imgOrigins {
 		if o != "" {
@@ -131,6 +132,9 @@ func SecurityHeaders(https bool, imgOrigins ...string) fiber.Handler {
 	csp := "default-src 'self'; script-src 'self'; style-src 'self'; img-src " + img + "; " +
 		"font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; " +
 		"frame-ancestors 'none'"
+	if reportURI != "" {
+		csp += "; report-uri " + reportURI
+	}
 	return func(c *fiber.Ctx) error {
 		h := &c.Response().Header
 		h.Set("Content-Security-Policy", csp)

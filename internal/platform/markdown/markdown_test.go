@@ -20,3 +20,21 @@ func TestTextAroundTagsIsKept(t *testing.T) {
 		}
 	}
 }
+
+// No image loads from someone's text: a Markdown image is a link to its address with its
+// alt text, a raw <img> goes, and unsafe addresses lose their href either way.
+func TestImagesBecomeLinks(t *testing.T) {
+	for in, want := range map[string]string{
+		"![Mapa ławek](https://example.org/mapa.png)":               `<a href="https://example.org/mapa.png" rel="nofollow noreferrer">Mapa ławek</a>`,
+		"![](/propozycje/1)":                                        `<a href="/propozycje/1" rel="nofollow noreferrer">/propozycje/1</a>`,
+		"Zdjęcie <img src=x onerror=alert(1)> z ławki":              "Zdjęcie  z ławki",
+		"![obraz](javascript:alert(1)) Krowodrza":                   "obraz Krowodrza",
+		"![obraz](data:image/svg+xml,<svg onload=alert(1)>) Ruczaj": "Ruczaj",
+	} {
+		out := string(HTML(in))
+		if !strings.Contains(out, want) || strings.Contains(out, "<img") || strings.Contains(out, "<svg") ||
+			strings.Contains(out, `href="javascript:`) || strings.Contains(out, `href="data:`) || strings.Contains(out, "onerror") {
+			t.Errorf("HTML(%q) = %q, want %q and no image or unsafe address", in, out, want)
+		}
+	}
+}

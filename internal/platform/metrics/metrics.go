@@ -4,6 +4,7 @@ package metrics
 
 import (
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -21,6 +22,7 @@ type Registry struct {
 	requests   *prometheus.HistogramVec
 	Websockets prometheus.Gauge
 	SlowDrops  prometheus.Counter
+	CSPReports prometheus.Counter
 }
 
 // New registers the platform's metrics over pool and rdb.
@@ -41,8 +43,12 @@ func New(pool *pgxpool.Pool, rdb *redis.Client) *Registry {
 			Name: "lawka_websocket_slow_drops_total",
 			Help: "Websockets closed (4008) because the client could not keep up.",
 		}),
+		CSPReports: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "lawka_csp_reports_total",
+			Help: "Content-Security-Policy violation reports received from browsers (POST /csp-report).",
+		}),
 	}
-	reg.MustRegister(r.requests, r.Websockets, r.SlowDrops,
+	reg.MustRegister(r.requests, r.Websockets, r.SlowDrops, r.CSPReports,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if pool != nil {
 		reg.MustRegister(&poolCollector{pool: pool})
@@ -64,7 +70,10 @@ func (r *Registry) Middleware() fiber.Handler {
 			route = "unmatched"
 		}
 		status := strconv.Itoa(c.Response().StatusCode()/100) + "xx"
-		r.requests.WithLabelValues(route, c.Method(), status).Observe(time.Since(start).Seconds())
+		// A copy: c.Method() points into fasthttp's buffer, which the connection's next
+		// request overwrites, and the series keeps its label values for good (a POST after
+		// a GET turned "GET" into "POS", duplicate series made /metrics answer 500).
+		r.requests.WithLabelValues(route, strings.Clone(c.Method()), status).Observe(time.Since(start).Seconds())
 		return err
 	}
 }

@@ -148,7 +148,8 @@ func StoreOptional(ctx context.Context, q db.Querier, f *File, uploadedBy int64)
 func Serve(c *fiber.Ctx, f File, name string, download, private bool) error {
 	ext := map[string]string{"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}[f.ContentType]
 	c.Set(fiber.HeaderContentType, f.ContentType)
-	c.Set(fiber.HeaderContentSecurityPolicy, "sandbox; default-src 'none'")
+	// frame-ancestors does not fall back to default-src: without it another site could frame the file.
+	c.Set(fiber.HeaderContentSecurityPolicy, "sandbox; default-src 'none'; frame-ancestors 'none'")
 	if download || f.ContentType == "application/pdf" {
 		c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+name+`.`+ext+`"`)
 	} else {
