@@ -680,6 +680,7 @@ func (r *reliability) markdown(command, version string, started time.Time) strin
 	p("- A slow websocket client on rooms whose messages replace each other (tallies, counts) is kept rather than dropped: the server holds only the newest message for it, so it costs one message of memory, not a queue. Clients of ordered streams (comments) are dropped when their queue of 64 fills or a write blocks for a second.")
 	p("- Signed-out visitors may see a public page up to `LAWKA_PAGE_CACHE_TTL` (1 s) old; their browser fetches what it missed on subscribing. Personal data removed by an erasure can stay in such a cached page for that second.")
 	p("- Two-step sign-in secrets (TOTP) are stored in PostgreSQL unencrypted: anyone with a database dump can generate codes.")
+	p("- While Redis is down, sign-in throttling falls back to each instance's own memory: with N instances behind a balancer an attacker gets N times the attempts until Redis returns.")
 	p("- The suite runs everything on one machine: it does not show what a real network partition between machines does, or disk failure.")
 	return w.String()
 }
