@@ -9,10 +9,13 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/gofiber/fiber/v2"
+
+	"lawka/internal/platform/auth"
 )
 
 // Cookie is the cookie's name; one id per browser serves every feature.
@@ -72,4 +75,16 @@ func (k *Cookies) ID(c *fiber.Ctx, create bool) (string, error) {
 	c.Cookie(&fiber.Cookie{Name: Cookie, Value: id + "." + sign(key, id), Path: "/", HTTPOnly: true,
 		Secure: k.secure, SameSite: fiber.CookieSameSiteLaxMode, MaxAge: 365 * 24 * 3600})
 	return id, nil
+}
+
+// Key names who takes part: "user:<id>" for an account, "anon:<id>" for a browser's
+// cookie id, "" for neither.
+func Key(p auth.Principal, anonID string) string {
+	if p.SignedIn() {
+		return "user:" + strconv.FormatInt(p.UserID, 10)
+	}
+	if anonID != "" {
+		return "anon:" + anonID
+	}
+	return ""
 }

@@ -64,6 +64,9 @@ function apply(root, st) {
   for (const el of root.querySelectorAll("[data-debate-announcement]")) el.hidden = !st.announcement;
   text(root, "[data-debate-announcement-text]", st.announcement);
   for (const el of root.querySelectorAll("[data-expected-seq]")) el.value = String(st.seq);
+  for (const el of root.querySelectorAll("[data-debate-onscreen]")) el.hidden = !st.on_screen;
+  text(root, "[data-debate-onscreen-body]", st.on_screen ? st.on_screen.body : "");
+  text(root, "[data-debate-onscreen-author]", st.on_screen ? (st.on_screen.author || root.dataset.anonymous) : "");
   for (const el of root.querySelectorAll("[data-item]")) {
     if (Number(el.dataset.item) === st.current_item_id) el.setAttribute("aria-current", "step");
     else el.removeAttribute("aria-current");
@@ -85,6 +88,15 @@ function apply(root, st) {
 
 on("debate.state", (room, st, root) => { if (root) apply(root, st); }, { state: true });
 
+// The questions (the phone's board, the console's queue): a newer version than the page
+// shows offers a fresh look (the page itself stays as the server drew it).
+const questionsChanged = (room, data, root) => {
+  if (!root || data.version <= Number(root.dataset.version ?? 0)) return;
+  for (const el of root.querySelectorAll("[data-questions-changed]")) el.hidden = false;
+};
+on("debate.questions", questionsChanged, { state: true });
+on("debate.queue", questionsChanged, { state: true });
+
 setInterval(() => {
   for (const root of document.querySelectorAll('[data-live-room^="debate:"]')) tick(root);
 }, 500);
@@ -105,6 +117,7 @@ if (console_) {
   };
   console_.addEventListener("submit", async (ev) => {
     const form = ev.target;
+    if (form.hasAttribute("data-plain")) return; // question moderation: a plain form
     const data = new FormData(form);
     if (ev.submitter && ev.submitter.name) data.set(ev.submitter.name, ev.submitter.value);
     const confirmText = ev.submitter && ev.submitter.dataset.confirm;
@@ -113,6 +126,7 @@ if (console_) {
     const cmd = { action: data.get("action"), expected_seq: Number(data.get("expected_seq")) };
     if (data.get("item_id")) cmd.item_id = Number(data.get("item_id"));
     if (data.get("speaker_id")) cmd.speaker_id = Number(data.get("speaker_id"));
+    if (data.get("question_id")) cmd.question_id = Number(data.get("question_id"));
     if (cmd.action === "announce") cmd.text = String(data.get("text") || "");
     let res;
     try {
