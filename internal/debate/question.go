@@ -178,8 +178,9 @@ func (s *Service) questionsStep(ctx context.Context, id int64, fn func(tx pgx.Tx
 }
 
 // Ask adds an audience question to debate id: pending, or approved at once when the
-// debate is post-moderated. Refused once the debate has ended.
-func (s *Service) Ask(ctx context.Context, a Asker, id int64, in AskInput) (Question, error) {
+// debate is post-moderated. Refused once the debate has ended. admit (the rate limit;
+// nil: none) counts only questions that pass the checks, so a refused draft costs no turn.
+func (s *Service) Ask(ctx context.Context, a Asker, id int64, in AskInput, admit func() error) (Question, error) {
 	if a.SignedIn() {
 		if err := auth.RequireActive(a.Principal); err != nil {
 			return Question{}, err
@@ -196,6 +197,11 @@ func (s *Service) Ask(ctx context.Context, a Asker, id int64, in AskInput) (Ques
 	in.Body = checkBody("body", in.Body, bad)
 	if err := bad.Err(); err != nil {
 		return Question{}, err
+	}
+	if admit != nil {
+		if err := admit(); err != nil {
+			return Question{}, err
+		}
 	}
 	var userID *int64
 	if a.SignedIn() {

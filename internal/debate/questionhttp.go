@@ -71,10 +71,7 @@ func (h *Handlers) ask(c *fiber.Ctx, in AskInput) (Question, error) {
 	if err != nil {
 		return Question{}, err
 	}
-	if err := h.limit(c, a, questionsPerParticipant, questionsPerIP); err != nil {
-		return Question{}, err
-	}
-	return h.svc.Ask(c.UserContext(), a, id, in)
+	return h.svc.Ask(c.UserContext(), a, id, in, func() error { return h.limit(c, a, questionsPerParticipant, questionsPerIP) })
 }
 
 func (h *Handlers) vote(c *fiber.Ctx, on bool) (votes int, voted bool, err error) {
