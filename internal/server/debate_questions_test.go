@@ -117,7 +117,16 @@ func TestDebateQuestionsAskAndModerate(t *testing.T) {
 	member.Login("anna.mieszkanka@example.org", seed.DemoPassword)
 	residentID := authzQuery[int64](t, s, `SELECT id FROM users WHERE email = 'resident@example.org'`)
 	residentName := authzQuery[string](t, s, `SELECT display_name FROM users WHERE email = 'resident@example.org'`)
-	before := len(board(t, s, id, "votes"))
+	// The seeded demo questions: two approved (one anonymous), one waiting; none on the 2024 debate.
+	seeded := board(t, s, id, "votes")
+	before := len(seeded)
+	if before != 2 || seeded[0].Votes != 3 || seeded[1].Author != "" {
+		t.Fatalf("the demo debate's seeded questions: %+v", seeded)
+	}
+	if n := authzQuery[int64](t, s, `SELECT count(*) FROM debate_questions q JOIN debates d ON d.event_id = q.event_id
+		WHERE d.phase = 'ended' OR NOT q.demo`); n != 0 {
+		t.Fatalf("%d seeded questions outside the demo debate or not marked demo", n)
+	}
 
 	// Bad input: nothing is stored.
 	count := func() int64 {
@@ -366,4 +375,69 @@ func TestDebateQuestionVotes(t *testing.T) {
 	ask(t, member, id, "Trzecie pytanie w tej minucie?", false)
 	r := member.Do(http.MethodPost, debatePath(id, "/questions"), map[string]any{"body": "Czwarte pytanie w tej minucie?"})
 	wantError(t, "a fourth question in a minute", r, 429, "rate_limited", "")
+}
+
+// TestDebateQuestionForms: without JavaScript, a phone without an account asks through
+// the form (a refused question comes back with the reason and the text), the console
+// shows the queue with the author and approves through its form, the phone sees it and
+// upvotes it, and the projector shows the question put on screen.
+func TestDebateQuestionForms(t *testing.T) {
+	t.Parallel()
+	s := servertest.Start(t, servertest.Options{})
+	id := upcomingDebate(t, s)
+	live := fmt.Sprintf("/debaty/%d/na-zywo", id)
+	phone := s.Browser(t)
+	r := phone.Submit(live, fmt.Sprintf("/debaty/%d/pytania", id), url.Values{"body": {"krótko"}})
+	if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "krótko") || !strings.Contains(r.Body, "10") {
+		t.Fatalf("a short question: %d", r.StatusCode)
+	}
+	body := "Czy będzie przerwa na pytania z sali po każdym temacie?"
+	r = phone.Post(fmt.Sprintf("/debaty/%d/pytania", id), url.Values{"body": {body}, "anonymous": {"yes"}})
+	if r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("asking through the form: %d %s", r.StatusCode, r.Body)
+	}
+	if r = phone.Get(r.Header.Get("Location")); strings.Contains(r.Body, body) {
+		t.Fatal("a pending question is on the phone's board")
+	}
+	qid := authzQuery[int64](t, s, `SELECT id FROM debate_questions WHERE body = $1 AND participant LIKE 'anon:%' AND anonymous`, body)
+
+	console := s.Browser(t)
+	console.SignIn("moderator@example.org", seed.DemoPassword)
+	page := console.Get(fmt.Sprintf("/debaty/%d/konsola", id))
+	if !strings.Contains(page.Body, body) || !strings.Contains(page.Body, "pytanie-"+strconv.FormatInt(qid, 10)) {
+		t.Fatal("the console does not list the waiting question")
+	}
+	r = console.Post(fmt.Sprintf("/debaty/%d/pytania/%d/moderacja", id, qid), url.Values{"action": {"approve"}})
+	if r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("approving through the console: %d", r.StatusCode)
+	}
+	r = console.Post(fmt.Sprintf("/debaty/%d/pytania/%d/moderacja", id, qid), url.Values{"action": {"approve"}})
+	if r.StatusCode != http.StatusConflict {
+		t.Fatalf("approving again through the console: %d", r.StatusCode)
+	}
+	_, st := stateOf(t, s, id)
+	console.Get(fmt.Sprintf("/debaty/%d/konsola", id))
+	r = console.Post(fmt.Sprintf("/debaty/%d/konsola", id), url.Values{"action": {"screen"}, "question_id": {strconv.FormatInt(qid, 10)},
+		"expected_seq": {strconv.FormatInt(st.Seq, 10)}})
+	if r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("putting on screen through the console: %d", r.StatusCode)
+	}
+	if p := s.Browser(t).Get(fmt.Sprintf("/debaty/%d/rzutnik", id)); !strings.Contains(p.Body, body) {
+		t.Fatal("the projector does not show the question on screen")
+	}
+
+	// Another phone upvotes it; the asker's own phone gets no upvote button for it.
+	if p := phone.Get(live + "?kolejnosc=czas"); !strings.Contains(p.Body, body) ||
+		strings.Contains(p.Body, fmt.Sprintf("/pytania/%d/glos", qid)) {
+		t.Fatal("the asker's phone: the question missing, or offered for an upvote")
+	}
+	other := s.Browser(t)
+	r = other.Submit(live, fmt.Sprintf("/debaty/%d/pytania/%d/glos", id, qid), url.Values{})
+	if r.StatusCode != http.StatusSeeOther || votesOf(t, s, qid) != 1 {
+		t.Fatalf("upvoting through the form: %d", r.StatusCode)
+	}
+	r = other.Post(fmt.Sprintf("/debaty/%d/pytania/%d/glos", id, qid), url.Values{})
+	if r.StatusCode != http.StatusConflict || votesOf(t, s, qid) != 1 {
+		t.Fatalf("upvoting twice through the form: %d", r.StatusCode)
+	}
 }
