@@ -287,11 +287,17 @@ func (s *Service) Own(ctx context.Context, a Asker, id int64) (map[int64]bool, e
 }
 
 func (s *Service) board(ctx context.Context, id int64) (Board, error) {
+	return s.listAt(ctx, id, approvedQuestions)
+}
+
+// listAt reads a list of debate id's questions with the questions' version (read first,
+// so the list is never older than its version).
+func (s *Service) listAt(ctx context.Context, id int64, list func(context.Context, db.Querier, int64) ([]Question, error)) (Board, error) {
 	r, err := readRow(ctx, s.pool, id, false)
 	if err != nil {
 		return Board{}, err
 	}
-	items, err := approvedQuestions(ctx, s.pool, id)
+	items, err := list(ctx, s.pool, id)
 	return Board{Version: r.QuestionsSeq, Items: items}, err
 }
 
@@ -305,12 +311,7 @@ func (s *Service) Queue(ctx context.Context, p auth.Principal, id int64) (Board,
 }
 
 func (s *Service) queue(ctx context.Context, id int64) (Board, error) {
-	r, err := readRow(ctx, s.pool, id, false)
-	if err != nil {
-		return Board{}, err
-	}
-	items, err := allQuestions(ctx, s.pool, id)
-	return Board{Version: r.QuestionsSeq, Items: items}, err
+	return s.listAt(ctx, id, allQuestions)
 }
 
 // Moderate applies one moderator's action to question qid, once: under the debate

@@ -176,7 +176,7 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	accounts := account.NewService(d.Pool, account.Deps{Sessions: s.sessions, Limits: s.limits, I18n: bundle,
 		PublicURL: cfg.PublicURL.String(), Districts: districtOptions{districts},
 		Parts: []account.PersonalData{coalition.PersonalData{}, poll.PersonalData{}, comment.PersonalData{}, notify.PersonalData{},
-			moderation.PersonalData{}, event.PersonalData{Svc: s.eventService}}, RequireStaffTOTP: cfg.RequireStaffTOTP})
+			moderation.PersonalData{}, event.PersonalData{Svc: s.eventService}, debate.PersonalData{}}, RequireStaffTOTP: cfg.RequireStaffTOTP})
 	s.accounts = account.NewHandlers(accounts, r, districtOptions{districts})
 	s.devmail = devmail.NewHandlers(d.Pool, r)
 	s.signatures = coalition.NewSignatureHandlers(
