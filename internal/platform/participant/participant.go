@@ -57,6 +57,9 @@ func sign(key []byte, id string) string {
 // ID reads this browser's participant id ("" when it has none, or a forged one), or,
 // when create, issues one and sets the cookie.
 func (k *Cookies) ID(c *fiber.Ctx, create bool) (string, error) {
+	if !create && c.Cookies(Cookie) == "" {
+		return "", nil // reading needs no key (a page view creates nothing)
+	}
 	key, err := k.signer(c.UserContext())
 	if err != nil {
 		return "", err
