@@ -9,6 +9,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/gorilla/websocket"
+
+	"lawka/internal/platform/realtime"
 	"lawka/internal/seed"
 	"lawka/internal/server/servertest"
 )
@@ -439,5 +442,59 @@ func TestDebateQuestionForms(t *testing.T) {
 	r = other.Post(fmt.Sprintf("/debaty/%d/pytania/%d/glos", id, qid), url.Values{})
 	if r.StatusCode != http.StatusConflict || votesOf(t, s, qid) != 1 {
 		t.Fatalf("upvoting twice through the form: %d", r.StatusCode)
+	}
+}
+
+// TestDebateQuestionRooms: the public board room and the moderators' queue room start
+// from a snapshot and follow each change live; the queue is the moderators' alone and
+// names the author of an anonymous question, the board does not.
+func TestDebateQuestionRooms(t *testing.T) {
+	t.Parallel()
+	s := servertest.Start(t, servertest.Options{})
+	id := upcomingDebate(t, s)
+	boardRoom, queueRoom := fmt.Sprintf("debate-questions:%d", id), fmt.Sprintf("debate-queue:%d", id)
+	mod := s.API(t)
+	mod.Login("moderator@example.org", seed.DemoPassword)
+	resident := s.API(t)
+	resident.Login("resident@example.org", seed.DemoPassword)
+
+	subscribe := func(c *websocket.Conn, room string) realtime.Message {
+		t.Helper()
+		send(t, c, map[string]any{"type": "subscribe", "rooms": []string{room}})
+		if m := readMsg(t, c); m.Type != "subscribed" {
+			t.Fatalf("subscribing to %s: %+v", room, m)
+		}
+		return readMsg(t, c)
+	}
+	phone := mustDial(t, s, "")
+	send(t, phone, map[string]any{"type": "subscribe", "rooms": []string{queueRoom}})
+	if m := readMsg(t, phone); m.Type != "error" || m.Code != "unauthorized" && m.Code != "forbidden" {
+		t.Fatalf("a visitor subscribing to the queue: %+v", m)
+	}
+	snap := subscribe(phone, boardRoom)
+	console := mustDial(t, s, mod.Token)
+	qsnap := subscribe(console, queueRoom)
+	if snap.Type != "debate.questions" || qsnap.Type != "debate.queue" {
+		t.Fatalf("snapshots: %s, %s", snap.Type, qsnap.Type)
+	}
+
+	q := ask(t, resident, id, "Czy pytania z sali trafią do protokołu?", true)
+	m := readMsg(t, console)
+	if m.Type != "debate.queue" || !strings.Contains(string(m.Data), q.Body) || !strings.Contains(string(m.Data), `"author_name"`) {
+		t.Fatalf("the queue after a question: %s", m.Data)
+	}
+	if r := moderate(t, mod, id, q.ID, map[string]any{"action": "approve"}); r.StatusCode != 200 {
+		t.Fatalf("approve: %d", r.StatusCode)
+	}
+	// The phone got the pending question's version (no new item), then the approval.
+	for {
+		m = readMsg(t, phone)
+		if strings.Contains(string(m.Data), q.Body) {
+			break
+		}
+	}
+	if m.Type != "debate.questions" || m.Seq <= snap.Seq || strings.Contains(string(m.Data), `"author_id"`) ||
+		strings.Contains(string(m.Data), `"participant"`) {
+		t.Fatalf("the board after the approval: %+v %s", m, m.Data)
 	}
 }
