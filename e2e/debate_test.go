@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"fmt"
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -66,6 +68,22 @@ func TestJourneyDebateFollowedLive(t *testing.T) {
 	CheckA11y(t, mod.Ctx, "the console, live")
 	phone.CheckConsole("the phone view, live")
 	mod.CheckConsole("the console, live")
+
+	// A question asked and approved elsewhere appears on the phone live, upvote button and all.
+	asker, approver := srv.API(t), srv.API(t)
+	asker.Login("resident@example.org", seed.DemoPassword)
+	approver.Login("moderator@example.org", seed.DemoPassword)
+	r := asker.Do(http.MethodPost, fmt.Sprintf("/api/v1/debates/%d/questions", id), map[string]any{"body": "Czy sale w domach kultury będą tańsze dla organizacji?"})
+	var asked struct{ Question struct{ ID int64 } }
+	r.JSON(t, &asked)
+	if r = approver.Do(http.MethodPost, fmt.Sprintf("/api/v1/debates/%d/questions/%d/moderation", id, asked.Question.ID),
+		map[string]any{"action": "approve"}); r.StatusCode != http.StatusOK {
+		t.Fatalf("approving: %d %s", r.StatusCode, r.Body)
+	}
+	waitFor(phone, "the approved question on the phone", fmt.Sprintf(`(() => { const li = document.getElementById("pytanie-%d");
+		return li && li.textContent.includes("tańsze dla organizacji") && li.querySelector("form button") !== null; })()`, asked.Question.ID))
+	CheckA11y(t, phone.Ctx, "the phone with live questions")
+	phone.CheckConsole("the phone view with live questions")
 
 	var seq int64
 	var phase string

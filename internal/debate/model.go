@@ -33,11 +33,15 @@ const (
 	ActTimerStart = "timer_start"
 	ActTimerStop  = "timer_stop"
 	ActAnnounce   = "announce" // text; empty clears the announcement
+	ActScreen     = "screen"   // put question_id on the projector (none: clear it)
+	// Questions wait for a moderator (pre-moderation, the default) or appear at once.
+	ActPreModeration  = "pre_moderation"
+	ActPostModeration = "post_moderation"
 )
 
 // Actions lists the console's actions.
 var Actions = []string{ActStart, ActPause, ActResume, ActEnd, ActItem, ActNext, ActPrevious, ActSpeaker,
-	ActTimerStart, ActTimerStop, ActAnnounce}
+	ActTimerStart, ActTimerStop, ActAnnounce, ActScreen, ActPreModeration, ActPostModeration}
 
 // Clock is a stopwatch: MS counted before Since; while it runs (Since set) the time
 // since then adds to it.
@@ -93,6 +97,15 @@ type State struct {
 	EndedAt          *time.Time `json:"ended_at"`
 	Items            []Item     `json:"items"`
 	Speakers         []Speaker  `json:"speakers"`
+	PostModeration   bool       `json:"post_moderation"` // new questions appear without waiting
+	OnScreen         *Screen    `json:"on_screen"`       // the question on the projector (nil: none)
+}
+
+// Screen is the question on the projector, as the public sees it.
+type Screen struct {
+	ID     int64  `json:"id"`
+	Body   string `json:"body"`
+	Author string `json:"author"` // "": anonymous, or asked without an account
 }
 
 // Item returns the current agenda item (nil: none).
@@ -196,5 +209,6 @@ type Command struct {
 	ExpectedSeq *int64 `json:"expected_seq"`
 	ItemID      *int64 `json:"item_id,omitempty"`
 	SpeakerID   *int64 `json:"speaker_id,omitempty"`
+	QuestionID  *int64 `json:"question_id,omitempty"`
 	Text        string `json:"text,omitempty"`
 }

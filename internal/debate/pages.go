@@ -11,7 +11,9 @@ import (
 	"lawka/internal/event"
 	"lawka/internal/platform/auth"
 	"lawka/internal/platform/httpx"
+	"lawka/internal/platform/participant"
 	"lawka/internal/platform/problem"
+	"lawka/internal/platform/ratelimit"
 	"lawka/internal/platform/render"
 	"lawka/internal/platform/upload"
 )
@@ -21,11 +23,15 @@ type Handlers struct {
 	svc       *Service
 	pages     *render.Renderer
 	publicURL string
+	ids       *participant.Cookies // who asks and upvotes without an account
+	limits    *ratelimit.Limiter
 }
 
-// NewHandlers builds the handlers; publicURL is the site's origin (join links, QR codes).
-func NewHandlers(svc *Service, r *render.Renderer, publicURL string) *Handlers {
-	return &Handlers{svc: svc, pages: r, publicURL: strings.TrimSuffix(publicURL, "/")}
+// NewHandlers builds the handlers; publicURL is the site's origin (join links, QR
+// codes), ids the participant cookies of people without an account, limits the rate
+// limiter of questions and upvotes.
+func NewHandlers(svc *Service, r *render.Renderer, publicURL string, ids *participant.Cookies, limits *ratelimit.Limiter) *Handlers {
+	return &Handlers{svc: svc, pages: r, publicURL: strings.TrimSuffix(publicURL, "/"), ids: ids, limits: limits}
 }
 
 // Duration writes milliseconds as a timer shows them: "4:05", "1:02:03".
@@ -73,6 +79,12 @@ type View struct {
 	Notice   string
 	Problem  string // a refused console action, explained
 	Form     render.Form
+	// Questions: the approved ones (phone view) or every one but the merged (console).
+	Questions []Question
+	Voted     map[int64]bool // the approved questions the viewer upvoted
+	Own       map[int64]bool // the viewer's own questions (they take no upvote from them)
+	Order     string         // "glosy" or "czas"
+	Version   int64          // of the questions
 }
 
 func (h *Handlers) view(c *fiber.Ctx, d Debate) View {
@@ -180,14 +192,10 @@ func (h *Handlers) SetPhoto(c *fiber.Ctx) error {
 	return c.Redirect(fmt.Sprintf("/debaty/%d?zrobione=zdjecie#mowcy", id), fiber.StatusSeeOther)
 }
 
-// Audience is the phone view: the current item, speaker and timer, large and live.
+// Audience is the phone view: the current item, speaker and timer, large and live, and
+// the audience's questions.
 func (h *Handlers) Audience(c *fiber.Ctx) error {
-	d, err := h.debate(c)
-	if err != nil {
-		return err
-	}
-	return h.pages.HTML(c, fiber.StatusOK, "debate/audience", render.View{Title: d.Title, Section: "nav.events",
-		Data: h.view(c, d)})
+	return h.audience(c, fiber.StatusOK, render.NewForm("body", "anonymous"), "")
 }
 
 // Projector is the view for the hall's screen: huge type, the join code and QR, no controls.
@@ -261,6 +269,11 @@ func (h *Handlers) console(c *fiber.Ctx, status int, refused string, form render
 	}
 	v := h.view(c, d)
 	v.Problem, v.Form = refused, form
+	q, err := h.svc.queue(c.UserContext(), d.ID)
+	if err != nil {
+		return err
+	}
+	v.Questions, v.Version = q.Items, q.Version
 	if done := c.Query("zrobione"); done != "" && refused == "" {
 		v.Notice = httpx.L(c).T("debates.done")
 	}
@@ -292,6 +305,7 @@ func (h *Handlers) Act(c *fiber.Ctx) error {
 		return &n
 	}
 	cmd.ExpectedSeq, cmd.ItemID, cmd.SpeakerID = num("expected_seq"), num("item_id"), num("speaker_id")
+	cmd.QuestionID = num("question_id")
 	if _, err := h.svc.Act(c.UserContext(), p, id, cmd); err != nil {
 		form := render.NewForm("text")
 		form.Values["text"] = cmd.Text

@@ -366,6 +366,9 @@ func (s *Service) Act(ctx context.Context, p auth.Principal, id int64, cmd Comma
 	if cmd.SpeakerID != nil {
 		details["speaker_id"] = *cmd.SpeakerID
 	}
+	if cmd.QuestionID != nil {
+		details["question_id"] = *cmd.QuestionID
+	}
 	return s.change(ctx, p, id, cmd.Action, details, func(tx pgx.Tx, r *row) error {
 		if r.Phase == Ended {
 			return errEnded()
@@ -586,6 +589,18 @@ func (s *Service) apply(ctx context.Context, tx pgx.Tx, r *row, cur State, cmd C
 		return stopTimer()
 	case ActAnnounce:
 		r.Announcement = cmd.Text
+	case ActScreen:
+		if cmd.QuestionID != nil {
+			q, err := questionIn(ctx, tx, r.EventID, *cmd.QuestionID, false)
+			if pe, ok := problem.As(err); (ok && pe.Status == 404) || (err == nil && q.Status != Approved) {
+				return problem.Invalid(map[string]string{"question_id": "debates.question_not_approved"})
+			} else if err != nil {
+				return err
+			}
+		}
+		r.OnScreenID = cmd.QuestionID
+	case ActPreModeration, ActPostModeration:
+		r.PostModeration = cmd.Action == ActPostModeration
 	}
 	return nil
 }

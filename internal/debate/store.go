@@ -28,10 +28,14 @@ type row struct {
 	StartedAt        *time.Time
 	EndedAt          *time.Time
 	CreatedAt        time.Time
+	PostModeration   bool
+	QuestionsSeq     int64
+	OnScreenID       *int64
 }
 
 const rowSelect = `SELECT event_id, code, phase, seq, current_item_id, current_speaker_id, item_since, turn_ms,
-	speaker_since, announcement, started_at, ended_at, created_at FROM debates WHERE event_id = $1`
+	speaker_since, announcement, started_at, ended_at, created_at, post_moderation, questions_seq, on_screen_question_id
+	FROM debates WHERE event_id = $1`
 
 func readRow(ctx context.Context, q db.Querier, id int64, lock bool) (row, error) {
 	sql := rowSelect
@@ -62,7 +66,14 @@ func readState(ctx context.Context, q db.Querier, id int64) (State, error) {
 func stateOf(ctx context.Context, q db.Querier, r row) (State, error) {
 	st := State{DebateID: r.EventID, Seq: r.Seq, Phase: r.Phase, CurrentItemID: r.CurrentItemID,
 		CurrentSpeakerID: r.CurrentSpeakerID, Timer: Clock{MS: r.TurnMS, Since: r.SpeakerSince},
-		Announcement: r.Announcement, StartedAt: r.StartedAt, EndedAt: r.EndedAt}
+		Announcement: r.Announcement, StartedAt: r.StartedAt, EndedAt: r.EndedAt, PostModeration: r.PostModeration}
+	if r.OnScreenID != nil {
+		sc, err := onScreen(ctx, q, r.EventID, *r.OnScreenID)
+		if err != nil {
+			return State{}, err
+		}
+		st.OnScreen = &sc
+	}
 	rows, err := q.Query(ctx, `SELECT id, position, topic, planned_minutes, used_ms FROM debate_items
 		WHERE event_id = $1 ORDER BY position`, r.EventID)
 	if err != nil {
@@ -94,9 +105,10 @@ func stateOf(ctx context.Context, q db.Querier, r row) (State, error) {
 // writeRow saves the console's fields of r and moves the version on by one.
 func writeRow(ctx context.Context, tx pgx.Tx, r row) error {
 	_, err := tx.Exec(ctx, `UPDATE debates SET phase = $2, seq = seq + 1, current_item_id = $3, current_speaker_id = $4,
-		item_since = $5, turn_ms = $6, speaker_since = $7, announcement = $8, started_at = $9, ended_at = $10, updated_at = now()
+		item_since = $5, turn_ms = $6, speaker_since = $7, announcement = $8, started_at = $9, ended_at = $10, post_moderation = $11,
+		on_screen_question_id = $12, updated_at = now()
 		WHERE event_id = $1`, r.EventID, r.Phase, r.CurrentItemID, r.CurrentSpeakerID, r.ItemSince, r.TurnMS, r.SpeakerSince,
-		r.Announcement, r.StartedAt, r.EndedAt)
+		r.Announcement, r.StartedAt, r.EndedAt, r.PostModeration, r.OnScreenID)
 	return err
 }
 

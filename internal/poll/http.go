@@ -2,14 +2,9 @@ package poll
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -18,23 +13,22 @@ import (
 	"lawka/internal/platform/auth"
 	"lawka/internal/platform/db"
 	"lawka/internal/platform/httpx"
+	"lawka/internal/platform/participant"
 	"lawka/internal/platform/problem"
 	"lawka/internal/platform/ratelimit"
 )
 
 // Handlers serves the polls API.
 type Handlers struct {
-	svc     *Service
-	limits  *ratelimit.Limiter
-	loadKey func(context.Context) ([]byte, error)
-	secure  bool
-	mu      sync.Mutex
-	key     []byte
+	svc    *Service
+	limits *ratelimit.Limiter
+	ids    *participant.Cookies
+	secure bool
 }
 
 // NewHandlers builds the handlers; loadKey gives the key that signs participant cookies.
 func NewHandlers(svc *Service, limits *ratelimit.Limiter, loadKey func(context.Context) ([]byte, error), secure bool) *Handlers {
-	return &Handlers{svc: svc, limits: limits, loadKey: loadKey, secure: secure}
+	return &Handlers{svc: svc, limits: limits, ids: participant.New(loadKey, secure), secure: secure}
 }
 
 // idempotencyKey is what a client may use as a key: letters, digits and . _ : - (a
@@ -54,7 +48,7 @@ func (h *Handlers) voter(c *fiber.Ctx) (Participant, error) {
 	ctx := c.UserContext()
 	pt := Participant{Principal: auth.From(c)}
 	if !pt.SignedIn() {
-		id, err := h.anonID(c, false)
+		id, err := h.ids.ID(c, false)
 		if err != nil {
 			return pt, err
 		}
@@ -62,7 +56,7 @@ func (h *Handlers) voter(c *fiber.Ctx) (Participant, error) {
 			if ok, wait := h.limits.Allow(ctx, newParticipantsPerIP, httpx.ClientIP(c)); !ok {
 				return pt, problem.TooMany(wait)
 			}
-			if id, err = h.anonID(c, true); err != nil {
+			if id, err = h.ids.ID(c, true); err != nil {
 				return pt, err
 			}
 		}
@@ -79,50 +73,6 @@ func pollID(c *fiber.Ctx) (int64, error) {
 	if err != nil || id <= 0 {
 		return 0, problem.NotFound()
 	}
-	return id, nil
-}
-
-// participantCookie identifies one browser in open polls: "<random id>.<HMAC>".
-const participantCookie = "lawka_participant"
-
-func (h *Handlers) signer(ctx context.Context) ([]byte, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.key == nil {
-		k, err := h.loadKey(ctx)
-		if err != nil {
-			return nil, err
-		}
-		h.key = k
-	}
-	return h.key, nil
-}
-
-func sign(key []byte, id string) string {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(id))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))[:22]
-}
-
-// anonID reads (or, when create, issues) this browser's participant id.
-func (h *Handlers) anonID(c *fiber.Ctx, create bool) (string, error) {
-	key, err := h.signer(c.UserContext())
-	if err != nil {
-		return "", err
-	}
-	if id, mac, ok := strings.Cut(c.Cookies(participantCookie), "."); ok && hmac.Equal([]byte(mac), []byte(sign(key, id))) {
-		return strings.Clone(id), nil
-	}
-	if !create {
-		return "", nil
-	}
-	b := make([]byte, 16)
-	if _, err := rand.Read(b); err != nil {
-		return "", err
-	}
-	id := base64.RawURLEncoding.EncodeToString(b)
-	c.Cookie(&fiber.Cookie{Name: participantCookie, Value: id + "." + sign(key, id), Path: "/", HTTPOnly: true,
-		Secure: h.secure, SameSite: fiber.CookieSameSiteLaxMode, MaxAge: 365 * 24 * 3600})
 	return id, nil
 }
 

@@ -20,6 +20,7 @@ import (
 	"lawka/internal/platform/audit"
 	"lawka/internal/platform/auth"
 	"lawka/internal/platform/db"
+	"lawka/internal/platform/participant"
 	"lawka/internal/platform/problem"
 	"lawka/internal/platform/receipt"
 	"lawka/internal/platform/redisx"
@@ -276,15 +277,7 @@ type Participant struct {
 	AnonID string
 }
 
-func (pt Participant) key() string {
-	if pt.SignedIn() {
-		return "user:" + strconv.FormatInt(pt.UserID, 10)
-	}
-	if pt.AnonID != "" {
-		return "anon:" + pt.AnonID
-	}
-	return ""
-}
+func (pt Participant) key() string { return participant.Key(pt.Principal, pt.AnonID) }
 
 // Vote records a ballot. It returns the receipt (code) and whether this was the first ballot
 // (201) rather than a retry or a change (200). Retries with the same choices or the

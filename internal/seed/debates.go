@@ -76,7 +76,7 @@ func seedDebates(ctx context.Context, pool *pgxpool.Pool) error {
 
 	day := time.Now().In(i18n.Warsaw).AddDate(0, 0, 21)
 	next := time.Date(day.Year(), day.Month(), day.Day(), 18, 0, 0, 0, i18n.Warsaw)
-	_, err = svc.Create(ctx, mod, debate.Input{Title: "Sąsiedztwa w budżecie miasta — debata radnych (demo)",
+	upcoming, err := svc.Create(ctx, mod, debate.Input{Title: "Sąsiedztwa w budżecie miasta — debata radnych (demo)",
 		Description: "Radni i radne dzielnic rozmawiają z mieszkańcami o tym, ile miasto wydaje na miejsca sąsiedzkie. " +
 			"Śledź debatę na telefonie: kod jest na ekranie w sali.\n\n_Wydarzenie, osoby i organizacje są przykładowe (demo)._",
 		StartsAt: at(next), EndsAt: at(next.Add(90 * time.Minute)), Address: "Nowohuckie Centrum Kultury, al. Jana Pawła II 232 (demo)",
@@ -91,5 +91,42 @@ func seedDebates(ctx context.Context, pool *pgxpool.Pool) error {
 			{Topic: "Opłaty za sale dla organizacji pozarządowych", PlannedMinutes: 25},
 			{Topic: "Pytania mieszkańców", PlannedMinutes: 30}},
 	})
+	if err != nil {
+		return err
+	}
+	return seedDebateQuestions(ctx, pool, upcoming.ID)
+}
+
+// demoQuestions are audience questions asked ahead of the demo debate: the asker, the
+// text, whether anonymous to the public, the status, and who upvoted. The 2024 debate
+// gets none: the source material records no audience questions.
+var demoQuestions = []struct {
+	Asker, Body string
+	Anonymous   bool
+	Status      string
+	Voters      []string
+}{
+	{"anna.mieszkanka@example.org", "Ile lokali na spotkania sąsiedzkie w Nowej Hucie stoi dziś pustych?", false, debate.Approved,
+		[]string{"resident@example.org", "marta.sasiadka@example.org", "advocate@example.org"}},
+	{"marta.sasiadka@example.org", "Czy organizacje pozarządowe zapłacą za salę w domu kultury tyle samo co firmy?", true, debate.Approved,
+		[]string{"resident@example.org"}},
+	{"resident@example.org", "Kiedy rada dzielnicy opublikuje listę lokali do wynajęcia na spotkania?", false, debate.Pending, nil},
+}
+
+// seedDebateQuestions adds the demo questions (marked demo) to the upcoming debate.
+func seedDebateQuestions(ctx context.Context, pool *pgxpool.Pool, id int64) error {
+	for _, q := range demoQuestions {
+		var qid int64
+		if err := pool.QueryRow(ctx, `INSERT INTO debate_questions (event_id, participant, user_id, body, anonymous, status, demo,
+			decided_at) SELECT $1, 'user:' || id, id, $3, $4, $5, true, CASE WHEN $5 = 'pending' THEN NULL ELSE now() END
+			FROM users WHERE email = $2 RETURNING id`, id, q.Asker, q.Body, q.Anonymous, q.Status).Scan(&qid); err != nil {
+			return err
+		}
+		if _, err := pool.Exec(ctx, `INSERT INTO debate_question_votes (question_id, participant)
+			SELECT $1, 'user:' || id FROM users WHERE email = ANY($2)`, qid, q.Voters); err != nil {
+			return err
+		}
+	}
+	_, err := pool.Exec(ctx, `UPDATE debates SET questions_seq = questions_seq + 1 WHERE event_id = $1`, id)
 	return err
 }

@@ -132,6 +132,7 @@ type authzProbe struct {
 	//   {debateCode}    its join code; {speaker} its first speaker, with a photo
 	//   {otherDebate}   a published debate nobody is assigned to (admins run it)
 	//   {draftDebate}   a draft debate
+	//   {debateQuestion} marta.sasiadka's approved question in {debate}; {otherQuestion} a pending one in {otherDebate}
 	//   {eventFile}     a PDF attached to {event}
 	//   {consultation}  a published consultation open for responses (registered), one text question
 	//   {draftConsultation} a draft consultation
@@ -217,7 +218,10 @@ var authzTable = []authzRow{
 	authzAt("GET /debaty/:id<int>/kod.svg", "/debaty/{debate}/kod.svg", Public),
 	authzAt("GET /debaty/:id<int>/mowcy/:speaker<int>/zdjecie", "/debaty/{debate}/mowcy/{speaker}/zdjecie", Public),
 	authzRoute("GET /d", Public),
-	authzAt("GET /d/:code", "/d/{debateCode}", Public), // 303 to the phone view
+	authzAt("GET /d/:code", "/d/{debateCode}", Public),                           // 303 to the phone view
+	authzAt("POST /debaty/:id<int>/pytania", "/debaty/{debate}/pytania", Public), // empty form: 422
+	// Everyone upvotes marta.sasiadka's question once (303), visitors by their participant cookie.
+	authzAt("POST /debaty/:id<int>/pytania/:question<int>/glos", "/debaty/{debate}/pytania/{debateQuestion}/glos", Public),
 	// The digest's unsubscribe link: no sign-in, a signed token (none here: 400).
 	authzRoute("GET /powiadomienia/wypisz", Public),
 	authzRoute("POST /powiadomienia/wypisz", Public),
@@ -322,6 +326,10 @@ var authzTable = []authzRow{
 	}},
 	// A speaker's photo (empty form: 422 choose a file; nothing changes).
 	authzAt("POST /debaty/:id<int>/mowcy/:speaker<int>/zdjecie", "/debaty/{debate}/mowcy/{speaker}/zdjecie", StaffOnly),
+	{route: "POST /debaty/:id<int>/pytania/:question<int>/moderacja", probes: []authzProbe{ // no action: 422, nothing changes
+		{name: "moderated", path: "/debaty/{debate}/pytania/{debateQuestion}/moderacja", want: StaffOnly},
+		{name: "other", path: "/debaty/{otherDebate}/pytania/{otherQuestion}/moderacja", want: AdminOnly},
+	}},
 	{route: "POST /debaty/:id<int>/konsola", probes: []authzProbe{ // empty form: 422, nothing changes
 		{name: "moderated", path: "/debaty/{debate}/konsola", want: StaffOnly},
 		{name: "other", path: "/debaty/{otherDebate}/konsola", want: AdminOnly},
@@ -482,6 +490,19 @@ var authzTable = []authzRow{
 	{route: "GET /api/v1/debates/:id", probes: []authzProbe{
 		{name: "published", path: "/api/v1/debates/{debate}", want: Public},
 		{name: "draft", path: "/api/v1/debates/{draftDebate}", want: StaffSees},
+	}},
+	authzAt("GET /api/v1/debates/:id/questions", "/api/v1/debates/{debate}/questions", Public),
+	authzAt("POST /api/v1/debates/:id/questions", "/api/v1/debates/{debate}/questions", Public), // {}: 422
+	{route: "GET /api/v1/debates/:id/questions/queue", probes: []authzProbe{
+		{name: "moderated", path: "/api/v1/debates/{debate}/questions/queue", want: StaffOnly},
+		{name: "other", path: "/api/v1/debates/{otherDebate}/questions/queue", want: AdminOnly},
+	}},
+	// 200, or 409 already_voted after the page's upvote above: both pass authorisation.
+	authzAt("POST /api/v1/debates/:id/questions/:question/vote", "/api/v1/debates/{debate}/questions/{debateQuestion}/vote", Public),
+	authzAt("DELETE /api/v1/debates/:id/questions/:question/vote", "/api/v1/debates/{debate}/questions/{debateQuestion}/vote", Public),
+	{route: "POST /api/v1/debates/:id/questions/:question/moderation", probes: []authzProbe{ // {}: 422, nothing changes
+		{name: "moderated", path: "/api/v1/debates/{debate}/questions/{debateQuestion}/moderation", want: StaffOnly},
+		{name: "other", path: "/api/v1/debates/{otherDebate}/questions/{otherQuestion}/moderation", want: AdminOnly},
 	}},
 	{route: "POST /api/v1/debates/:id/actions", probes: []authzProbe{ // {}: 422, nothing changes
 		{name: "moderated", path: "/api/v1/debates/{debate}/actions", want: StaffOnly},
@@ -763,6 +784,11 @@ func authzSetup(t *testing.T, s *servertest.Running) *authzFixture {
 	q("draftDebate", `WITH e AS (INSERT INTO events (kind, title, starts_at, ends_at, address)
 		VALUES ('debate', 'Szkic: debata', now() + interval '6 days', now() + interval '6 days 2 hours', 'Kraków')
 		RETURNING id) INSERT INTO debates (event_id, code) SELECT id, 'AUTHZ3' FROM e RETURNING event_id`)
+	q("debateQuestion", `INSERT INTO debate_questions (event_id, participant, user_id, body, status)
+		SELECT $1, 'user:' || id, id, 'Kiedy powstanie ławka przy przystanku?', 'approved' FROM users
+		WHERE email = 'marta.sasiadka@example.org' RETURNING id`, fx.ids["debate"])
+	q("otherQuestion", `INSERT INTO debate_questions (event_id, participant, body, status)
+		VALUES ($1, 'anon:authz', 'Pytanie w debacie bez moderatorów?', 'pending') RETURNING id`, fx.ids["otherDebate"])
 	q("consultation", `INSERT INTO consultations (title, organiser_kind, organiser, eligibility, status, opens_at, closes_at, report_at)
 		VALUES ('Zasady wynajmu sal', 'city', 'Wydział Kultury', 'registered', 'published', now() - interval '1 day',
 		now() + interval '10 days', now() + interval '20 days') RETURNING id`)
@@ -1023,6 +1049,13 @@ func TestAuthorisationMatrix(t *testing.T) {
 			if seq := authzQuery[int64](t, s, `SELECT seq FROM debates WHERE event_id = $1`, fx.ids[name]); seq != 0 {
 				t.Errorf("the sample debate %d is at version %d after console probes without an action", fx.ids[name], seq)
 			}
+		}
+		if st := authzQuery[string](t, s, `SELECT status || ' ' || starred || ' ' || body FROM debate_questions WHERE id = $1`,
+			fx.ids["debateQuestion"]); st != "approved false Kiedy powstanie ławka przy przystanku?" {
+			t.Errorf("the sample question %d is %q after moderation probes without an action", fx.ids["debateQuestion"], st)
+		}
+		if st := authzQuery[string](t, s, `SELECT status FROM debate_questions WHERE id = $1`, fx.ids["otherQuestion"]); st != "pending" {
+			t.Errorf("the other debate's question %d is %s after moderation probes without an action", fx.ids["otherQuestion"], st)
 		}
 		if n := authzQuery[int64](t, s, `SELECT count(*) FROM comment_votes WHERE comment_id = $1`, fx.ids["comment"]); n != 0 {
 			t.Errorf("%d votes on comment %d from probes without a value", n, fx.ids["comment"])

@@ -64,6 +64,13 @@ func TestErasureLeavesNoTraceAnywhere(t *testing.T) {
 		map[string]any{"option_ids": []int64{poll.Poll.Options[0].ID}}))
 	event := scalar[int64](t, s, `SELECT id FROM events WHERE starts_at > now() AND capacity IS NOT NULL ORDER BY starts_at LIMIT 1`)
 	mustOK(t, me.Do(http.MethodPost, fmt.Sprintf("/api/v1/events/%d/registration", event), nil))
+	// A question in the demo debate (approved) and an upvote of another.
+	debateID := upcomingDebate(t, s)
+	asked := ask(t, me, debateID, "Czy w budżecie znajdą się pieniądze na świetlice?", false)
+	mustOK(t, mod.Do(http.MethodPost, questionPath(debateID, asked.ID, "/moderation"), map[string]any{"action": "approve"}))
+	upvoted := scalar[int64](t, s, `SELECT id FROM debate_questions WHERE event_id = $1 AND status = 'approved' AND id <> $2
+		ORDER BY id LIMIT 1`, debateID, asked.ID)
+	mustOK(t, me.Do(http.MethodPost, questionPath(debateID, upvoted, "/vote"), nil))
 
 	tallies := func() string {
 		t.Helper()
@@ -76,6 +83,8 @@ func TestErasureLeavesNoTraceAnywhere(t *testing.T) {
 			fmt.Sprintf(`SELECT string_agg(id::text || ':' || coalesce(parent_id, 0)::text, ',' ORDER BY id) FROM comments WHERE target_type = 'proposal' AND target_id = %d`, other),
 			fmt.Sprintf(`SELECT count(*) FROM ballots WHERE poll_id = %d`, poll.Poll.ID),
 			fmt.Sprintf(`SELECT count(*) FROM proposals WHERE id = %d AND status = 'published'`, own.ID),
+			fmt.Sprintf(`SELECT count(*) FROM debate_question_votes WHERE question_id = %d`, upvoted),
+			fmt.Sprintf(`SELECT status FROM debate_questions WHERE id = %d`, asked.ID),
 		} {
 			var v string
 			if err := s.Pool.QueryRow(t.Context(), `SELECT (`+q+`)::text`).Scan(&v); err != nil {
@@ -103,6 +112,10 @@ func TestErasureLeavesNoTraceAnywhere(t *testing.T) {
 	}
 	if after := tallies(); after != before {
 		t.Errorf("tallies and threads changed:\nbefore %s\nafter  %s", before, after)
+	}
+	if n := scalar[int64](t, s, `SELECT (SELECT count(*) FROM debate_questions WHERE user_id = $1 OR participant = 'user:' || $1::bigint)
+		+ (SELECT count(*) FROM debate_question_votes WHERE participant = 'user:' || $1::bigint)`, id); n != 0 {
+		t.Errorf("%d debate questions or upvotes still linked to the erased account", n)
 	}
 	// Her comment keeps its place, without her name.
 	page := s.Browser(t).Get(fmt.Sprintf("/propozycje/%d", other))

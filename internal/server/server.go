@@ -37,6 +37,7 @@ import (
 	"lawka/internal/platform/mail"
 	"lawka/internal/platform/metrics"
 	"lawka/internal/platform/pagecache"
+	"lawka/internal/platform/participant"
 	"lawka/internal/platform/ratelimit"
 	"lawka/internal/platform/realtime"
 	"lawka/internal/platform/redisx"
@@ -158,10 +159,14 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	s.events = event.NewHandlers(s.eventService, r)
 	s.debateService = debate.NewService(d.Pool, s.eventService, s.hub, d.Log)
 	s.debateService.Places = eventPlaces{districts}
-	s.debates = debate.NewHandlers(s.debateService, r, cfg.PublicURL.String())
+	participants := participant.New(func(ctx context.Context) ([]byte, error) { return secret.Get(ctx, d.Pool, "participant") },
+		cfg.Secure())
+	s.debates = debate.NewHandlers(s.debateService, r, cfg.PublicURL.String(), participants, s.limits)
 	s.events.DebatePage = s.debateService.Page
 	// Many phones join a debate at once: they share one read of its state.
 	s.hub.RegisterCached("debate", debate.LiveRoom(s.debateService))
+	s.hub.RegisterCached(debate.BoardKind, debate.BoardRoom(s.debateService))
+	s.hub.RegisterCached(debate.QueueKind, debate.QueueRoom(s.debateService))
 	s.consultationService = consultation.NewService(d.Pool, consultation.Deps{Places: consultationPlaces{districts}, I18n: bundle,
 		PublicURL: cfg.PublicURL.String(), Log: d.Log})
 	s.consultations = consultation.NewHandlers(s.consultationService, r)
@@ -171,7 +176,7 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	accounts := account.NewService(d.Pool, account.Deps{Sessions: s.sessions, Limits: s.limits, I18n: bundle,
 		PublicURL: cfg.PublicURL.String(), Districts: districtOptions{districts},
 		Parts: []account.PersonalData{coalition.PersonalData{}, poll.PersonalData{}, comment.PersonalData{}, notify.PersonalData{},
-			moderation.PersonalData{}, event.PersonalData{Svc: s.eventService}}, RequireStaffTOTP: cfg.RequireStaffTOTP})
+			moderation.PersonalData{}, event.PersonalData{Svc: s.eventService}, debate.PersonalData{}}, RequireStaffTOTP: cfg.RequireStaffTOTP})
 	s.accounts = account.NewHandlers(accounts, r, districtOptions{districts})
 	s.devmail = devmail.NewHandlers(d.Pool, r)
 	s.signatures = coalition.NewSignatureHandlers(

@@ -64,6 +64,9 @@ function apply(root, st) {
   for (const el of root.querySelectorAll("[data-debate-announcement]")) el.hidden = !st.announcement;
   text(root, "[data-debate-announcement-text]", st.announcement);
   for (const el of root.querySelectorAll("[data-expected-seq]")) el.value = String(st.seq);
+  for (const el of root.querySelectorAll("[data-debate-onscreen]")) el.hidden = !st.on_screen;
+  text(root, "[data-debate-onscreen-body]", st.on_screen ? st.on_screen.body : "");
+  text(root, "[data-debate-onscreen-author]", st.on_screen ? (st.on_screen.author || root.dataset.anonymous) : "");
   for (const el of root.querySelectorAll("[data-item]")) {
     if (Number(el.dataset.item) === st.current_item_id) el.setAttribute("aria-current", "step");
     else el.removeAttribute("aria-current");
@@ -85,6 +88,61 @@ function apply(root, st) {
 
 on("debate.state", (room, st, root) => { if (root) apply(root, st); }, { state: true });
 
+// The questions (the phone's board, the console's queue): a newer version than the page
+// shows offers a fresh look (the page itself stays as the server drew it).
+const questionsChanged = (room, data, root) => {
+  if (!root || data.version <= Number(root.dataset.version ?? 0)) return;
+  for (const el of root.querySelectorAll("[data-questions-changed]")) el.hidden = false;
+};
+on("debate.questions", (room, data, root) => {
+  if (root && data.version > Number(root.dataset.version ?? 0)) renderBoard(root, data);
+}, { state: true });
+
+// renderBoard redraws the phone's approved questions from the template the server drew
+// in the page's language; user text goes in as text. Upvotes stay plain forms.
+function renderBoard(root, data) {
+  const list = root.querySelector("[data-question-list]");
+  const tpl = root.querySelector("template[data-question-template]");
+  if (!list || !tpl) return;
+  const ids = (s) => new Set((s || "").split(/\s+/).filter(Boolean).map(Number));
+  const voted = ids(root.dataset.voted);
+  const own = ids(root.dataset.own);
+  const items = [...data.items];
+  if (root.dataset.order === "czas") items.sort((a, b) => Date.parse(a.created_at) - Date.parse(b.created_at) || a.id - b.id);
+  const plural = new Intl.PluralRules(document.documentElement.lang || "pl");
+  const out = items.map((q) => {
+    const li = tpl.content.firstElementChild.cloneNode(true);
+    li.id = `pytanie-${q.id}`;
+    li.dataset.question = String(q.id);
+    li.classList.toggle("starred", q.starred);
+    li.querySelector("[data-q-star]").hidden = !q.starred;
+    li.querySelector("[data-q-body]").textContent = q.body;
+    li.querySelector("[data-q-edited]").hidden = !q.edited;
+    li.querySelector("[data-q-author]").textContent = q.author || root.dataset.anonymous;
+    const cat = plural.select(q.votes);
+    const words = root.dataset[`votes${cat[0].toUpperCase()}${cat.slice(1)}`] || root.dataset.votesOther;
+    li.querySelector("[data-q-votes]").textContent = words.replace(/\d+/, String(q.votes));
+    for (const el of li.querySelectorAll("[data-q-label]")) el.textContent = `: ${q.body}`;
+    const form = li.querySelector("form");
+    if (own.has(q.id) || root.hasAttribute("data-ended")) form.remove();
+    else {
+      form.action = `${root.dataset.votePath}/${q.id}/glos`;
+      li.querySelector(voted.has(q.id) ? "[data-q-up]" : "[data-q-undo]").remove();
+    }
+    if (!own.has(q.id)) li.querySelector("[data-q-own]").remove();
+    return li;
+  });
+  if (!out.length) {
+    const li = document.createElement("li");
+    li.className = "meta";
+    li.textContent = root.dataset.empty;
+    out.push(li);
+  }
+  list.replaceChildren(...out);
+  root.dataset.version = String(data.version);
+}
+on("debate.queue", questionsChanged, { state: true });
+
 setInterval(() => {
   for (const root of document.querySelectorAll('[data-live-room^="debate:"]')) tick(root);
 }, 500);
@@ -105,6 +163,7 @@ if (console_) {
   };
   console_.addEventListener("submit", async (ev) => {
     const form = ev.target;
+    if (form.hasAttribute("data-plain")) return; // question moderation: a plain form
     const data = new FormData(form);
     if (ev.submitter && ev.submitter.name) data.set(ev.submitter.name, ev.submitter.value);
     const confirmText = ev.submitter && ev.submitter.dataset.confirm;
@@ -113,6 +172,7 @@ if (console_) {
     const cmd = { action: data.get("action"), expected_seq: Number(data.get("expected_seq")) };
     if (data.get("item_id")) cmd.item_id = Number(data.get("item_id"));
     if (data.get("speaker_id")) cmd.speaker_id = Number(data.get("speaker_id"));
+    if (data.get("question_id")) cmd.question_id = Number(data.get("question_id"));
     if (cmd.action === "announce") cmd.text = String(data.get("text") || "");
     let res;
     try {
