@@ -49,6 +49,7 @@ type Cache struct {
 	now     func() time.Time
 
 	answers *prometheus.CounterVec
+	counted map[string]prometheus.Counter // answers' counters by result, resolved once (off the hit path)
 }
 
 type entry struct {
@@ -64,12 +65,17 @@ type entry struct {
 // New makes a cache whose pages live ttl and which holds at most maxBytes of page text
 // (0 or less turns caching off: every request renders).
 func New(ttl time.Duration, maxBytes int64) *Cache {
-	return &Cache{ttl: ttl, maxBytes: maxBytes, entries: map[string]*entry{}, now: time.Now,
+	c := &Cache{ttl: ttl, maxBytes: maxBytes, entries: map[string]*entry{}, now: time.Now,
 		Anonymous: func(*fiber.Ctx) bool { return false }, Lang: func(*fiber.Ctx) string { return "" },
 		answers: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "lawka_page_cache_answers_total",
 			Help: "Public page requests by what the page cache did: hit, stale, miss, bypass.",
 		}, []string{"result"})}
+	c.counted = map[string]prometheus.Counter{}
+	for _, r := range []string{"hit", "stale", "miss", "bypass"} {
+		c.counted[r] = c.answers.WithLabelValues(r)
+	}
+	return c
 }
 
 // Collector is the cache's metric, for the metrics registry.
@@ -134,14 +140,14 @@ type result struct {
 }
 
 func (p *Cache) bypass(c *fiber.Ctx, h fiber.Handler) error {
-	p.answers.WithLabelValues("bypass").Inc()
+	p.counted["bypass"].Inc()
 	c.Set(Header, "bypass")
 	return h(c)
 }
 
 // render runs h and keeps its answer when any signed-out visitor could have got it.
 func (p *Cache) render(c *fiber.Ctx, h fiber.Handler, key string) error {
-	p.answers.WithLabelValues("miss").Inc()
+	p.counted["miss"].Inc()
 	c.Set(Header, "miss")
 	cookies := cookieCount(c)
 	if err := h(c); err != nil {
@@ -199,7 +205,7 @@ func (p *Cache) store(key string, e *entry) {
 }
 
 func (p *Cache) serve(c *fiber.Ctx, e *entry, result string) error {
-	p.answers.WithLabelValues(result).Inc()
+	p.counted[result].Inc()
 	c.Status(fiber.StatusOK)
 	p.write(c, e, result)
 	return nil
