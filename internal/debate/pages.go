@@ -25,6 +25,9 @@ type Handlers struct {
 	publicURL string
 	ids       *participant.Cookies // who asks and upvotes without an account
 	limits    *ratelimit.Limiter
+	// Promises draws the promises part of the page ("debata") or console ("konsola")
+	// (nil: none).
+	Promises func(c *fiber.Ctx, id int64, back string) (any, error)
 }
 
 // NewHandlers builds the handlers; publicURL is the site's origin (join links, QR
@@ -85,6 +88,7 @@ type View struct {
 	Own       map[int64]bool // the viewer's own questions (they take no upvote from them)
 	Order     string         // "glosy" or "czas"
 	Version   int64          // of the questions
+	Promises  any            // the promises part (the promise feature's)
 }
 
 func (h *Handlers) view(c *fiber.Ctx, d Debate) View {
@@ -137,6 +141,11 @@ func (h *Handlers) Show(c *fiber.Ctx) error {
 		v.Notice = httpx.L(c).T("debates.saved")
 	case "zdjecie":
 		v.Notice = httpx.L(c).T("debates.photo_saved")
+	}
+	if h.Promises != nil {
+		if v.Promises, err = h.Promises(c, d.ID, "debata"); err != nil {
+			return err
+		}
 	}
 	return h.pages.HTML(c, fiber.StatusOK, "debate/show", render.View{Title: d.Title, Section: "nav.events", Data: v})
 }
@@ -274,6 +283,11 @@ func (h *Handlers) console(c *fiber.Ctx, status int, refused string, form render
 		return err
 	}
 	v.Questions, v.Version = q.Items, q.Version
+	if h.Promises != nil {
+		if v.Promises, err = h.Promises(c, d.ID, "konsola"); err != nil {
+			return err
+		}
+	}
 	if done := c.Query("zrobione"); done != "" && refused == "" {
 		v.Notice = httpx.L(c).T("debates.done")
 	}

@@ -267,6 +267,11 @@ func Text(l *i18n.Localizer, n Notification) string {
 		return l.T("notifications.text_reply", "Name", who, "Title", title)
 	case KindComment:
 		return l.T("notifications.text_comment", "Name", who, "Title", title)
+	case KindPromise:
+		if to := dataString(n.Data, "to"); to != dataString(n.Data, "from") {
+			return l.T("notifications.text_promise_status", "Title", title, "Status", l.T("promises.status_"+to))
+		}
+		return l.T("notifications.text_promise_update", "Title", title)
 	case KindModeration:
 		text := l.T("notifications.text_moderation_"+dataString(n.Data, "outcome"), "Title", title,
 			"Item", l.T("moderation.type_"+dataString(n.Data, "item_type")))

@@ -37,6 +37,9 @@ const (
 	// title, item_type, outcome (hidden, hidden_reports, restored, approved,
 	// appeal_refused), reason.
 	KindModeration = "content.moderated"
+	// KindPromise: a promise the person follows has a new update. Data: title, from,
+	// to (the statuses before and after; equal when the status stayed).
+	KindPromise = "promise.update"
 )
 
 // PageSize is how many notifications a page holds.

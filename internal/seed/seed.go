@@ -106,6 +106,9 @@ func run(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, demo bool) e
 	if err := seedDebates(ctx, pool); err != nil {
 		return fmt.Errorf("seed debates: %w", err)
 	}
+	if err := seedPromises(ctx, pool); err != nil {
+		return fmt.Errorf("seed promises: %w", err)
+	}
 	if err := seedConsultations(ctx, pool, accounts); err != nil {
 		return fmt.Errorf("seed consultations: %w", err)
 	}

@@ -88,6 +88,8 @@ var (
 	AdvocateOrStaff = authzWants{SignIn, Deny, Deny, Deny, Allow, Allow, Allow}
 	// The sample is an organisation the advocate represents: its representatives only.
 	AdvocateOnly = authzWants{SignIn, Deny, Deny, Deny, Allow, Deny, Deny}
+	// Promises are logged and followed up by advocates and the staff.
+	PromiseLoggers = authzWants{SignIn, Deny, Deny, Deny, Allow, Allow, Allow}
 	// Seen only by the staff (and its owner), not even offered to visitors: a draft.
 	StaffSees = authzWants{Deny, Deny, Deny, Deny, Deny, Allow, Allow}
 )
@@ -139,6 +141,7 @@ type authzProbe struct {
 	//   {consultationFile} a PDF attached to {consultation}
 	//   {paperResponse} a paper response to {consultation} typed in by the moderator, with a scan
 	//   {textAnswer}    the free-text answer of {paperResponse}
+	//   {promise}       a seeded promise of the 2024 debate; {draftPromise} a promise of {draftDebate}
 	path string
 	// body is sent instead of the empty form ("") or "{}" (routes under /api/). Only
 	// where an empty body would be refused before the role is looked at.
@@ -188,6 +191,11 @@ var authzTable = []authzRow{
 	authzAt("GET /ankiety/:id/wyniki.csv", "/ankiety/{poll}/wyniki.csv", Public),
 	authzRoute("GET /zaproszenie", Public),
 	authzRoute("GET /konsultacje", Public),
+	authzRoute("GET /obietnice", Public),
+	{route: "GET /obietnice/:id<int>", probes: []authzProbe{
+		{name: "published", path: "/obietnice/{promise}", want: Public},
+		{name: "draft", path: "/obietnice/{draftPromise}", want: StaffSees},
+	}},
 	{route: "GET /konsultacje/:id<int>", probes: []authzProbe{
 		{name: "published", path: "/konsultacje/{consultation}", want: Public},
 		{name: "draft", path: "/konsultacje/{draftConsultation}", want: StaffSees},
@@ -340,6 +348,13 @@ var authzTable = []authzRow{
 	ownOrStaff("GET /propozycje/:id<int>/edycja", "/propozycje/{proposal}/edycja"),
 	ownOrStaff("POST /propozycje/:id<int>/edycja", "/propozycje/{proposal}/edycja"), // empty form: 422
 	authzAt("POST /propozycje/:id<int>/poparcie", "/propozycje/{proposal}/poparcie", SignedIn),
+	authzAt("POST /obietnice/:id<int>/obserwuj", "/obietnice/{promise}/obserwuj", SignedIn),
+	// Promises: logged by the debate's moderators, admins and advocates (empty form: 422).
+	{route: "POST /debaty/:id<int>/obietnice", probes: []authzProbe{
+		{name: "moderated", path: "/debaty/{debate}/obietnice", want: PromiseLoggers},
+		{name: "other", path: "/debaty/{otherDebate}/obietnice", want: authzWants{SignIn, Deny, Deny, Deny, Allow, Deny, Allow}},
+	}},
+	authzAt("POST /obietnice/:id<int>/aktualizacje", "/obietnice/{promise}/aktualizacje", PromiseLoggers), // empty form: 422
 	{route: "POST /propozycje/:id<int>/obserwuj", probes: []authzProbe{
 		{name: "published", path: "/propozycje/{proposal}/obserwuj", want: SignedIn},
 		{name: "draft", path: "/propozycje/{draftProposal}/obserwuj", want: StaffOnly}, // drafts: their author and the staff
@@ -524,6 +539,23 @@ var authzTable = []authzRow{
 	authzAt("GET /api/v1/consultations/:id/results", "/api/v1/consultations/{consultation}/results", Public),
 	authzAt("GET /api/v1/consultations/:id/comments", "/api/v1/consultations/{consultation}/comments", Public),
 	authzAt("POST /api/v1/consultations/:id/comments", "/api/v1/consultations/{consultation}/comments", SignedIn), // {}: 422
+	// Promises ({promise}: a seeded promise of the 2024 debate; {draftPromise} one of a
+	// draft debate). Logging: the debate's moderators, admins and every advocate;
+	// updates: advocates, moderators and admins. {}: 422, nothing stored.
+	{route: "POST /api/v1/debates/:id/promises", probes: []authzProbe{
+		{name: "moderated", path: "/api/v1/debates/{debate}/promises", want: PromiseLoggers},
+		{name: "other", path: "/api/v1/debates/{otherDebate}/promises", want: authzWants{SignIn, Deny, Deny, Deny, Allow, Deny, Allow}},
+	}},
+	authzRoute("GET /api/v1/promises", Public),
+	{route: "GET /api/v1/promises/:id", probes: []authzProbe{
+		{name: "published", path: "/api/v1/promises/{promise}", want: Public},
+		{name: "draft", path: "/api/v1/promises/{draftPromise}", want: StaffSees},
+	}},
+	authzAt("POST /api/v1/promises/:id/updates", "/api/v1/promises/{promise}/updates", PromiseLoggers),
+	authzAt("PUT /api/v1/promises/:id/follow", "/api/v1/promises/{promise}/follow", SignedIn),
+	authzAt("DELETE /api/v1/promises/:id/follow", "/api/v1/promises/{promise}/follow", SignedIn),
+	authzAt("GET /api/v1/promises/:id/comments", "/api/v1/promises/{promise}/comments", Public),
+	authzAt("POST /api/v1/promises/:id/comments", "/api/v1/promises/{promise}/comments", SignedIn), // {}: 422
 	// Polls ({poll}: the seeded open poll anyone may vote in).
 	authzRoute("POST /api/v1/polls", StaffOnly),
 	authzAt("GET /api/v1/polls/:id", "/api/v1/polls/{poll}", Public),
@@ -803,6 +835,8 @@ func authzSetup(t *testing.T, s *servertest.Running) *authzFixture {
 		INSERT INTO consultation_responses (consultation_id, channel, status, receipt, entered_by, scan_file_id, submitted_at)
 		SELECT $1, 'paper', 'submitted', 'AUTHZPAPER1', (SELECT id FROM users WHERE email = 'moderator@example.org'), f.id, now()
 		FROM f RETURNING id`, fx.ids["consultation"])
+	q("promise", `SELECT min(id) FROM promises`)
+	q("draftPromise", `INSERT INTO promises (event_id, text) VALUES ($1, 'Obietnica w szkicu debaty') RETURNING id`, fx.ids["draftDebate"])
 	q("textAnswer", `INSERT INTO consultation_answers (response_id, question_id, body) VALUES ($1, $2, 'Tańsze sale dla NGO.')
 		RETURNING id`, fx.ids["paperResponse"], fx.ids["consultationQuestion"])
 	return fx

@@ -140,6 +140,8 @@ func openAPIAccess(row authzRow) string {
 		return "owner" // others' objects: nobody but their owner, staff included
 	case wants[SignedIn] && wants[StaffOnly]:
 		return "owner_or_staff" // the own object for anyone signed in, another's for the staff
+	case wants[PromiseLoggers]:
+		return "advocate_or_staff" // advocates, and moderators and admins (a debate's own, for logging)
 	case len(wants) != 1:
 		return ""
 	}
@@ -157,7 +159,7 @@ var openAPIAccessBeyondMatrix = map[string][2]string{
 	"DELETE /api/v1/comments/:id": {"staff", "owner_or_staff"},
 }
 
-var openAPIAccessValues = []string{"public", "signed_in", "owner", "owner_or_staff", "staff", "admin"}
+var openAPIAccessValues = []string{"public", "signed_in", "owner", "owner_or_staff", "advocate_or_staff", "staff", "admin"}
 
 func TestOpenAPIDocumentIsWellFormed(t *testing.T) {
 	t.Parallel()

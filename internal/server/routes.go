@@ -9,6 +9,7 @@ import (
 	"lawka/internal/platform/i18n"
 	"lawka/internal/platform/problem"
 	"lawka/internal/platform/render"
+	"lawka/internal/promise"
 )
 
 // navigation is the main menu; each feature adds its entry as it lands. An entry with
@@ -21,6 +22,7 @@ var navigation = []struct {
 	{"nav.proposals", "/propozycje", nil},
 	{"nav.consultations", "/konsultacje", nil},
 	{"nav.events", "/wydarzenia", nil}, // debates are events: the calendar lists them
+	{"nav.promises", "/obietnice", nil},
 	{"nav.declaration", "/deklaracja", nil},
 	{"nav.allies", "/sojusznicy", nil},
 	{"nav.admin", "/admin", []string{auth.Moderator, auth.Admin}},
@@ -81,6 +83,8 @@ func (s *Server) routes() {
 	app.Post("/debaty/:id<int>/pytania/:question<int>/glos", s.debates.Upvote)
 	app.Get("/d", s.debates.Join)
 	app.Get("/d/:code", s.debates.Join)
+	app.Get("/obietnice", s.promises.Tracker)
+	app.Get("/obietnice/:id<int>", s.promises.Show)
 	app.Get("/konsultacje", s.consultations.List)
 	app.Get("/konsultacje/:id<int>", s.consultations.Show)
 	app.Get("/konsultacje/:id<int>/dokumenty/:file<int>", s.consultations.File)
@@ -152,6 +156,7 @@ func (s *Server) routes() {
 	app.Post("/propozycje/:id<int>/usun", signedIn, s.proposals.Discard)
 	app.Post("/propozycje/:id<int>/obserwuj", signedIn, s.notifications.Follow("proposal"))
 	app.Get("/propozycje/:id<int>/skan", signedIn, s.proposals.Scan)
+	app.Post("/obietnice/:id<int>/obserwuj", signedIn, s.notifications.Follow(promise.Kind))
 	app.Post("/wydarzenia/:id<int>/zapis", signedIn, s.events.Register)
 	app.Post("/wydarzenia/:id<int>/rezygnacja", signedIn, s.events.Unregister)
 	app.Get("/konsultacje/:id<int>/odpowiedz", signedIn, s.consultations.Respond)
@@ -209,6 +214,10 @@ func (s *Server) routes() {
 	app.Post("/debaty/:id<int>/konsola", signedIn, s.debates.Act)
 	app.Post("/debaty/:id<int>/mowcy/:speaker<int>/zdjecie", signedIn, s.debates.SetPhoto)
 	app.Post("/debaty/:id<int>/pytania/:question<int>/moderacja", signedIn, s.debates.ModerateQuestion)
+	// Promises: logged by the debate's moderators, admins and advocates; updated by
+	// advocates, moderators and admins (the service checks).
+	app.Post("/debaty/:id<int>/obietnice", signedIn, s.promises.Log)
+	app.Post("/obietnice/:id<int>/aktualizacje", signedIn, s.promises.Update)
 	app.Get("/admin/konsultacje", signedIn, s.consultations.Admin)
 	app.Get("/admin/konsultacje/nowa", signedIn, s.consultations.New)
 	app.Post("/admin/konsultacje", signedIn, s.consultations.Create)
@@ -313,6 +322,14 @@ func (s *Server) routes() {
 	api.Post("/debates/:id/questions/:question/vote", s.debates.APIVote)
 	api.Delete("/debates/:id/questions/:question/vote", s.debates.APIVote)
 	api.Post("/debates/:id/questions/:question/moderation", signedIn, s.debates.APIModerate)
+	api.Post("/debates/:id/promises", signedIn, s.promises.APILog)
+	api.Get("/promises", s.promises.APIList)
+	api.Get("/promises/:id", s.promises.APIGet)
+	api.Post("/promises/:id/updates", signedIn, s.promises.APIUpdate)
+	api.Put("/promises/:id/follow", signedIn, s.notifications.APIFollow(promise.Kind))
+	api.Delete("/promises/:id/follow", signedIn, s.notifications.APIFollow(promise.Kind))
+	api.Get("/promises/:id/comments", s.comments.APIList(promise.Kind))
+	api.Post("/promises/:id/comments", signedIn, s.comments.APIPost(promise.Kind))
 	api.Get("/consultations", s.consultations.APIList)
 	api.Post("/consultations", signedIn, s.consultations.APICreate)
 	api.Get("/consultations/:id", s.consultations.APIGet)

@@ -44,6 +44,7 @@ import (
 	"lawka/internal/platform/render"
 	"lawka/internal/platform/secret"
 	"lawka/internal/poll"
+	"lawka/internal/promise"
 	"lawka/internal/proposal"
 	"lawka/internal/server/wire"
 	"lawka/web"
@@ -103,6 +104,8 @@ type Server struct {
 	debates             *debate.Handlers
 	consultationService *consultation.Service
 	consultations       *consultation.Handlers
+	promiseService      *promise.Service
+	promises            *promise.Handlers
 }
 
 // BodyLimit is the largest request body (uploads included; JSON routes stay far below).
@@ -167,6 +170,11 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	s.hub.RegisterCached("debate", debate.LiveRoom(s.debateService))
 	s.hub.RegisterCached(debate.BoardKind, debate.BoardRoom(s.debateService))
 	s.hub.RegisterCached(debate.QueueKind, debate.QueueRoom(s.debateService))
+	s.promiseService = promise.NewService(d.Pool, s.debateService, s.hub, d.Log)
+	s.promises = promise.NewHandlers(s.promiseService, r)
+	s.hub.Register(promise.DebateKind, promise.DebateRoom(s.promiseService))
+	s.hub.Register(promise.Kind, promise.PromiseRoom(s.promiseService))
+	s.debates.Promises = func(c *fiber.Ctx, id int64, back string) (any, error) { return s.promises.Section(c, id, back) }
 	s.consultationService = consultation.NewService(d.Pool, consultation.Deps{Places: consultationPlaces{districts}, I18n: bundle,
 		PublicURL: cfg.PublicURL.String(), Log: d.Log})
 	s.consultations = consultation.NewHandlers(s.consultationService, r)
@@ -176,7 +184,8 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	accounts := account.NewService(d.Pool, account.Deps{Sessions: s.sessions, Limits: s.limits, I18n: bundle,
 		PublicURL: cfg.PublicURL.String(), Districts: districtOptions{districts},
 		Parts: []account.PersonalData{coalition.PersonalData{}, poll.PersonalData{}, comment.PersonalData{}, notify.PersonalData{},
-			moderation.PersonalData{}, event.PersonalData{Svc: s.eventService}, debate.PersonalData{}}, RequireStaffTOTP: cfg.RequireStaffTOTP})
+			moderation.PersonalData{}, event.PersonalData{Svc: s.eventService}, debate.PersonalData{},
+			promise.PersonalData{}}, RequireStaffTOTP: cfg.RequireStaffTOTP})
 	s.accounts = account.NewHandlers(accounts, r, districtOptions{districts})
 	s.devmail = devmail.NewHandlers(d.Pool, r)
 	s.signatures = coalition.NewSignatureHandlers(
@@ -204,21 +213,29 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	proposals.Gate = proposalGate{s.moderationService, districts}
 	s.commentService = comment.NewService(d.Pool, comment.Deps{Limits: s.limits, Publisher: s.hub, Log: d.Log,
 		Notifier: commentNotifier{s.notifyService, map[string]func(context.Context, int64) (string, error){
-			"proposal": proposalComments{proposals}.Title, "consultation": consultationComments{s.consultationService}.Title}},
+			"proposal": proposalComments{proposals}.Title, "consultation": consultationComments{s.consultationService}.Title,
+			promise.Kind: promiseComments{s.promiseService}.Title}},
 		Gate: commentGate{s.moderationService, districts, proposals}})
 	s.commentService.Register("proposal", proposalComments{proposals})
 	s.commentService.Register("consultation", consultationComments{s.consultationService})
 	// Comments notify followers and the replied-to through the notify feature, which must
 	// know the target's kind (without it, posting on a consultation was a 404).
 	s.notifyService.Register("consultation", consultationComments{s.consultationService})
+	s.commentService.Register(promise.Kind, promiseComments{s.promiseService})
+	s.notifyService.Register(promise.Kind, promiseComments{s.promiseService})
+	s.promiseService.Notifier = promiseNotifier{s.notifyService}
+	s.promises.Following = promiseNotifier{s.notifyService}.Following
 	s.moderationService.Register("proposal", wire.ModeratedProposals{Svc: proposals})
-	s.moderationService.Register("comment", wire.ModeratedComments{Svc: s.commentService, Titles: wire.TitlesOf(proposals.Titles, s.consultationService.Titles)})
+	commentTitles := wire.TitlesOf(proposals.Titles, s.consultationService.Titles)
+	commentTitles[promise.Kind] = s.promiseService.Titles
+	s.moderationService.Register("comment", wire.ModeratedComments{Svc: s.commentService, Titles: commentTitles})
 	s.moderation = moderation.NewHandlers(s.moderationService, r)
 	s.comments = comment.NewHandlers(s.commentService)
 	s.commentPages = comment.NewPages(s.commentService, r)
 	s.commentPages.Seq = s.hub.Seq
 	s.proposals.Comments = func(c *fiber.Ctx, id int64) (any, error) { return s.commentPages.Section(c, "proposal", id) }
 	s.consultations.Comments = func(c *fiber.Ctx, id int64) (any, error) { return s.commentPages.Section(c, "consultation", id) }
+	s.promises.Comments = func(c *fiber.Ctx, id int64) (any, error) { return s.commentPages.Section(c, promise.Kind, id) }
 	polls := poll.NewService(d.Pool, d.Redis, s.hub, d.Log)
 	s.pollService = polls
 	s.metrics.MustRegister(polls.Collectors()...)
