@@ -1104,6 +1104,30 @@ func TestOpenAPIAnswersMatchTheDocument(t *testing.T) {
 	c.call("POST", consComments, cons+"/comments", plain, map[string]any{"body": ""}, 422)
 	c.call("POST", consComments, cons+"/comments", "", map[string]any{"body": "Anonimowo?"}, 401)
 
+	// Promises ({promise}: a seeded one; {debate}: moderated by moderator@example.org).
+	advocateToken := login("advocate@example.org")
+	const logOp, promOp, updOp = "/api/v1/debates/{id}/promises", "/api/v1/promises/{id}", "/api/v1/promises/{id}/updates"
+	logPath, prom := "/api/v1/debates/"+fx.vals["debate"]+"/promises", "/api/v1/promises/"+fx.vals["promise"]
+	c.call("POST", logOp, logPath, advocateToken, map[string]any{"text": "Nowe ławki przy każdej szkole.", "speaker_id": nil}, 201)
+	c.call("POST", logOp, logPath, moderator, map[string]any{"text": "Tak", "topic": "szkoły"}, 422)
+	c.call("POST", logOp, logPath, plain, map[string]any{"text": "Obiecuję wszystko."}, 403)
+	c.call("POST", logOp, "/api/v1/debates/999999/promises", advocateToken, map[string]any{"text": "Obiecuję wszystko."}, 404)
+	c.call("GET", "/api/v1/promises", "/api/v1/promises", "", nil, 200)
+	c.call("GET", "/api/v1/promises", "/api/v1/promises?status=forgotten", "", nil, 422)
+	c.call("GET", "/api/v1/promises", "/api/v1/promises?cursor=!!", "", nil, 400)
+	c.call("GET", promOp, prom, "", nil, 200)
+	c.call("GET", promOp, "/api/v1/promises/"+fx.vals["draftPromise"], "", nil, 404)
+	version := authzQuery[int64](t, s, `SELECT version FROM promises WHERE id = $1`, fx.ids["promise"])
+	c.call("POST", updOp, prom+"/updates", advocateToken, map[string]any{"version": version, "status": "in_progress",
+		"note": "Urząd ogłosił konsultacje.", "links": []string{"https://www.krakow.pl/"}, "date": "2025-01-15"}, 201)
+	c.call("POST", updOp, prom+"/updates", moderator, map[string]any{"version": version, "status": "kept"}, 409)
+	c.call("POST", updOp, prom+"/updates", moderator, map[string]any{"version": version + 1, "status": "forgotten"}, 422)
+	c.call("POST", updOp, prom+"/updates", plain, map[string]any{"version": version + 1, "status": "kept"}, 403)
+	c.call("PUT", "/api/v1/promises/{id}/follow", prom+"/follow", plain, nil, 200)
+	c.call("DELETE", "/api/v1/promises/{id}/follow", prom+"/follow", plain, nil, 200)
+	c.call("GET", "/api/v1/promises/{id}/comments", prom+"/comments", "", nil, 200)
+	c.call("POST", "/api/v1/promises/{id}/comments", prom+"/comments", plain, map[string]any{"body": "Kiedy to się stanie?", "stance": "neutral"}, 201)
+
 	// The end of a session and of an account.
 	c.call("DELETE", "/api/v1/me", "/api/v1/me", fresh, map[string]any{"password": "wrong-password", "confirm": true}, 422)
 	c.call("DELETE", "/api/v1/me", "/api/v1/me", fresh, map[string]any{"password": newPassword}, 422)
