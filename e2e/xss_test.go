@@ -371,6 +371,21 @@ func TestXSSCorpusNeverRuns(t *testing.T) {
 		closes_at = now() - interval '10 days', report_at = now() - interval '1 minute' WHERE id = ANY($1)`, consultations); err != nil {
 		t.Fatal(err)
 	}
+	// Promises: logged in the upcoming debate with the payload as text and topic; an
+	// advocate's update carries the corpus as its note.
+	var debateID int64
+	query(&debateID, `SELECT event_id FROM debates WHERE phase = 'scheduled' ORDER BY event_id LIMIT 1`)
+	advocate := srv.API(t)
+	advocate.Login("advocate@example.org", seed.DemoPassword)
+	promises := make([]int64, n)
+	for i, p := range payloads {
+		promises[i] = createdID(t, "promise "+p, mod.Do(http.MethodPost, fmt.Sprintf("/api/v1/debates/%d/promises", debateID),
+			map[string]any{"text": p, "topic": p}), "promise")
+		if r := advocate.Do(http.MethodPost, fmt.Sprintf("/api/v1/promises/%d/updates", promises[i]), map[string]any{
+			"version": 1, "note": corpus, "links": []string{"https://example.org/dowod"}}); r.StatusCode != http.StatusCreated {
+			t.Fatalf("an update of the promise %q: %d %s", p, r.StatusCode, r.Body)
+		}
+	}
 	t.Logf("%d payloads stored through %d objects and %d moderation decisions in %v", n, 9*n, len(cases), time.Since(began).Round(time.Millisecond))
 
 	// The JSON API gives the text back as data.
@@ -387,6 +402,7 @@ func TestXSSCorpusNeverRuns(t *testing.T) {
 		checkJSONData(t, "consultation results", visitorAPI.Do(http.MethodGet, fmt.Sprintf("/api/v1/consultations/%d/results", consultations[i]), nil), p)
 		checkJSONData(t, "poll", visitorAPI.Do(http.MethodGet, fmt.Sprintf("/api/v1/polls/%d", polls[i]), nil), p)
 		checkJSONData(t, "me", people[i].Do(http.MethodGet, "/api/v1/me", nil), p)
+		checkJSONData(t, "promise", visitorAPI.Do(http.MethodGet, fmt.Sprintf("/api/v1/promises/%d", promises[i]), nil), p, corpus)
 	}
 	checkJSONData(t, "allies", visitorAPI.Do(http.MethodGet, "/api/v1/allies?limit=100", nil))
 	checkJSONData(t, "moderation queue", mod.Do(http.MethodGet, "/api/v1/moderation/queue", nil))
@@ -410,6 +426,7 @@ func TestXSSCorpusNeverRuns(t *testing.T) {
 		checkPage(t, visitor, fmt.Sprintf("%s/konsultacje/%d/raport", srv.URL, consultations[i]), p)
 		checkPage(t, visitor, fmt.Sprintf("%s/konsultacje/%d/odpowiedzi", srv.URL, consultations[i]), p)
 		checkPage(t, visitor, fmt.Sprintf("%s/ankiety/%d", srv.URL, polls[i]), p)
+		checkPage(t, visitor, fmt.Sprintf("%s/obietnice/%d", srv.URL, promises[i]), p)
 	}
 	checkPage(t, visitor, fmt.Sprintf("%s/komentarze/%d", srv.URL, comments[0]), payloads[1])
 	checkPage(t, visitor, srv.URL+"/propozycje", payloads[n-1])
@@ -417,6 +434,8 @@ func TestXSSCorpusNeverRuns(t *testing.T) {
 	checkPage(t, visitor, srv.URL+"/wydarzenia", payloads[0])
 	checkPage(t, visitor, srv.URL+"/konsultacje")
 	checkPage(t, visitor, srv.URL+"/sojusznicy")
+	checkPage(t, visitor, srv.URL+"/obietnice", payloads[n-1])
+	checkPage(t, visitor, fmt.Sprintf("%s/debaty/%d", srv.URL, debateID), payloads[0])
 	checkPage(t, author, fmt.Sprintf("%s/propozycje/%d", srv.URL, proposals[0]), payloads[0], payloads[1])
 	checkPage(t, author, fmt.Sprintf("%s/propozycje/%d/edycja", srv.URL, proposals[0]), payloads[0])
 	checkPage(t, author, fmt.Sprintf("%s/komentarze/%d/edycja", srv.URL, comments[n-1]))
@@ -439,6 +458,8 @@ func TestXSSCorpusNeverRuns(t *testing.T) {
 	checkPage(t, staff, fmt.Sprintf("%s/admin/wydarzenia/%d/zapisy", srv.URL, events[0]))
 	checkPage(t, staff, srv.URL+"/admin/konsultacje")
 	checkPage(t, staff, fmt.Sprintf("%s/admin/konsultacje/%d", srv.URL, consultations[0]), payloads[0])
+	checkPage(t, staff, fmt.Sprintf("%s/debaty/%d/konsola", srv.URL, debateID), payloads[0])
+	checkPage(t, staff, fmt.Sprintf("%s/obietnice/%d", srv.URL, promises[0]), payloads[0])
 	checkPage(t, staff, srv.URL+"/admin/ankiety")
 	checkPage(t, staff, fmt.Sprintf("%s/admin/ankiety/%d", srv.URL, polls[0]), payloads[0])
 

@@ -38,22 +38,38 @@ func paramID(c *fiber.Ctx) (int64, error) {
 	return id, nil
 }
 
+// logging reads the debate of a logging route and checks who asks before what they sent.
+func (h *Handlers) logging(c *fiber.Ctx) (int64, auth.Principal, error) {
+	id, err := paramID(c)
+	if err != nil {
+		return 0, auth.Principal{}, err
+	}
+	p := auth.From(c)
+	return id, p, h.svc.MayLog(c.UserContext(), p, id)
+}
+
+// tracking reads the promise of an update route and checks who asks before what they sent.
+func (h *Handlers) tracking(c *fiber.Ctx) (int64, auth.Principal, error) {
+	id, err := paramID(c)
+	if err != nil {
+		return 0, auth.Principal{}, err
+	}
+	p := auth.From(c)
+	return id, p, h.svc.MayTrack(p)
+}
+
 // APILog answers POST /api/v1/debates/{id}/promises {"speaker_id","text","topic",
 // "agenda_item_id","moment_ms"} (the debate's moderators, admins, advocates).
 func (h *Handlers) APILog(c *fiber.Ctx) error {
-	id, err := paramID(c)
+	id, p, err := h.logging(c)
 	if err != nil {
-		return err
-	}
-	ctx, p := c.UserContext(), auth.From(c)
-	if err := h.svc.MayLog(ctx, p, id); err != nil { // who asks comes before what they sent
 		return err
 	}
 	var in LogInput
 	if err := httpx.DecodeJSON(c, &in); err != nil {
 		return err
 	}
-	pr, err := h.svc.Log(ctx, p, id, in)
+	pr, err := h.svc.Log(c.UserContext(), p, id, in)
 	if err != nil {
 		return err
 	}
@@ -138,12 +154,8 @@ func (h *Handlers) APIGet(c *fiber.Ctx) error {
 // APIUpdate answers POST /api/v1/promises/{id}/updates {"version","date","status",
 // "note","links"} (advocates, moderators, admins) with the promise as it is now.
 func (h *Handlers) APIUpdate(c *fiber.Ctx) error {
-	id, err := paramID(c)
+	id, p, err := h.tracking(c)
 	if err != nil {
-		return err
-	}
-	p := auth.From(c)
-	if err := h.svc.MayTrack(p); err != nil {
 		return err
 	}
 	var in UpdateInput

@@ -110,14 +110,11 @@ type LogPage struct {
 // Log is the console's (and the debate page's) form: POST /debaty/{id}/obietnice. A
 // refused promise comes back on a page of its own with the problems and what was typed.
 func (h *Handlers) Log(c *fiber.Ctx) error {
-	id, err := paramID(c)
+	id, p, err := h.logging(c)
 	if err != nil {
 		return err
 	}
-	ctx, p := c.UserContext(), auth.From(c)
-	if err := h.svc.MayLog(ctx, p, id); err != nil {
-		return err
-	}
+	ctx := c.UserContext()
 	form := render.NewForm(logFields...)
 	httpx.FormValues(c, &form, logFields...)
 	back := "debata"
@@ -275,12 +272,8 @@ func (h *Handlers) show(c *fiber.Ctx, id int64, status int, form render.Form, no
 // evidence links (one a line), based on the version the page showed. A promise changed
 // meanwhile comes back (409) with the current state and what was typed.
 func (h *Handlers) Update(c *fiber.Ctx) error {
-	id, err := paramID(c)
+	id, p, err := h.tracking(c)
 	if err != nil {
-		return err
-	}
-	p := auth.From(c)
-	if err := h.svc.MayTrack(p); err != nil {
 		return err
 	}
 	form := render.NewForm(updateFields...)

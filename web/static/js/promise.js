@@ -7,6 +7,7 @@ on("debate.promises", (room, data, section) => {
   const version = Number(section.dataset.version || 0);
   if (typeof data.version === "number" && data.version < version) return; // older than the page
   section.dataset.version = String(data.version);
+  section.dataset.following = "yes"; // the list came over the socket: the section is live
   const list = section.querySelector("[data-promise-list]");
   const tpl = section.querySelector("[data-promise-template]");
   if (!list || !tpl) return;
@@ -37,3 +38,16 @@ on("debate.promises", (room, data, section) => {
     if (live) politely(live, (live.dataset.template || "").replace("{count}", String((data.items || []).length)));
   }
 }, { state: true });
+
+// On the console, O moves to the promise's text (as A does to the announcement).
+const form = document.querySelector("[data-console] #promise-form");
+if (form) {
+  document.addEventListener("keydown", (ev) => {
+    if (ev.ctrlKey || ev.metaKey || ev.altKey || ev.isComposing || ev.key.toLowerCase() !== "o") return;
+    if (ev.target.closest && ev.target.closest("input, textarea, select, [contenteditable]")) return;
+    ev.preventDefault();
+    const details = form.closest("details");
+    if (details) details.open = true;
+    form.querySelector("#promise_text")?.focus();
+  });
+}
