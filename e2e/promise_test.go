@@ -32,8 +32,7 @@ func TestJourneyPromiseLoggedFromTheConsole(t *testing.T) {
 	if status := mod.Open(debate + "/konsola"); status != 200 {
 		t.Fatalf("the console: %d", status)
 	}
-	const text = "Do końca roku otworzymy trzy lokale sąsiedzkie w Nowej Hucie."
-	mod.Do(chromedp.KeyEvent("o")) // the shortcut to the promise's text
+	const text = "Do końca roku otworzymy trzy lokale w Nowej Hucie."
 	mod.Do(chromedp.SendKeys(chromedp.ID("promise_text"), text), chromedp.SendKeys(chromedp.ID("promise_topic"), "lokale"))
 	if status := clickThrough(mod, button("Zapisz obietnicę")); status != 200 {
 		t.Fatalf("logging the promise: %d", status)
