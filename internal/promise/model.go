@@ -95,6 +95,12 @@ type Update struct {
 	Demo       bool          `json:"demo"`
 }
 
+// Day is the update's date, for pages to write as people do.
+func (u Update) Day() time.Time {
+	t, _ := time.Parse(time.DateOnly, u.Date)
+	return t
+}
+
 // Change is one line of a promise's history: who changed which field, old → new.
 type Change struct {
 	ID    int64     `json:"id"`
