@@ -461,3 +461,57 @@ func TestPromiseTrackerFilters(t *testing.T) {
 		t.Errorf("a bad filter: %d", html.StatusCode)
 	}
 }
+
+// TestPromisePersonalData: an advocate's logged promises and updates are in their data
+// export; erasure unlinks them (the public record stays, without their name).
+func TestPromisePersonalData(t *testing.T) {
+	t.Parallel()
+	s := servertest.Start(t, servertest.Options{})
+	const name = "Bożydar Rzecznikowy"
+	uid := newPerson(t, s, personSpec{Email: "bozydar.rzecznik@example.org", Name: name, Verified: true})
+	authzQuery[int64](t, s, `INSERT INTO user_roles (user_id, role) VALUES ($1, 'advocate') RETURNING user_id`, uid)
+	me := s.API(t)
+	me.Login("bozydar.rzecznik@example.org", demoPassword)
+	r, p := logPromise(t, me, upcomingDebate(t, s), map[string]any{"text": "Ławki przy każdym przystanku."})
+	if r.StatusCode != http.StatusCreated {
+		t.Fatalf("logging: %d %s", r.StatusCode, r.Body)
+	}
+	if r = me.Do(http.MethodPost, "/api/v1/promises/"+strconv.FormatInt(p.ID, 10)+"/updates",
+		map[string]any{"version": p.Version, "status": "in_progress", "note": "Pierwsze ławki stoją."}); r.StatusCode != http.StatusCreated {
+		t.Fatalf("update: %d %s", r.StatusCode, r.Body)
+	}
+	r = me.Do(http.MethodGet, "/api/v1/me/export", nil)
+	var export struct {
+		Promises struct {
+			Logged  []struct{ ID int64 } `json:"logged"`
+			Updates []struct {
+				PromiseID int64 `json:"promise_id"`
+				Note      string
+			} `json:"updates"`
+		} `json:"promises"`
+	}
+	r.JSON(t, &export)
+	if len(export.Promises.Logged) != 1 || export.Promises.Logged[0].ID != p.ID || len(export.Promises.Updates) != 1 ||
+		export.Promises.Updates[0].Note != "Pierwsze ławki stoją." {
+		t.Errorf("the export: %+v", export.Promises)
+	}
+	if d := getPromise(t, s, p.ID); d.Updates[0].Author != name || d.History[0].Actor != name {
+		t.Errorf("before erasure the update and history name %q / %q", d.Updates[0].Author, d.History[0].Actor)
+	}
+	if r = me.Do(http.MethodDelete, "/api/v1/me", map[string]any{"password": demoPassword, "confirm": true}); r.StatusCode != http.StatusNoContent {
+		t.Fatalf("erasure: %d %s", r.StatusCode, r.Body)
+	}
+	if n := authzQuery[int64](t, s, `SELECT (SELECT count(*) FROM promises WHERE created_by = $1) +
+		(SELECT count(*) FROM promise_updates WHERE author_id = $1) + (SELECT count(*) FROM promise_changes WHERE actor_id = $1)`, uid); n != 0 {
+		t.Errorf("%d promise rows still point at the erased account", n)
+	}
+	d := getPromise(t, s, p.ID)
+	if d.Status != "in_progress" || len(d.Updates) != 1 || d.Updates[0].Author != "" || len(d.History) != 3 {
+		t.Errorf("after erasure: %+v", d)
+	}
+	for _, h := range d.History {
+		if h.Actor != "" {
+			t.Errorf("the history still names %q", h.Actor)
+		}
+	}
+}
