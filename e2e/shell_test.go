@@ -220,4 +220,5 @@ func TestScreenshots(t *testing.T) {
 	shoot("debate-projector.png", fmt.Sprintf("/debaty/%d/rzutnik?lang=pl", debate), 1280, 720, false)
 	shoot("events.png", "/wydarzenia?lang=pl", 1280, 1000, false)
 	shoot("event-mobile.png", fmt.Sprintf("/wydarzenia/%d?lang=pl", workshop), 390, 844, false, chromedp.EmulatePortrait, chromedp.EmulateMobile, chromedp.EmulateTouch)
+	shoot("promises.png", "/obietnice?lang=pl", 1280, 1000, false)
 }
