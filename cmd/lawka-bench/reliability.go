@@ -678,7 +678,7 @@ func (r *reliability) markdown(command, version string, started time.Time) strin
 	p("")
 	p("- the authorisation matrix: every mounted route × signed-out visitor, resident, verified resident, member, advocate, moderator, admin, and own vs. someone else's object where a route has an owner (`internal/server/authz_test.go`; a new route without a row fails); every state-changing route refused without a CSRF token; no GET route changes anything;")
 	p("- fuzzers: Markdown rendering and sanitising (`FuzzHTML`), the JSON decoder (`FuzzDecodeJSON`) and every state-changing JSON route's body, sent as an admin who reaches every decoder (`FuzzAPIBodies`), websocket frames (`FuzzClientFrame`), sort/filter/cursor query strings on every list (`FuzzListQueries`, `FuzzDecode`), the KRS checksum (`FuzzKRS`), file type sniffing (`FuzzCheck`), word diffs (`FuzzWordsGivesBothTextsBack`): no panic, no 5xx, every 4xx in the error format;")
-	p("- an XSS and injection corpus through the text fields of forms and JSON bodies, the pages opened in Chromium: no payload runs and no CSP report arrives (`e2e/xss_test.go`);")
+	p("- an XSS and injection corpus through the text fields of forms and JSON bodies, the pages opened in Chromium: no payload runs and no CSP report arrives (`e2e/xss_test.go`, `e2e/xss_live_test.go`: also debates, questions, announcements, minutes and edits);")
 	p("- security headers and cookie flags on every page; 429 from the rate limits of sign-in, registration, password reset, questions, comments and votes; sign-in throttling with Redis down;")
 	p("- \"delete my account\": no trace of the account's personal data in any table, in Redis or among uploads, and every tally and thread unchanged (`TestErasureLeavesNoTraceAnywhere`).")
 	p("")
