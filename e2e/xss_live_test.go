@@ -165,6 +165,7 @@ func TestXSSCorpusInDebatesAndEdits(t *testing.T) {
 		checkPage(t, visitor, fmt.Sprintf("%s/propozycje/%d", srv.URL, proposals[i]), p)
 		if i%4 == 0 {
 			checkPage(t, staff, fmt.Sprintf("%s/debaty/%d/konsola", srv.URL, debates[i]), p)
+			checkPage(t, visitor, fmt.Sprintf("%s/debaty/%d/archiwum", srv.URL, debates[i]), p)
 		}
 	}
 	checkPage(t, visitor, srv.URL+"/wydarzenia")
