@@ -90,7 +90,7 @@ func (r *Report) writeS5(p func(string, ...any)) {
 	p("One `lawka serve` (its own database and the private Redis). A moderator creates a published debate through the API (`POST /api/v1/debates`), starts it, and %d questions are asked and approved at once (post-moderation); then the debate goes back to pre-moderation, the default, so questions asked during the run wait for a moderator. %s audience websocket clients subscribe, in one message as the phone's page does, to `debate:%d` (the state) and `debate-questions:%d` (the approved questions) and wait for both snapshots. For %s, questions are asked at %s/s (`POST /api/v1/debates/%d/questions`) and upvotes sent at %s/s (`POST …/questions/{q}/vote`, to the seeded questions in turn), each request a new participant without a cookie (the server issues one) from its own address (`X-Forwarded-For` from the trusted proxy: the limits are 3 questions a minute per participant, 30 per address, 60 upvotes per participant, 1,000 new participants per address in 10 minutes); meanwhile two consoles (the moderator's bearer token) send %g console actions/s each (`POST /api/v1/debates/%d/actions` with the `expected_seq` they last knew: timer, announcement, speaker, agenda item), re-reading the state after a refusal as stale.",
 		s.Seeded, num(float64(s.Clients)), s.Debate, s.Debate, s.Dur, num(s.AskRate), s.Debate, num(s.VoteRate), s.ModRate, s.Debate)
 	p("")
-	p("**Latency**: every question or upvote taken moves the board's `version` on by one, and each is published as a whole `debate.questions` message; a board of version V reached a client at t, and the V-th change (counting from the version before the run) was sent at s in send order: t − s is its latency (an upper bound when changes commit out of send order, as in S2). A `debate.state` message of state seq S is timed from the first console action sent with `expected_seq` S−1. **Behind**: a connected client whose last board is older than the final one 5 s after the last change. **Baseline (bare broadcast)**: an extra client recorded every message lawka sent during the run; the tool then replays those same bytes, at the same moments, through `lawka-bench bcast-server` (gorilla/websocket; a room's last message is its snapshot, from memory; one queue of 64 messages and one writer per client, a full queue drops the client, as lawka does) to as many clients, timing each from its publication.")
+	p("**Latency**: every question or upvote taken moves the board's `version` on by one, and each is published as a whole `debate.questions` message; a board of version V reached a client at t, and the V-th change (counting from the version before the run) was sent at s in send order: t − s is its latency (an upper bound when changes commit out of send order, as in S2). A `debate.state` message of state seq S is timed from the first console action sent with `expected_seq` S−1. **Behind**: a connected client whose last board is older than the final one 5 s after the last change. **Baseline (bare broadcast)**: the load lawka was offered, as the messages lawka would send for it — its own board and state as the API gives them after the run, so the same bytes — published by this tool over one websocket to `lawka-bench bcast-server` (gorilla/websocket; a room's last message is its snapshot, from memory; one queue of 64 messages and one writer per client, a full queue drops the client, as lawka does) and from there to as many clients: a board for every question and upvote at their rates, a state for every console action; each timed from its publication. No HTTP, no database, no Redis.")
 	p("")
 	p("| system | clients | questions/s (p99, errors) | upvotes/s (p99, errors) | console ok / stale / errors (p99) | boards received | board latency p50 | p99 | max | states received | state latency p50 | p99 | last board | seq gaps | disconnected | behind | servers CPU | PostgreSQL CPU | Redis CPU | tool CPU | others | machine |")
 	p("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
@@ -105,7 +105,7 @@ func (r *Report) writeS5(p func(string, ...any)) {
 			votes = fmt.Sprintf("%s (%s, %s)", num(run.Votes.Rate), ms(run.Votes.P99), errorList(run.Votes.Errors))
 			console = fmt.Sprintf("%d / %d / %d (%s)", run.ModOK, run.ModStale, run.ModErrors, ms(run.ModP99))
 		} else {
-			asks = fmt.Sprintf("replayed %s messages", num(float64(run.Replayed)))
+			asks = fmt.Sprintf("published %s messages", num(float64(run.Replayed)))
 		}
 		p("| %s | %d of %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s B | %d | %d | %d | %s | %s | %s | %s | %s | %s |", run.System, run.Connected, run.Clients,
 			asks, votes, console, num(float64(run.Boards)), ms(run.BoardP50), ms(run.BoardP99), ms(run.BoardMax), num(float64(run.States)),
@@ -131,10 +131,13 @@ func (r *Report) writeS5(p func(string, ...any)) {
 			notes = append(notes, "console errors: "+strings.Join(counted(run.ModErrorList), "; "))
 		}
 		if run.System == "lawka" {
-			notes = append(notes, fmt.Sprintf("%s clients subscribed in %s; the pool handed out %s connections during the run; the recording client kept %d boards and %d states for the baseline",
-				num(float64(run.Connected)), run.ConnectTime.Round(time.Millisecond), num(run.PoolAcquires), run.RecordedBoards, run.RecordedState))
-		} else if run.ReplayLate > 0 {
-			notes = append(notes, fmt.Sprintf("%d replayed messages left more than 50 ms late (at worst %s): the replaying tool shares the machine", run.ReplayLate, ms(run.ReplayLag)))
+			notes = append(notes, fmt.Sprintf("%s clients subscribed in %s; the pool handed out %s connections during the run",
+				num(float64(run.Connected)), run.ConnectTime.Round(time.Millisecond), num(run.PoolAcquires)))
+		} else {
+			notes = append(notes, fmt.Sprintf("%s messages published", num(float64(run.Replayed))))
+			if run.ReplayLate > 0 {
+				notes = append(notes, fmt.Sprintf("%d of them left more than 50 ms after their moment (at worst %s): the publishing tool shares the machine", run.ReplayLate, ms(run.ReplayLag)))
+			}
 		}
 		if len(notes) > 0 {
 			p("- **%s**: %s.", run.System, strings.Join(notes, "; "))

@@ -32,22 +32,21 @@ type LiveRun struct {
 	ModErrorList               map[string]int
 	// Board: debate.questions messages; State: debate.state messages, received by the
 	// clients while recording.
-	Boards, States                int64
-	BoardP50, BoardP99, BoardMax  time.Duration
-	StateP50, StateP99, StateMax  time.Duration
-	BoardBytes                    int64 // the last board message's size
-	Gaps                          int64 // jumps in a room's seq
-	Behind                        int   // connected clients without the last board version after settling
-	Disconnected                  int
-	DisconnectErr                 string
-	SlowDrops                     float64
-	Settled                       bool
-	Settle                        time.Duration
-	CPU                           CPUUse
-	PoolAcquires                  float64
-	Replayed, ReplayLate          int           // baseline: messages replayed, and how many left > 50 ms late
-	ReplayLag                     time.Duration // baseline: the latest a replayed message left
-	RecordedBoards, RecordedState int           // lawka: what the recording client kept for the baseline
+	Boards, States               int64
+	BoardP50, BoardP99, BoardMax time.Duration
+	StateP50, StateP99, StateMax time.Duration
+	BoardBytes                   int64 // the last board message's size
+	Gaps                         int64 // jumps in a room's seq
+	Behind                       int   // connected clients without the last board version after settling
+	Disconnected                 int
+	DisconnectErr                string
+	SlowDrops                    float64
+	Settled                      bool
+	Settle                       time.Duration
+	CPU                          CPUUse
+	PoolAcquires                 float64
+	Replayed, ReplayLate         int           // baseline: messages published, and how many left > 50 ms late
+	ReplayLag                    time.Duration // baseline: the latest a message left
 }
 
 // StormRun is S5's reconnect storm: m clients connecting at once to a restarted server.
@@ -112,9 +111,8 @@ type audience struct {
 	states    int64
 	gaps      int64
 	board     atomic.Int64 // last board version
-	rec       *recording
-	dialed    int64 // mono() when dialling began
-	resynced  int64 // mono() when both snapshots were in
+	dialed    int64        // mono() when dialling began
+	resynced  int64        // mono() when both snapshots were in
 	closing   atomic.Bool
 	err       error
 	goingAway bool
@@ -125,26 +123,14 @@ type audience struct {
 	stateRecv [][2]int64
 }
 
-// recording keeps the messages one extra client received, for the baseline to replay.
-type recording struct {
-	mu   sync.Mutex
-	msgs []recorded
-}
-
-type recorded struct {
-	at   int64 // mono()
-	room string
-	msg  []byte
-}
-
 func s5Rooms(id int64) []string {
 	return []string{fmt.Sprintf("debate:%d", id), fmt.Sprintf("debate-questions:%d", id)}
 }
 
 // dialAudience connects, subscribes to both rooms in one message (as debate.js via
 // live.js does) and waits for both snapshots.
-func dialAudience(ctx context.Context, url string, rooms []string, sh *s5Shared, rec *recording) (*audience, error) {
-	a := &audience{sh: sh, rec: rec, done: make(chan struct{}), dialed: mono()}
+func dialAudience(ctx context.Context, url string, rooms []string, sh *s5Shared) (*audience, error) {
+	a := &audience{sh: sh, done: make(chan struct{}), dialed: mono()}
 	h := http.Header{}
 	h.Set("Origin", publicURL)
 	conn, resp, err := dialer.DialContext(ctx, url, h)
@@ -155,6 +141,8 @@ func dialAudience(ctx context.Context, url string, rooms []string, sh *s5Shared,
 		return nil, err
 	}
 	a.conn = conn
+	// Waiting for the snapshots ends with ctx too (a read deadline alone would not).
+	defer context.AfterFunc(ctx, func() { _ = conn.Close() })()
 	_ = conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
 	if err := conn.WriteMessage(websocket.TextMessage, []byte(`{"type":"subscribe","rooms":["`+strings.Join(rooms, `","`)+`"]}`)); err != nil {
 		conn.Close()
@@ -221,11 +209,6 @@ func (a *audience) handle(msg []byte, now int64) {
 		a.seq[room] = max(a.seq[room], seq)
 	}
 	recording := sh.recording.Load()
-	if a.rec != nil && recording {
-		a.rec.mu.Lock()
-		a.rec.msgs = append(a.rec.msgs, recorded{at: now, room: []string{"state", "board"}[room], msg: bytes.Clone(msg)})
-		a.rec.mu.Unlock()
-	}
 	if room == 1 {
 		i := bytes.Index(msg, boardData)
 		if i < 0 {
@@ -547,11 +530,15 @@ func (b *bench) runS5(ctx context.Context) error {
 	r.Debate = id
 	b.logf("S5: debate %d, %d approved questions; %d audience clients, %g questions/s and %g upvotes/s for %s, 2 consoles acting %g times/s each",
 		id, len(questions), r.Clients, r.AskRate, r.VoteRate, r.Dur, r.ModRate)
-	live, audience, rec, err := b.s5Live(ctx, srv, id, st, questions)
+	live, audience, err := b.s5Live(ctx, srv, id, st, questions)
 	if err != nil {
 		return err
 	}
 	r.Live = &live
+	board, state, err := b.s5Samples(ctx, srv, id)
+	if err != nil {
+		return err
+	}
 
 	b.logf("S5: restarting lawka serve, then %d clients reconnect at once…", r.Reconnects)
 	storm, srv2, err := b.s5Storm(ctx, srv, id, audience)
@@ -562,8 +549,8 @@ func (b *bench) runS5(ctx context.Context) error {
 	r.Storm = &storm
 	srv.stop(20 * time.Second)
 
-	b.logf("S5: baseline: the same %d messages replayed through a bare broadcast server", len(rec.msgs))
-	rawLive, rawStorm, err := b.s5Raw(ctx, id, rec)
+	b.logf("S5: baseline: the same load and bytes published through a bare broadcast server")
+	rawLive, rawStorm, err := b.s5Raw(ctx, id, board, state)
 	if err != nil {
 		return err
 	}
@@ -572,37 +559,32 @@ func (b *bench) runS5(ctx context.Context) error {
 }
 
 // s5Live connects the audience and runs the questions, upvotes and consoles.
-func (b *bench) s5Live(ctx context.Context, srv server, id int64, st debateState, questions []int64) (LiveRun, []*audience, *recording, error) {
+func (b *bench) s5Live(ctx context.Context, srv server, id int64, st debateState, questions []int64) (LiveRun, []*audience, error) {
 	o := b.opt
 	run := LiveRun{System: "lawka", Clients: o.s5Clients}
 	nAsk, nVote := int(o.s5AskRate*o.s5Dur.Seconds()), int(o.s5VoteRate*o.s5Dur.Seconds())
 	v0, err := b.boardVersion(ctx, srv, id)
 	if err != nil {
-		return run, nil, nil, err
+		return run, nil, err
 	}
 	changes := newSendLog(nAsk + nVote)
 	stateSent := make([]int64, 1<<16)
 	sh := &s5Shared{boardSent: func(v int64) int64 { return changes.nth(v - v0) }}
 	rooms, url := s5Rooms(id), "ws://"+srv.addr+"/ws"
-	rec := &recording{}
-	recorder, err := dialAudience(ctx, url, rooms, sh, rec)
-	if err != nil {
-		return run, nil, nil, fmt.Errorf("the recording client: %w", err)
-	}
 	t0 := time.Now()
 	list, fails := dialAll(ctx, o.s5Clients, 64, 60*time.Second, func(ctx context.Context, k int) (*audience, error) {
-		return dialAudience(ctx, url, rooms, sh, nil)
+		return dialAudience(ctx, url, rooms, sh)
 	})
 	run.ConnectTime, run.Connected, run.ConnectFails = time.Since(t0), len(list), fails
 	b.logf("  %d/%d clients subscribed in %s", len(list), o.s5Clients, run.ConnectTime.Round(time.Millisecond))
 	asks, err := NewDriver([]string{srv.addr}, 16, 10*time.Second)
 	if err != nil {
-		return run, list, rec, err
+		return run, list, err
 	}
 	defer asks.Close()
 	votes, err := NewDriver([]string{srv.addr}, 64, 10*time.Second)
 	if err != nil {
-		return run, list, rec, err
+		return run, list, err
 	}
 	defer votes.Close()
 	before := scrapeMetrics(srv.url("/metrics"))
@@ -637,7 +619,7 @@ func (b *bench) s5Live(ctx context.Context, srv server, id int64, st debateState
 	lastAck := time.Now()
 	final, err := b.boardVersion(ctx, srv, id)
 	if err != nil {
-		return run, list, rec, err
+		return run, list, err
 	}
 	// Settle: every client still connected has the last board.
 	deadline := time.Now().Add(5 * time.Second)
@@ -682,27 +664,16 @@ func (b *bench) s5Live(ctx context.Context, srv server, id int64, st debateState
 		}
 	}
 	run.DisconnectErr = strings.Join(counted(errs), "; ")
-	// Counts are read from the clients after stopping the recorder (their readers may
-	// still run; the figures are atomic or only approximate while they do).
-	recorder.close()
+	// The clients' readers may still run: their counts are atomic.
 	for _, a := range list {
 		run.Boards += atomic.LoadInt64(&a.boards)
 		run.States += atomic.LoadInt64(&a.states)
 		run.Gaps += atomic.LoadInt64(&a.gaps)
 	}
-	rec.mu.Lock()
-	for _, m := range rec.msgs {
-		if m.room == "board" {
-			run.RecordedBoards++
-		} else {
-			run.RecordedState++
-		}
-	}
-	rec.mu.Unlock()
 	b.logf("  questions %.0f/s p99 %s (%d errors), upvotes %.0f/s p99 %s (%d errors), console %d ok %d stale %d errors; board→client p50 %s p99 %s over %d, state→client p50 %s p99 %s over %d; %d disconnected, %.0f slow drops, %d behind",
 		run.Asks.Rate, ms(run.Asks.P99), run.Asks.ErrorCount(), run.Votes.Rate, ms(run.Votes.P99), run.Votes.ErrorCount(), run.ModOK, run.ModStale, run.ModErrors,
 		ms(run.BoardP50), ms(run.BoardP99), run.Boards, ms(run.StateP50), ms(run.StateP99), run.States, run.Disconnected, run.SlowDrops, run.Behind)
-	return run, list, rec, nil
+	return run, list, nil
 }
 
 func (a *audience) closed() bool {
@@ -735,14 +706,14 @@ func (b *bench) s5Storm(ctx context.Context, srv server, id int64, live []*audie
 	rooms, url := s5Rooms(id), "ws://"+next.addr+"/ws"
 	// One client alone first: what one subscription to both rooms costs.
 	m0 := scrapeMetrics(next.url("/metrics"))
-	one, err := dialAudience(ctx, url, rooms, sh, nil)
+	one, err := dialAudience(ctx, url, rooms, sh)
 	if err != nil {
 		return run, next, fmt.Errorf("one client after the restart: %w", err)
 	}
 	m1 := scrapeMetrics(next.url("/metrics"))
 	// A second one at once, while the first keeps the rooms' snapshots shared: what a
 	// subscription costs besides its snapshot (the checks of who may watch).
-	two, err := dialAudience(ctx, url, rooms, sh, nil)
+	two, err := dialAudience(ctx, url, rooms, sh)
 	if err != nil {
 		return run, next, fmt.Errorf("a second client after the restart: %w", err)
 	}
@@ -770,7 +741,7 @@ func (b *bench) storm(ctx context.Context, run *StormRun, url string, rooms []st
 	m := StartCPU(pids, b.redis.pid(), b.opt.dbName)
 	start := mono()
 	list, fails := dialAll(ctx, run.Clients, run.Clients, 120*time.Second, func(ctx context.Context, k int) (*audience, error) {
-		return dialAudience(ctx, url, rooms, sh, nil)
+		return dialAudience(ctx, url, rooms, sh)
 	})
 	cpu := m.Stop()
 	var last int64

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -135,10 +136,38 @@ func (s *bcast) publish(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad request", http.StatusBadRequest)
 		return
 	}
-	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, body)
-	if err != nil {
+	if err := s.broadcast(room, body); err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// publishWS takes publications as websocket frames, "room\n" then the message: cheaper
+// for the tool than a request each.
+func (s *bcast) publishWS(w http.ResponseWriter, r *http.Request) {
+	ws, err := upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return
+	}
+	defer ws.Close()
+	for {
+		_, frame, err := ws.ReadMessage()
+		if err != nil {
+			return
+		}
+		room, msg, ok := bytes.Cut(frame, []byte("\n"))
+		if ok {
+			_ = s.broadcast(string(room), msg)
+		}
+	}
+}
+
+// broadcast encodes msg once, keeps it as room's snapshot and offers it to every viewer.
+func (s *bcast) broadcast(room string, msg []byte) error {
+	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, msg)
+	if err != nil {
+		return err
 	}
 	s.mu.Lock()
 	s.last[room] = pm
@@ -150,7 +179,7 @@ func (s *bcast) publish(w http.ResponseWriter, r *http.Request) {
 	for _, c := range viewers {
 		c.offer(pm)
 	}
-	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 func runBcastServer(ctx context.Context, args []string) error {
@@ -164,6 +193,7 @@ func runBcastServer(ctx context.Context, args []string) error {
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
 	mux.HandleFunc("/ws", s.serveWS)
 	mux.HandleFunc("/publish", s.publish)
+	mux.HandleFunc("/publish-ws", s.publishWS)
 	srv := &http.Server{Addr: *addr, Handler: mux}
 	go func() {
 		<-ctx.Done()
@@ -205,98 +235,142 @@ func (b *bench) startBcast(ctx context.Context, name, addr string) (server, erro
 	return s, nil
 }
 
-// publishRaw posts one recorded message to the baseline server.
-func publishRaw(client *http.Client, s server, room string, msg []byte) error {
-	resp, err := client.Post(s.url("/publish?room="+room), "application/json", bytes.NewReader(msg))
-	if err != nil {
-		return err
-	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusNoContent {
-		return fmt.Errorf("publish: status %d", resp.StatusCode)
-	}
-	return nil
+// msgTemplate is one of lawka's messages with its two numbers left out: the room's seq
+// and the board's version (or the state's seq).
+type msgTemplate struct {
+	room, head, mid, tail string
 }
 
-// s5Raw is the baseline: the messages the recording client received from lawka during
-// the live run, replayed at the same moments through the bare broadcast server to as
-// many clients; then the same reconnect storm against it (restarted, its snapshots
-// given back from memory).
-func (b *bench) s5Raw(ctx context.Context, id int64, rec *recording) (LiveRun, StormRun, error) {
+func (t msgTemplate) build(dst []byte, seq, n int64) []byte {
+	dst = append(dst, t.room...)
+	dst = append(dst, '\n')
+	dst = append(dst, t.head...)
+	dst = strconv.AppendInt(dst, seq, 10)
+	dst = append(dst, t.mid...)
+	dst = strconv.AppendInt(dst, n, 10)
+	return append(dst, t.tail...)
+}
+
+// s5Samples reads the debate's board and state as lawka publishes them (the same JSON),
+// for the baseline to send the same bytes.
+func (b *bench) s5Samples(ctx context.Context, s server, id int64) (board, state msgTemplate, err error) {
+	rooms := s5Rooms(id)
+	var q struct {
+		Items json.RawMessage `json:"items"`
+	}
+	if err = b.api(ctx, s, http.MethodGet, fmt.Sprintf("/api/v1/debates/%d/questions", id), nil, &q); err != nil {
+		return
+	}
+	board = msgTemplate{room: rooms[1], head: `{"type":"debate.questions","room":` + quoteJSON(rooms[1]) + `,"seq":`,
+		mid: `,"data":{"version":`, tail: `,"items":` + string(q.Items) + `}}`}
+	var d struct {
+		Debate struct {
+			State json.RawMessage `json:"state"`
+		} `json:"debate"`
+	}
+	if err = b.api(ctx, s, http.MethodGet, fmt.Sprintf("/api/v1/debates/%d", id), nil, &d); err != nil {
+		return
+	}
+	raw := string(d.Debate.State)
+	prefix := fmt.Sprintf(`{"debate_id":%d,"seq":`, id)
+	if !strings.HasPrefix(raw, prefix) {
+		return board, state, fmt.Errorf("unexpected state JSON: %s", clip(d.Debate.State, 100))
+	}
+	rest := strings.TrimLeft(raw[len(prefix):], "0123456789")
+	state = msgTemplate{room: rooms[0], head: `{"type":"debate.state","room":` + quoteJSON(rooms[0]) + `,"seq":`,
+		mid: `,"data":` + prefix, tail: rest + `}`}
+	return board, state, nil
+}
+
+// s5Raw is the baseline: the load lawka was offered, as the messages lawka would send
+// for it (its own board and state, as the API gave them after the run), published
+// through the bare broadcast server to as many clients: a board for every question and
+// upvote at their rates, a state for every console action. Then the same reconnect
+// storm against it (restarted, its snapshots given back from memory).
+func (b *bench) s5Raw(ctx context.Context, id int64, board, state msgTemplate) (LiveRun, StormRun, error) {
 	o := b.opt
 	live := LiveRun{System: "bare broadcast", Clients: o.s5Clients}
 	storm := StormRun{System: "bare broadcast", Clients: o.s5Reconnects, Rooms: 2}
-	rec.mu.Lock()
-	msgs := rec.msgs
-	rec.mu.Unlock()
-	if len(msgs) == 0 {
-		return live, storm, fmt.Errorf("the recording client received nothing to replay")
-	}
 	rooms := s5Rooms(id)
-	roomOf := map[string]string{"state": rooms[0], "board": rooms[1]}
 	srv, err := b.startBcast(ctx, "s5-bcast", "")
 	if err != nil {
 		return live, storm, err
 	}
 	defer func() { srv.stop(10 * time.Second) }()
-	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
-	// The rooms' snapshots: the first recorded message of each.
-	seeded := map[string]bool{}
-	for _, m := range msgs {
-		if !seeded[m.room] {
-			seeded[m.room] = true
-			if err := publishRaw(client, srv, roomOf[m.room], m.msg); err != nil {
-				return live, storm, err
+	pub, err := dialPublisher(ctx, srv)
+	if err != nil {
+		return live, storm, err
+	}
+	const v0, s0 = 1000, 1000
+	var buf []byte
+	snapshots := func() error { // the rooms' snapshots, as a restarted lawka would read them
+		for _, m := range [][]byte{board.build(nil, 1, v0), state.build(nil, 1, s0)} {
+			if err := pub.WriteMessage(websocket.TextMessage, m); err != nil {
+				return err
 			}
 		}
+		return nil
 	}
-	var pubBoard, pubState sync.Map // version / seq → mono() of the publication
-	look := func(m *sync.Map) func(int64) int64 {
+	if err := snapshots(); err != nil {
+		return live, storm, err
+	}
+	nChanges := int(o.s5AskRate*o.s5Dur.Seconds()) + int(o.s5VoteRate*o.s5Dur.Seconds())
+	nStates := int(2 * o.s5ModRate * o.s5Dur.Seconds())
+	pubBoard, pubState := make([]int64, nChanges+1), make([]int64, nStates+1)
+	at := func(list []int64, base int64) func(int64) int64 {
 		return func(k int64) int64 {
-			if v, ok := m.Load(k); ok {
-				return v.(int64)
+			if k-base < 1 || k-base >= int64(len(list)) {
+				return 0
 			}
-			return 0
+			return atomic.LoadInt64(&list[k-base])
 		}
 	}
-	sh := &s5Shared{boardSent: look(&pubBoard)}
+	sh := &s5Shared{boardSent: at(pubBoard, v0)}
 	url := "ws://" + srv.addr + "/ws"
 	t0 := time.Now()
 	list, fails := dialAll(ctx, o.s5Clients, 64, 60*time.Second, func(ctx context.Context, k int) (*audience, error) {
-		return dialAudience(ctx, url, rooms, sh, nil)
+		return dialAudience(ctx, url, rooms, sh)
 	})
 	live.ConnectTime, live.Connected, live.ConnectFails = time.Since(t0), len(list), fails
 	b.logf("  %d/%d clients subscribed in %s", len(list), o.s5Clients, live.ConnectTime.Round(time.Millisecond))
 	m := StartCPU([]int{srv.pid()}, 0, b.opt.dbName)
 	sh.recording.Store(true)
-	first := msgs[0].at
+	// One schedule, boards at the questions' and upvotes' rate and states at the
+	// consoles', sent in time order over the publishing socket.
+	boardEvery := time.Duration(float64(time.Second) / (o.s5AskRate + o.s5VoteRate))
+	stateEvery := time.Duration(float64(time.Second) / (2 * o.s5ModRate))
 	start := mono()
-	var final int64
-	for _, r := range msgs {
-		if wait := start + (r.at - first) - mono(); wait > 0 {
+	kb, ks := 1, 1
+	for (kb <= nChanges || ks <= nStates) && ctx.Err() == nil {
+		nextB, nextS := start+int64(kb)*int64(boardEvery), start+int64(ks)*int64(stateEvery)
+		isBoard := ks > nStates || (kb <= nChanges && nextB <= nextS)
+		due := nextS
+		if isBoard {
+			due = nextB
+		}
+		if wait := due - mono(); wait > 0 {
 			time.Sleep(time.Duration(wait))
 		}
-		late := time.Duration(mono() - (start + r.at - first))
+		late := time.Duration(mono() - due)
 		live.ReplayLag = max(live.ReplayLag, late)
 		if late > 50*time.Millisecond {
 			live.ReplayLate++
 		}
-		if r.room == "board" {
-			i := bytes.Index(r.msg, boardData)
-			v, _ := scanInt(r.msg[max(i, 0):], `"version":`)
-			final = max(final, v)
-			pubBoard.LoadOrStore(v, mono())
+		if isBoard {
+			atomic.StoreInt64(&pubBoard[kb], mono())
+			buf = board.build(buf[:0], int64(kb)+1, v0+int64(kb))
+			kb++
 		} else {
-			i := bytes.Index(r.msg, stateData)
-			s, _ := scanInt(r.msg[max(i, 0):], `"seq":`)
-			pubState.LoadOrStore(s, mono())
+			atomic.StoreInt64(&pubState[ks], mono())
+			buf = state.build(buf[:0], int64(ks)+1, s0+int64(ks))
+			ks++
 		}
-		if err := publishRaw(client, srv, roomOf[r.room], r.msg); err != nil {
+		if err := pub.WriteMessage(websocket.TextMessage, buf); err != nil {
 			return live, storm, err
 		}
 		live.Replayed++
 	}
+	final := int64(v0 + nChanges)
 	lastAck := time.Now()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
@@ -316,7 +390,7 @@ func (b *bench) s5Raw(ctx context.Context, id int64, rec *recording) (LiveRun, S
 	sh.recording.Store(false)
 	live.CPU = m.Stop()
 	live.BoardP50, live.BoardP99, live.BoardMax = sh.board.quantile(0.5), sh.board.quantile(0.99), sh.board.quantile(1)
-	live.StateP50, live.StateP99, live.StateMax = stateLatency(list, look(&pubState))
+	live.StateP50, live.StateP99, live.StateMax = stateLatency(list, at(pubState, s0))
 	live.BoardBytes = sh.boardSize.Load()
 	errs := map[string]int{}
 	for _, a := range list {
@@ -329,11 +403,12 @@ func (b *bench) s5Raw(ctx context.Context, id int64, rec *recording) (LiveRun, S
 		live.Gaps += atomic.LoadInt64(&a.gaps)
 	}
 	live.DisconnectErr = strings.Join(counted(errs), "; ")
-	b.logf("  replayed %d messages (latest %s late); board→client p50 %s p99 %s over %d, state→client p50 %s p99 %s over %d; %d disconnected, %d behind",
+	b.logf("  published %d messages (latest %s late); board→client p50 %s p99 %s over %d, state→client p50 %s p99 %s over %d; %d disconnected, %d behind",
 		live.Replayed, ms(live.ReplayLag), ms(live.BoardP50), ms(live.BoardP99), live.Boards, ms(live.StateP50), ms(live.StateP99), live.States, live.Disconnected, live.Behind)
 
 	// The storm: restart in place, give the snapshots back, everyone at once.
 	t1 := time.Now()
+	_ = pub.Close()
 	srv.stop(10 * time.Second)
 	for _, a := range list {
 		<-a.done
@@ -345,14 +420,12 @@ func (b *bench) s5Raw(ctx context.Context, id int64, rec *recording) (LiveRun, S
 	if srv, err = b.startBcast(ctx, "s5-bcast-restarted", srv.addr); err != nil {
 		return live, storm, err
 	}
-	lastOf := map[string][]byte{}
-	for _, r := range msgs {
-		lastOf[r.room] = r.msg
+	if pub, err = dialPublisher(ctx, srv); err != nil {
+		return live, storm, err
 	}
-	for room, msg := range lastOf {
-		if err := publishRaw(client, srv, roomOf[room], msg); err != nil {
-			return live, storm, err
-		}
+	defer pub.Close()
+	if err := snapshots(); err != nil {
+		return live, storm, err
 	}
 	storm.Restart = time.Since(t1)
 	sh2 := &s5Shared{boardSent: func(int64) int64 { return 0 }}
@@ -363,4 +436,9 @@ func (b *bench) s5Raw(ctx context.Context, id int64, rec *recording) (LiveRun, S
 	storm.CPU = cpu
 	closeAudience(clients)
 	return live, storm, nil
+}
+
+func dialPublisher(ctx context.Context, s server) (*websocket.Conn, error) {
+	conn, _, err := dialer.DialContext(ctx, "ws://"+s.addr+"/publish-ws", nil)
+	return conn, err
 }
