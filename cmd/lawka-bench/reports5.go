@@ -16,8 +16,9 @@ func (s *StormRun) perSubscription() float64 {
 
 // snapshotReads is what the storm's acquisitions leave once every client's own part
 // (what a second client alone cost: the authorisation) is taken away: the snapshots'.
+// Only meaningful when every client got through.
 func (s *StormRun) snapshotReads() float64 {
-	return max(0, s.Acquires-float64(s.Connected)*s.Second)
+	return max(0, s.Acquires-float64(s.Clients)*s.Second)
 }
 
 func (r *Report) s5Rows() []summaryRow {
@@ -43,21 +44,27 @@ func (r *Report) s5Rows() []summaryRow {
 			rawRate, rawTime = s.RawStorm.ConnPerSec, s.RawStorm.Elapsed.Round(time.Millisecond).String()
 		}
 		ok := st.Connected == st.Clients
+		stormWhy := fmt.Sprintf("%d of %d clients resynced; failures: %s.", st.Connected, st.Clients, strings.Join(counted(st.Fails), "; "))
+		if st.Connected < st.Clients && st.Second > 0 {
+			stormWhy += fmt.Sprintf(" Each subscription is authorised before its snapshot (Service.CanView: the event and the debate row, about %.0f pool acquisitions per room), and the hub gives each subscription 5 s: %s clients × %d rooms of checks queue for the server's pool, and what does not finish in time is refused as unavailable — the shared snapshot does not help with that, and live.js does not resubscribe after such an error.",
+				st.Second/float64(st.Rooms), num(float64(st.Clients)), st.Rooms)
+		}
 		rows = append(rows, summaryRow{what: fmt.Sprintf("S5 reconnect storm after a restart: %s clients at once, connections/s (all resynced in)", num(float64(st.Clients))),
 			figure: fmt.Sprintf("%s/s (%s)", num(st.ConnPerSec), st.Elapsed.Round(time.Millisecond)), baseline: fmt.Sprintf("bare broadcast: %s/s (%s)", num(rawRate), rawTime),
 			ratio: ratio(st.ConnPerSec, rawRate), target: "every client resynced", met: yes(ok),
-			miss: cond(!ok, fmt.Sprintf("%d of %d clients resynced; failures: %s.", st.Connected, st.Clients, strings.Join(counted(st.Fails), "; ")))})
+			miss: cond(!ok, stormWhy)})
 		snap := st.snapshotReads()
-		perClient := 0.0
-		if st.Connected > 0 {
-			perClient = snap / float64(st.Connected*st.Rooms)
+		perClient := snap / float64(max(st.Clients*st.Rooms, 1))
+		ok = st.Connected == st.Clients && perClient < 1
+		why := fmt.Sprintf("One client subscribing alone to both rooms cost %.0f pool acquisitions, a second one at once %.0f; the storm cost %s.",
+			st.Single, st.Second, num(st.Acquires))
+		if st.Connected < st.Clients {
+			why = fmt.Sprintf("Not measurable: only %d of %d clients got through (the rest were refused as unavailable, see above), so the storm's %s acquisitions do not say what a full resync costs. %s",
+				st.Connected, st.Clients, num(st.Acquires), why)
 		}
-		ok = st.Connected > 0 && perClient < 1
-		rows = append(rows, summaryRow{what: fmt.Sprintf("S5 snapshot queries per client per room during the storm (%s clients, %d rooms)", num(float64(st.Connected)), st.Rooms),
+		rows = append(rows, summaryRow{what: fmt.Sprintf("S5 snapshot queries per client per room during the storm (%s clients, %d rooms)", num(float64(st.Clients)), st.Rooms),
 			figure:   fmt.Sprintf("%.3f (%s of %s queries; %s per room)", perClient, num(snap), num(st.Acquires), num(st.Acquires/float64(st.Rooms))),
-			baseline: "bare broadcast: 0", ratio: "—", target: "< 1 (snapshots must not cost one query per client)", met: yes(ok),
-			miss: cond(!ok, fmt.Sprintf("One client subscribing alone to both rooms cost %.0f pool acquisitions, a second one at once %.0f; the storm cost %s.",
-				st.Single, st.Second, num(st.Acquires)))})
+			baseline: "bare broadcast: 0", ratio: "—", target: "< 1 (snapshots must not cost one query per client)", met: yes(ok), miss: cond(!ok, why)})
 	}
 	return rows
 }
@@ -149,7 +156,7 @@ func (r *Report) writeS5(p func(string, ...any)) {
 	p("After the live run the server is stopped (SIGTERM: the hub closes every socket with 1001, going away) and started again on the same address; %s clients then connect at once (every dial started together, no backoff) and subscribe to both rooms. **Per client**: from its dial to both snapshots in. **Pool acquisitions** (`lawka_db_pool_acquires_total`, scraped before and after): one per query made outside a transaction and one per transaction — PostgreSQL's work for the storm. Just before the storm one client subscribes alone (its checks and both snapshots), then a second one at once while the first keeps the rooms' snapshots shared (its checks only: who may watch, per room); **snapshot queries** are the storm's acquisitions minus the clients times the second client's, that is, what is left for reading the rooms' state. The bare broadcast is restarted likewise and its snapshots given back from memory.",
 		num(float64(s.Reconnects)))
 	p("")
-	p("| system | restart | live clients told 1001 | clients resynced | all resynced in | connections/s | per client p50 | p99 | max | pool acquisitions (per client per room) | one client alone / a second one | snapshot queries | servers CPU | PostgreSQL CPU | tool CPU | others |")
+	p("| system | restart (of which stopping) | live clients told 1001 | clients resynced | all resynced in | connections/s | per client p50 | p99 | max | pool acquisitions (per client per room) | one client alone / a second one | snapshot queries | servers CPU | PostgreSQL CPU | tool CPU | others |")
 	p("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, st := range []*StormRun{s.Storm, s.RawStorm} {
 		if st == nil {
@@ -161,7 +168,7 @@ func (r *Report) writeS5(p func(string, ...any)) {
 			acq, single = fmt.Sprintf("%s (%.2f)", num(st.Acquires), st.perSubscription()), fmt.Sprintf("%s / %s", num(st.Single), num(st.Second))
 			snap = num(st.snapshotReads())
 		}
-		p("| %s | %s | %d | %d of %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |", st.System, st.Restart.Round(time.Millisecond), st.GoingAway,
+		p("| %s | %s (%s) | %d | %d of %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |", st.System, st.Restart.Round(time.Millisecond), st.Stop.Round(time.Millisecond), st.GoingAway,
 			st.Connected, st.Clients, st.Elapsed.Round(time.Millisecond), num(st.ConnPerSec), ms(st.P50), ms(st.P99), ms(st.Max), acq, single, snap,
 			pctCore(u, u.Servers), pctCore(u, u.Postgres), pctCore(u, u.Tool), pctCore(u, u.MachineOthers))
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -56,6 +57,7 @@ type StormRun struct {
 	Connected  int
 	Fails      map[string]int
 	Restart    time.Duration // stop asked → ready again
+	Stop       time.Duration // of which the old process took to end
 	GoingAway  int           // live clients closed by the restart with 1001
 	Elapsed    time.Duration // first dial → last client resynced
 	ConnPerSec float64
@@ -659,7 +661,7 @@ func (b *bench) s5Live(ctx context.Context, srv server, id int64, st debateState
 		if a.closed() {
 			<-a.done
 			run.Disconnected++
-			errs[clip([]byte(fmt.Sprint(a.err)), 100)]++
+			errs[errShape(a.err)]++
 			continue
 		}
 	}
@@ -676,6 +678,13 @@ func (b *bench) s5Live(ctx context.Context, srv server, id int64, st debateState
 	return run, list, nil
 }
 
+// errShape is an error without its addresses, so that errors of many clients count as one.
+func errShape(err error) string {
+	return clip([]byte(addrPort.ReplaceAllString(fmt.Sprint(err), "…")), 100)
+}
+
+var addrPort = regexp.MustCompile(`\d+\.\d+\.\d+\.\d+:\d+(->\d+\.\d+\.\d+\.\d+:\d+)?`)
+
 func (a *audience) closed() bool {
 	select {
 	case <-a.done:
@@ -690,6 +699,7 @@ func (b *bench) s5Storm(ctx context.Context, srv server, id int64, live []*audie
 	run := StormRun{System: "lawka", Clients: b.opt.s5Reconnects, Rooms: 2}
 	t0 := time.Now()
 	srv.stop(20 * time.Second)
+	run.Stop = time.Since(t0)
 	for _, a := range live {
 		<-a.done
 		if a.goingAway {

@@ -197,12 +197,20 @@ func runBcastServer(ctx context.Context, args []string) error {
 	srv := &http.Server{Addr: *addr, Handler: mux}
 	go func() {
 		<-ctx.Done()
-		// Going away, as lawka's hub says on shutdown.
+		// Going away, as lawka's hub says on shutdown (all at once: a slow client must
+		// not hold up the others).
 		s.mu.Lock()
+		var wg sync.WaitGroup
 		for c := range s.conns {
-			_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "restarting"),
-				time.Now().Add(time.Second))
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "restarting"),
+					time.Now().Add(time.Second))
+				_ = c.ws.Close()
+			}()
 		}
+		wg.Wait()
 		s.mu.Unlock()
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -396,7 +404,7 @@ func (b *bench) s5Raw(ctx context.Context, id int64, board, state msgTemplate) (
 	for _, a := range list {
 		if a.closed() {
 			live.Disconnected++
-			errs[clip([]byte(fmt.Sprint(a.err)), 100)]++
+			errs[errShape(a.err)]++
 		}
 		live.Boards += atomic.LoadInt64(&a.boards)
 		live.States += atomic.LoadInt64(&a.states)
@@ -410,6 +418,7 @@ func (b *bench) s5Raw(ctx context.Context, id int64, board, state msgTemplate) (
 	t1 := time.Now()
 	_ = pub.Close()
 	srv.stop(10 * time.Second)
+	storm.Stop = time.Since(t1)
 	for _, a := range list {
 		<-a.done
 		if a.goingAway {
