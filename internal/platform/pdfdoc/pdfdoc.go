@@ -30,7 +30,7 @@ type Document struct {
 	Title    string
 	Subtitle string
 	Author   string   // the PDF's Author (e.g. the coalition); optional
-	Lang     string   // BCP 47 language of the text; "pl" when empty
+	Lang     string   // BCP 47 language of the text; "pl" when empty (or not a language tag)
 	Meta     []string // short lines under the title, e.g. "Konsultacja: …", "Złożono: …"
 	Sections []Section
 	// SignatoriesHeading titles the signatories' table ("Sygnatariusze" when empty);
@@ -72,11 +72,12 @@ func Write(w io.Writer, d Document) error {
 	pdf.SetMargins(marginX, marginTop, marginX)
 	pdf.SetAutoPageBreak(true, marginBottom)
 	pdf.SetCellMargin(0)
+	// fpdf writes the language into the catalogue as is: only a language tag may pass.
 	lang := d.Lang
-	if lang == "" {
+	if !langTag.MatchString(lang) {
 		lang = "pl"
 	}
-	pdf.SetLang(clean(lang))
+	pdf.SetLang(lang)
 	pdf.SetTitle(clean(d.Title), true)
 	pdf.SetSubject(clean(d.Subtitle), true)
 	if d.Author != "" {
@@ -504,7 +505,10 @@ func (r *renderer) signatories(heading string, cols [3]string, list []Signatory)
 	}
 }
 
-var tag = regexp.MustCompile(`<[^>]*>?`)
+var (
+	tag     = regexp.MustCompile(`<[^>]*>?`)
+	langTag = regexp.MustCompile(`^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$`)
+)
 
 // clean makes s safe to set: valid UTF-8, no control characters (tabs become spaces),
 // and nothing outside the Basic Multilingual Plane, which fpdf's width tables do not

@@ -168,6 +168,9 @@ func TestMetadata(t *testing.T) {
 	if pdf := render(t, Document{Title: "Позиція", Lang: "uk"}); !bytes.Contains(pdf, []byte("/Lang (uk)")) {
 		t.Error("Lang is not used")
 	}
+	if pdf := render(t, Document{Title: "T", Lang: "en) /OpenAction (x"}); !bytes.Contains(pdf, []byte("/Lang (pl)")) || bytes.Contains(pdf, []byte("OpenAction")) {
+		t.Error("a Lang that is no language tag reaches the catalogue")
+	}
 }
 
 // utf16BE is how fpdf writes metadata strings: a byte order mark, then UTF-16BE.
