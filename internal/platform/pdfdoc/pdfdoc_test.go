@@ -209,6 +209,15 @@ func TestLongDocumentHasNumberedPages(t *testing.T) {
 	if !strings.Contains(text, "60.") || !strings.Contains(text, "Organizacja nr 60") {
 		t.Error("the signatories' table lost rows")
 	}
+	// Text stays inside the margins: body text above the bottom margin, the footer below it.
+	const mm = 72 / 25.4
+	for _, m := range regexp.MustCompile(`BT ([0-9.]+) ([0-9.]+) Td`).FindAllSubmatch(pdf, -1) {
+		x, _ := strconv.ParseFloat(string(m[1]), 64)
+		y, _ := strconv.ParseFloat(string(m[2]), 64)
+		if x < marginX*mm-0.01 || x > (pageW-marginX)*mm || y > (pageH-marginTop)*mm || (y < marginBottom*mm && y > 15*mm) || y < 10*mm {
+			t.Errorf("text at (%.1f mm, %.1f mm from the bottom): outside the page's text area", x/mm, y/mm)
+		}
+	}
 	// Every section is bookmarked, and so is the signatories' heading.
 	if n := bytes.Count(pdf, []byte("/Title ("+utf16BE("Sekcja"))); n != 8 {
 		t.Errorf("%d section bookmarks, want 8", n)
