@@ -585,8 +585,12 @@ func (b *bench) startBaseline(ctx context.Context, kind string, extra ...string)
 	if err != nil {
 		return server{}, err
 	}
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	c, err := startChild(kind, filepath.Join(b.opt.work, kind+".log"), childEnv(), b.self, append([]string{kind, "-addr", addr}, extra...)...)
+	return b.startBaselineAt(ctx, kind, kind, "127.0.0.1:"+strconv.Itoa(port), extra...)
+}
+
+// startBaselineAt starts baseline server kind as name on addr.
+func (b *bench) startBaselineAt(ctx context.Context, name, kind, addr string, extra ...string) (server, error) {
+	c, err := startChild(name, filepath.Join(b.opt.work, name+".log"), childEnv(), b.self, append([]string{kind, "-addr", addr}, extra...)...)
 	if err != nil {
 		return server{}, err
 	}
@@ -720,24 +724,31 @@ func (b *bench) voteBuilder(p poll, n int) func([]byte, int) []byte {
 		var room [40]byte
 		body := strconv.AppendInt(append(room[:0], `{"option_ids":[`...), opt, 10)
 		body = append(body, "]}"...)
-		dst = append(dst, "POST "...)
-		dst = append(dst, path...)
-		dst = append(dst, " HTTP/1.1\r\nHost: localhost:8080\r\nUser-Agent: lawka-bench\r\nAccept: application/json\r\n"+
-			"Content-Type: application/json\r\nX-Forwarded-For: 10."...)
-		dst = strconv.AppendInt(dst, g>>16&255, 10)
-		dst = append(dst, '.')
-		dst = strconv.AppendInt(dst, g>>8&255, 10)
-		dst = append(dst, '.')
-		dst = strconv.AppendInt(dst, g&255, 10)
-		if idem {
-			dst = append(dst, "\r\nIdempotency-Key: bench-"...)
-			dst = strconv.AppendInt(dst, g, 10)
-		}
-		dst = append(dst, "\r\nContent-Length: "...)
-		dst = strconv.AppendInt(dst, int64(len(body)), 10)
-		dst = append(dst, "\r\n\r\n"...)
-		return append(dst, body...)
+		return anonymousPost(dst, path, g, idem, body)
 	}
+}
+
+// anonymousPost appends the raw request of a JSON POST to path by someone without a
+// cookie from address 10.(g>>16).(g>>8).g (X-Forwarded-For from the trusted proxy);
+// idem adds an Idempotency-Key.
+func anonymousPost(dst []byte, path string, g int64, idem bool, body []byte) []byte {
+	dst = append(dst, "POST "...)
+	dst = append(dst, path...)
+	dst = append(dst, " HTTP/1.1\r\nHost: localhost:8080\r\nUser-Agent: lawka-bench\r\nAccept: application/json\r\n"+
+		"Content-Type: application/json\r\nX-Forwarded-For: 10."...)
+	dst = strconv.AppendInt(dst, g>>16&255, 10)
+	dst = append(dst, '.')
+	dst = strconv.AppendInt(dst, g>>8&255, 10)
+	dst = append(dst, '.')
+	dst = strconv.AppendInt(dst, g&255, 10)
+	if idem {
+		dst = append(dst, "\r\nIdempotency-Key: bench-"...)
+		dst = strconv.AppendInt(dst, g, 10)
+	}
+	dst = append(dst, "\r\nContent-Length: "...)
+	dst = strconv.AppendInt(dst, int64(len(body)), 10)
+	dst = append(dst, "\r\n\r\n"...)
+	return append(dst, body...)
 }
 
 // Counts is the exactness check after votes: what the tool saw acknowledged, what the

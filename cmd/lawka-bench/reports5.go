@@ -129,13 +129,7 @@ func (r *Report) writeS5(p func(string, ...any)) {
 		if run == nil {
 			continue
 		}
-		var notes []string
-		if len(run.ConnectFails) > 0 {
-			notes = append(notes, "connect failures: "+strings.Join(counted(run.ConnectFails), "; "))
-		}
-		if run.Disconnected > 0 {
-			notes = append(notes, fmt.Sprintf("%d clients disconnected: %s", run.Disconnected, run.DisconnectErr))
-		}
+		notes := clientNotes(run.ConnectFails, run.Disconnected, run.DisconnectErr)
 		if run.SlowDrops > 0 {
 			notes = append(notes, fmt.Sprintf("lawka dropped %.0f slow clients (lawka_websocket_slow_drops_total)", run.SlowDrops))
 		}

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -133,23 +132,13 @@ func s5Rooms(id int64) []string {
 // live.js does) and waits for both snapshots.
 func dialAudience(ctx context.Context, url string, rooms []string, sh *s5Shared) (*audience, error) {
 	a := &audience{sh: sh, done: make(chan struct{}), dialed: mono()}
-	h := http.Header{}
-	h.Set("Origin", publicURL)
-	conn, resp, err := dialer.DialContext(ctx, url, h)
+	conn, err := dialSubscribe(ctx, url, publicURL, rooms...)
 	if err != nil {
-		if resp != nil {
-			return nil, fmt.Errorf("%w (HTTP %d)", err, resp.StatusCode)
-		}
 		return nil, err
 	}
 	a.conn = conn
 	// Waiting for the snapshots ends with ctx too (a read deadline alone would not).
 	defer context.AfterFunc(ctx, func() { _ = conn.Close() })()
-	_ = conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
-	if err := conn.WriteMessage(websocket.TextMessage, []byte(`{"type":"subscribe","rooms":["`+strings.Join(rooms, `","`)+`"]}`)); err != nil {
-		conn.Close()
-		return nil, err
-	}
 	_ = conn.SetReadDeadline(time.Now().Add(60 * time.Second))
 	for a.seq[0] == 0 || a.seq[1] == 0 {
 		_, msg, err := conn.ReadMessage()
@@ -267,19 +256,16 @@ func (a *audience) close() {
 	<-a.done
 }
 
-func closeAudience(list []*audience) {
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 256)
-	for _, a := range list {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			a.close()
-		}()
+// stopped notes the clients the server's stop closed with 1001 (going away), once their
+// readers are done, and closes the rest.
+func (run *StormRun) stopped(live []*audience) {
+	for _, a := range live {
+		<-a.done
+		if a.goingAway {
+			run.GoingAway++
+		}
 	}
-	wg.Wait()
+	closeAll(live)
 }
 
 // sendLog notes when the k-th change of a stream left, in the order they left.
@@ -311,8 +297,8 @@ func (b *bench) askBuilder(debate int64, log *sendLog) func([]byte, int) []byte 
 	b.voters += 1 << 20
 	path := fmt.Sprintf("/api/v1/debates/%d/questions", debate)
 	return func(dst []byte, i int) []byte {
-		body := fmt.Sprintf(`{"body":"Pytanie %d z sali: co z komunikacją nocną w dzielnicy?"}`, i)
-		dst = s5Request(dst, path, base+int64(i)+1, body)
+		body := fmt.Appendf(nil, `{"body":"Pytanie %d z sali: co z komunikacją nocną w dzielnicy?"}`, i)
+		dst = anonymousPost(dst, path, base+int64(i)+1, false, body)
 		log.note()
 		return dst
 	}
@@ -324,27 +310,10 @@ func (b *bench) upvoteBuilder(debate int64, questions []int64, log *sendLog) fun
 	b.voters += 1 << 20
 	return func(dst []byte, i int) []byte {
 		path := fmt.Sprintf("/api/v1/debates/%d/questions/%d/vote", debate, questions[i%len(questions)])
-		dst = s5Request(dst, path, base+int64(i)+1, "")
+		dst = anonymousPost(dst, path, base+int64(i)+1, false, nil)
 		log.note()
 		return dst
 	}
-}
-
-// s5Request is a POST from address 10.(g>>16).(g>>8).g behind the trusted proxy.
-func s5Request(dst []byte, path string, g int64, body string) []byte {
-	dst = append(dst, "POST "...)
-	dst = append(dst, path...)
-	dst = append(dst, " HTTP/1.1\r\nHost: localhost:8080\r\nUser-Agent: lawka-bench\r\nAccept: application/json\r\n"+
-		"Content-Type: application/json\r\nX-Forwarded-For: 10."...)
-	dst = strconv.AppendInt(dst, g>>16&255, 10)
-	dst = append(dst, '.')
-	dst = strconv.AppendInt(dst, g>>8&255, 10)
-	dst = append(dst, '.')
-	dst = strconv.AppendInt(dst, g&255, 10)
-	dst = append(dst, "\r\nContent-Length: "...)
-	dst = strconv.AppendInt(dst, int64(len(body)), 10)
-	dst = append(dst, "\r\n\r\n"...)
-	return append(dst, body...)
 }
 
 type debateState struct {
@@ -623,22 +592,7 @@ func (b *bench) s5Live(ctx context.Context, srv server, id int64, st debateState
 	if err != nil {
 		return run, list, err
 	}
-	// Settle: every client still connected has the last board.
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		behind := 0
-		for _, a := range list {
-			if a.board.Load() < final && !a.closed() {
-				behind++
-			}
-		}
-		run.Behind = behind
-		if behind == 0 || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	run.Settled, run.Settle = run.Behind == 0, time.Since(lastAck)
+	run.settle(list, final, lastAck)
 	sh.recording.Store(false)
 	run.CPU = m.Stop()
 	after := scrapeMetrics(srv.url("/metrics"))
@@ -648,30 +602,13 @@ func (b *bench) s5Live(ctx context.Context, srv server, id int64, st debateState
 	run.ModOK, run.ModStale, run.ModErrors, run.ModErrorList = mr.ok, mr.stale, mr.bad, mr.errs
 	slices.Sort(mr.lat)
 	run.ModP50, run.ModP99 = pct(mr.lat, 50), pct(mr.lat, 99)
-	run.BoardP50, run.BoardP99, run.BoardMax = sh.board.quantile(0.5), sh.board.quantile(0.99), sh.board.quantile(1)
 	run.StateP50, run.StateP99, run.StateMax = stateLatency(list, func(s int64) int64 {
 		if s <= 0 || s >= int64(len(stateSent)) {
 			return 0
 		}
 		return atomic.LoadInt64(&stateSent[s])
 	})
-	run.BoardBytes = sh.boardSize.Load()
-	errs := map[string]int{}
-	for _, a := range list {
-		if a.closed() {
-			<-a.done
-			run.Disconnected++
-			errs[errShape(a.err)]++
-			continue
-		}
-	}
-	run.DisconnectErr = strings.Join(counted(errs), "; ")
-	// The clients' readers may still run: their counts are atomic.
-	for _, a := range list {
-		run.Boards += atomic.LoadInt64(&a.boards)
-		run.States += atomic.LoadInt64(&a.states)
-		run.Gaps += atomic.LoadInt64(&a.gaps)
-	}
+	run.tally(list, sh)
 	b.logf("  questions %.0f/s p99 %s (%d errors), upvotes %.0f/s p99 %s (%d errors), console %d ok %d stale %d errors; board→client p50 %s p99 %s over %d, state→client p50 %s p99 %s over %d; %d disconnected, %.0f slow drops, %d behind",
 		run.Asks.Rate, ms(run.Asks.P99), run.Asks.ErrorCount(), run.Votes.Rate, ms(run.Votes.P99), run.Votes.ErrorCount(), run.ModOK, run.ModStale, run.ModErrors,
 		ms(run.BoardP50), ms(run.BoardP99), run.Boards, ms(run.StateP50), ms(run.StateP99), run.States, run.Disconnected, run.SlowDrops, run.Behind)
@@ -684,6 +621,40 @@ func errShape(err error) string {
 }
 
 var addrPort = regexp.MustCompile(`\d+\.\d+\.\d+\.\d+:\d+(->\d+\.\d+\.\d+\.\d+:\d+)?`)
+
+// settle waits up to 5 s until every client still connected has board version final.
+func (run *LiveRun) settle(list []*audience, final int64, lastAck time.Time) {
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		run.Behind = 0
+		for _, a := range list {
+			if a.board.Load() < final && !a.closed() {
+				run.Behind++
+			}
+		}
+		if run.Behind == 0 || time.Now().After(deadline) {
+			break
+		}
+	}
+	run.Settled, run.Settle = run.Behind == 0, time.Since(lastAck)
+}
+
+// tally sums what the clients received (their readers may still run: the counts are
+// atomic) and the boards' latencies.
+func (run *LiveRun) tally(list []*audience, sh *s5Shared) {
+	run.BoardP50, run.BoardP99, run.BoardMax = sh.board.quantile(0.5), sh.board.quantile(0.99), sh.board.quantile(1)
+	run.BoardBytes = sh.boardSize.Load()
+	errs := map[string]int{}
+	for _, a := range list {
+		if a.closed() {
+			run.Disconnected++
+			errs[errShape(a.err)]++
+		}
+		run.Boards += atomic.LoadInt64(&a.boards)
+		run.States += atomic.LoadInt64(&a.states)
+		run.Gaps += atomic.LoadInt64(&a.gaps)
+	}
+	run.DisconnectErr = strings.Join(counted(errs), "; ")
+}
 
 func (a *audience) closed() bool {
 	select {
@@ -700,13 +671,7 @@ func (b *bench) s5Storm(ctx context.Context, srv server, id int64, live []*audie
 	t0 := time.Now()
 	srv.stop(20 * time.Second)
 	run.Stop = time.Since(t0)
-	for _, a := range live {
-		<-a.done
-		if a.goingAway {
-			run.GoingAway++
-		}
-	}
-	closeAudience(live)
+	run.stopped(live)
 	next, err := b.startLawkaAt(ctx, "s5-lawka-restarted", srv.addr)
 	if err != nil {
 		return run, srv, err
@@ -736,7 +701,7 @@ func (b *bench) s5Storm(ctx context.Context, srv server, id int64, live []*audie
 		return run, next, err
 	}
 	run.CPU = cpu
-	closeAudience(list)
+	closeAll(list)
 	return run, next, nil
 }
 

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -231,16 +230,7 @@ func (b *bench) startBcast(ctx context.Context, name, addr string) (server, erro
 		}
 		addr = fmt.Sprintf("127.0.0.1:%d", port)
 	}
-	c, err := startChild(name, filepath.Join(b.opt.work, name+".log"), childEnv(), b.self, "bcast-server", "-addr", addr)
-	if err != nil {
-		return server{}, err
-	}
-	s := server{child: c, addr: addr}
-	if err := waitHTTP(ctx, c, s.url("/healthz"), 30*time.Second); err != nil {
-		c.stop(5 * time.Second)
-		return server{}, err
-	}
-	return s, nil
+	return b.startBaselineAt(ctx, name, "bcast-server", addr)
 }
 
 // msgTemplate is one of lawka's messages with its two numbers left out: the room's seq
@@ -379,38 +369,11 @@ func (b *bench) s5Raw(ctx context.Context, id int64, board, state msgTemplate) (
 		live.Replayed++
 	}
 	final := int64(v0 + nChanges)
-	lastAck := time.Now()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		behind := 0
-		for _, a := range list {
-			if a.board.Load() < final && !a.closed() {
-				behind++
-			}
-		}
-		live.Behind = behind
-		if behind == 0 || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	live.Settled, live.Settle = live.Behind == 0, time.Since(lastAck)
+	live.settle(list, final, time.Now())
 	sh.recording.Store(false)
 	live.CPU = m.Stop()
-	live.BoardP50, live.BoardP99, live.BoardMax = sh.board.quantile(0.5), sh.board.quantile(0.99), sh.board.quantile(1)
 	live.StateP50, live.StateP99, live.StateMax = stateLatency(list, at(pubState, s0))
-	live.BoardBytes = sh.boardSize.Load()
-	errs := map[string]int{}
-	for _, a := range list {
-		if a.closed() {
-			live.Disconnected++
-			errs[errShape(a.err)]++
-		}
-		live.Boards += atomic.LoadInt64(&a.boards)
-		live.States += atomic.LoadInt64(&a.states)
-		live.Gaps += atomic.LoadInt64(&a.gaps)
-	}
-	live.DisconnectErr = strings.Join(counted(errs), "; ")
+	live.tally(list, sh)
 	b.logf("  published %d messages (latest %s late); board→client p50 %s p99 %s over %d, state→client p50 %s p99 %s over %d; %d disconnected, %d behind",
 		live.Replayed, ms(live.ReplayLag), ms(live.BoardP50), ms(live.BoardP99), live.Boards, ms(live.StateP50), ms(live.StateP99), live.States, live.Disconnected, live.Behind)
 
@@ -419,13 +382,7 @@ func (b *bench) s5Raw(ctx context.Context, id int64, board, state msgTemplate) (
 	_ = pub.Close()
 	srv.stop(10 * time.Second)
 	storm.Stop = time.Since(t1)
-	for _, a := range list {
-		<-a.done
-		if a.goingAway {
-			storm.GoingAway++
-		}
-	}
-	closeAudience(list)
+	storm.stopped(list)
 	if srv, err = b.startBcast(ctx, "s5-bcast-restarted", srv.addr); err != nil {
 		return live, storm, err
 	}
@@ -443,7 +400,7 @@ func (b *bench) s5Raw(ctx context.Context, id int64, board, state msgTemplate) (
 		return live, storm, err
 	}
 	storm.CPU = cpu
-	closeAudience(clients)
+	closeAll(clients)
 	return live, storm, nil
 }
 
