@@ -485,6 +485,7 @@ func (r *renderer) signatories(heading string, cols [3]string, list []Signatory)
 			y, x := r.pdf.GetY(), r.left
 			for i, ls := range split {
 				if k < len(ls) {
+					r.pdf.SetY(y) // emit moves down a line: every column starts on the same one
 					r.emit(ls[k], x, lead)
 				}
 				x += widths[i]

@@ -30,13 +30,19 @@ func render(t testing.TB, d Document) []byte {
 	return b.Bytes()
 }
 
-// shownText is every string the pages show (the Tj operands of the uncompressed page
-// streams), decoded from the UTF-16 fpdf writes for its Unicode fonts, one per line.
-func shownText(t testing.TB, pdf []byte) string {
+// run is a string a page shows, where it starts (points from the bottom left).
+type run struct {
+	x, y float64
+	text string
+}
+
+// shownRuns are the strings the pages show (the Tj operands of the uncompressed page
+// streams), decoded from the UTF-16 fpdf writes for its Unicode fonts.
+func shownRuns(t testing.TB, pdf []byte) []run {
 	t.Helper()
-	var out strings.Builder
-	for _, m := range regexp.MustCompile(`(?s)BT [0-9. ]+ Td \(((?:[^\\)]|\\.)*)\)Tj ET`).FindAllSubmatch(pdf, -1) {
-		raw := regexp.MustCompile(`(?s)\\(.)`).ReplaceAllFunc(m[1], func(e []byte) []byte {
+	var out []run
+	for _, m := range regexp.MustCompile(`(?s)BT ([0-9.]+) ([0-9.]+) Td \(((?:[^\\)]|\\.)*)\)Tj ET`).FindAllSubmatch(pdf, -1) {
+		raw := regexp.MustCompile(`(?s)\\(.)`).ReplaceAllFunc(m[3], func(e []byte) []byte {
 			if e[1] == 'r' {
 				return []byte{'\r'}
 			}
@@ -49,7 +55,18 @@ func shownText(t testing.TB, pdf []byte) string {
 		for i := range u {
 			u[i] = uint16(raw[2*i])<<8 | uint16(raw[2*i+1])
 		}
-		out.WriteString(string(utf16.Decode(u)))
+		x, _ := strconv.ParseFloat(string(m[1]), 64)
+		y, _ := strconv.ParseFloat(string(m[2]), 64)
+		out = append(out, run{x, y, string(utf16.Decode(u))})
+	}
+	return out
+}
+
+// shownText is what the pages show, a string a line.
+func shownText(t testing.TB, pdf []byte) string {
+	var out strings.Builder
+	for _, r := range shownRuns(t, pdf) {
+		out.WriteString(r.text)
 		out.WriteByte('\n')
 	}
 	return out.String()
@@ -308,5 +325,30 @@ func TestUnusualInput(t *testing.T) {
 				t.Error("not a whole PDF")
 			}
 		})
+	}
+}
+
+// TestSignatoriesTable: a row's cells share a line, in the columns' order.
+func TestSignatoriesTable(t *testing.T) {
+	pdf := render(t, Document{Title: "T", SignatoryColumns: [3]string{"Organizacja", "Osoba", "Data"},
+		Signatories: []Signatory{{"Stowarzyszenie Źródło", "Łucja Żółkiewska", "2026-11-20"}, {"Fundacja", "Jan Nowak", "2026-11-21"}}})
+	at := map[string]run{}
+	for _, r := range shownRuns(t, pdf) {
+		at[strings.TrimSpace(r.text)] = r
+	}
+	for _, row := range [][]string{{"Organizacja", "Osoba", "Data"}, {"1.", "Stowarzyszenie Źródło", "Łucja Żółkiewska", "2026-11-20"}, {"2.", "Fundacja", "Jan Nowak", "2026-11-21"}} {
+		first, ok := at[row[0]]
+		if !ok {
+			t.Fatalf("%q not shown", row[0])
+		}
+		for i, cell := range row[1:] {
+			c, ok := at[cell]
+			if !ok || c.y != first.y || c.x <= at[row[i]].x {
+				t.Errorf("%q at (%.1f, %.1f), not right of %q at (%.1f, %.1f) on its line", cell, c.x, c.y, row[i], at[row[i]].x, at[row[i]].y)
+			}
+		}
+	}
+	if at["1."].y <= at["2."].y || at["Organizacja"].y <= at["1."].y {
+		t.Error("rows are not in order down the page")
 	}
 }
