@@ -370,10 +370,11 @@ func (r *renderer) emit(ln []piece, x, leading float64) {
 		r.setFont(p.sp.st)
 		pdf.SetXY(x+p.x, y)
 		pdf.CellFormat(p.w, leading, p.text, "", 0, "L", false, 0, p.sp.link)
-		if p.sp.st.strike {
+		if p.sp.st.strike { // through the words, not the space after them
+			w := r.width(strings.TrimRight(p.text, " "), p.sp.st)
 			pdf.SetDrawColor(p.sp.st.gray, p.sp.st.gray, p.sp.st.gray)
 			pdf.SetLineWidth(0.2)
-			pdf.Line(x+p.x, y+leading*0.55, x+p.x+p.w, y+leading*0.55)
+			pdf.Line(x+p.x, y+leading*0.55, x+p.x+w, y+leading*0.55)
 		}
 	}
 	pdf.SetXY(r.left, y+leading)
