@@ -469,7 +469,9 @@ func (r *renderer) signatories(heading string, cols [3]string, list []Signatory)
 	widths := []float64{10, total * 0.42, total * 0.30, 0}
 	widths[3] = total - widths[0] - widths[1] - widths[2]
 	const lead, pad = 4.8, 1.2
-	row := func(cells []string, st style, line bool) {
+	var row func(cells []string, st style, line bool)
+	var repeatHeader func() // on every page the table goes on to
+	row = func(cells []string, st style, line bool) {
 		var split [][][]piece
 		maxLines := 1
 		for i, c := range cells {
@@ -479,7 +481,11 @@ func (r *renderer) signatories(heading string, cols [3]string, list []Signatory)
 		}
 		// Line by line across the columns, so a row taller than a page goes on over the
 		// next; it starts on a new page unless its first lines fit.
+		page := r.pdf.PageNo()
 		r.ensure(float64(min(maxLines, 3))*lead + 2*pad)
+		if r.pdf.PageNo() != page && repeatHeader != nil {
+			repeatHeader()
+		}
 		r.pdf.SetY(r.pdf.GetY() + pad)
 		for k := range maxLines {
 			r.ensure(lead)
@@ -498,9 +504,12 @@ func (r *renderer) signatories(heading string, cols [3]string, list []Signatory)
 			r.rule(200, 0.2)
 		}
 	}
-	header := cols[0] != "" || cols[1] != "" || cols[2] != ""
-	if header {
-		row([]string{"", clean(cols[0]), clean(cols[1]), clean(cols[2])}, style{bold: true, size: 9.5}, true)
+	if cols[0] != "" || cols[1] != "" || cols[2] != "" {
+		header := func() {
+			row([]string{"", clean(cols[0]), clean(cols[1]), clean(cols[2])}, style{bold: true, size: 9.5}, true)
+		}
+		header()
+		repeatHeader = header
 	}
 	for i, s := range list {
 		row([]string{fmt.Sprintf("%d.", i+1), clean(s.Organisation), clean(s.Person), clean(s.Date)}, style{size: 9.5}, true)

@@ -209,7 +209,8 @@ func TestLongDocumentHasNumberedPages(t *testing.T) {
 	for i := range 60 {
 		signatories = append(signatories, Signatory{Organisation: fmt.Sprintf("Organizacja nr %d", i+1), Person: "Osoba", Date: "2026-11-25"})
 	}
-	pdf := render(t, Document{Title: "Długi dokument", Footer: "Stanowisko — Ławka", Sections: sections, Signatories: signatories})
+	pdf := render(t, Document{Title: "Długi dokument", Footer: "Stanowisko — Ławka", Sections: sections, Signatories: signatories,
+		SignatoryColumns: [3]string{"Organizacja", "Osoba", "Data"}})
 	pages := len(regexp.MustCompile(`/Type /Page\n`).FindAll(pdf, -1))
 	if pages < 4 {
 		t.Fatalf("%d pages, want several", pages)
@@ -225,6 +226,9 @@ func TestLongDocumentHasNumberedPages(t *testing.T) {
 	}
 	if !strings.Contains(text, "60.") || !strings.Contains(text, "Organizacja nr 60") {
 		t.Error("the signatories' table lost rows")
+	}
+	if n := strings.Count(text, "Organizacja\n"); n < 2 {
+		t.Errorf("the table's header is shown %d times: not again on the page the table goes on to", n)
 	}
 	// Text stays inside the margins: body text above the bottom margin, the footer below it.
 	const mm = 72 / 25.4
