@@ -6,12 +6,12 @@ import (
 	"time"
 )
 
-// perSubscription is the storm's pool acquisitions per (client, room).
+// perSubscription is the storm's pool acquisitions per (client, room) asked for.
 func (s *StormRun) perSubscription() float64 {
-	if s == nil || s.Connected == 0 || s.Rooms == 0 {
+	if s == nil || s.Clients == 0 || s.Rooms == 0 {
 		return 0
 	}
-	return s.Acquires / float64(s.Connected*s.Rooms)
+	return s.Acquires / float64(s.Clients*s.Rooms)
 }
 
 // snapshotReads is what the storm's acquisitions leave once every client's own part
