@@ -28,6 +28,7 @@ type Handlers struct {
 	// Promises draws the promises part of the page ("debata") or console ("konsola")
 	// (nil: none).
 	Promises func(c *fiber.Ctx, id int64, back string) (any, error)
+	sources  ArchiveSources // polls and promises for the archive (nil: none)
 }
 
 // NewHandlers builds the handlers; publicURL is the site's origin (join links, QR

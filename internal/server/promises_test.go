@@ -130,6 +130,22 @@ func TestPromisesSeededFromTheSource(t *testing.T) {
 	if demo != 1 {
 		t.Errorf("%d demo updates, want 1", demo)
 	}
+	// The debate's archive lists them for the debate as a whole, each linking its page.
+	r := s.API(t).Do(http.MethodGet, debatePath(id, "/archive"), nil)
+	var out struct {
+		Archive struct {
+			General struct {
+				Promises []struct {
+					ID  int64  `json:"id"`
+					URL string `json:"url"`
+				} `json:"promises"`
+			} `json:"general"`
+		} `json:"archive"`
+	}
+	r.JSON(t, &out)
+	if got := out.Archive.General.Promises; len(got) != 5 || got[0].URL != "/obietnice/"+strconv.FormatInt(items[4].ID, 10) {
+		t.Errorf("the archive's promises: %d %+v", r.StatusCode, got)
+	}
 	page := s.Browser(t).Get("/obietnice")
 	if page.StatusCode != http.StatusOK || !strings.Contains(page.Body, "ławki dialogu") {
 		t.Errorf("tracker page: %d", page.StatusCode)
