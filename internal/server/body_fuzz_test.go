@@ -29,6 +29,7 @@ var apiBodySamples = map[string]string{
 	"debates:id":          `SELECT event_id::text FROM debates ORDER BY event_id LIMIT 1`,
 	"debates:question":    `SELECT coalesce((SELECT id::text FROM debate_questions ORDER BY id LIMIT 1), '1')`,
 	"consultations:id":    `SELECT id::text FROM consultations ORDER BY id LIMIT 1`,
+	"promises:id":         `SELECT id::text FROM promises ORDER BY id LIMIT 1`,
 }
 
 // apiBodyUnfuzzed are the JSON routes the fuzzer leaves alone, and why.
