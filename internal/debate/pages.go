@@ -214,8 +214,10 @@ func (h *Handlers) Projector(c *fiber.Ctx) error {
 		return err
 	}
 	v := h.view(c, d)
-	if err := h.onAir(c, &v); err != nil {
-		return err
+	if d.State.OnScreen == nil { // a question on screen comes before the poll's result
+		if err := h.onAir(c, &v); err != nil {
+			return err
+		}
 	}
 	return h.pages.HTML(c, fiber.StatusOK, "debate/projector", render.View{Title: d.Title, Data: v})
 }
@@ -292,6 +294,9 @@ func (h *Handlers) consoleWith(c *fiber.Ctx, status int, refused string, form, p
 	}
 	if err := h.onAir(c, &v); err != nil {
 		return err
+	}
+	if v.OnAir != nil { // the staff's room: the tally even while it is hidden from voters
+		v.OnAir.Room = "pollwatch:" + strconv.FormatInt(v.OnAir.Poll.ID, 10)
 	}
 	if v.Polls, err = h.svc.DebatePolls(c.UserContext(), auth.From(c), d.ID); err != nil {
 		return err
