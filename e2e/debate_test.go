@@ -26,6 +26,16 @@ func TestJourneyDebateFollowedLive(t *testing.T) {
 		ORDER BY d.event_id LIMIT 1`).Scan(&id, &code); err != nil {
 		t.Fatal(err)
 	}
+	// A poll prepared for the debate in advance: the console lists it and G launches it.
+	pollMaker := srv.API(t)
+	pollMaker.Login("moderator@example.org", seed.DemoPassword)
+	r := pollMaker.Do(http.MethodPost, "/api/v1/polls", map[string]any{"question": "Czy sale mają być otwarte w weekendy?",
+		"kind": "single", "options": []string{"Tak", "Nie"}, "eligibility": "open", "debate_id": id})
+	var prepared struct{ Poll struct{ ID int64 } }
+	r.JSON(t, &prepared)
+	if r.StatusCode != http.StatusCreated {
+		t.Fatalf("preparing a poll: %d %s", r.StatusCode, r.Body)
+	}
 	b := NewBrowser(t)
 	phone := b.NewPerson("phone")
 	if status := phone.Open(srv.URL + "/d/" + strings.ToLower(code)); status != 200 {
@@ -73,7 +83,7 @@ func TestJourneyDebateFollowedLive(t *testing.T) {
 	asker, approver := srv.API(t), srv.API(t)
 	asker.Login("resident@example.org", seed.DemoPassword)
 	approver.Login("moderator@example.org", seed.DemoPassword)
-	r := asker.Do(http.MethodPost, fmt.Sprintf("/api/v1/debates/%d/questions", id), map[string]any{"body": "Czy sale w domach kultury będą tańsze dla organizacji?"})
+	r = asker.Do(http.MethodPost, fmt.Sprintf("/api/v1/debates/%d/questions", id), map[string]any{"body": "Czy sale w domach kultury będą tańsze dla organizacji?"})
 	var asked struct{ Question struct{ ID int64 } }
 	r.JSON(t, &asked)
 	if r = approver.Do(http.MethodPost, fmt.Sprintf("/api/v1/debates/%d/questions/%d/moderation", id, asked.Question.ID),
@@ -90,5 +100,52 @@ func TestJourneyDebateFollowedLive(t *testing.T) {
 	if err := srv.Pool.QueryRow(t.Context(), `SELECT seq, phase FROM debates WHERE event_id = $1`, id).Scan(&seq, &phase); err != nil ||
 		seq != 4 || phase != "live" {
 		t.Errorf("the debate is at version %d, %s (%v), want 4, live", seq, phase, err)
+	}
+
+	// The console's queue redrew itself: the question approved by another moderator is
+	// there. With the focus on its star button, a new question arrives: the list redraws
+	// and the focus stays on that button.
+	star := fmt.Sprintf(`#pytanie-%d button[value="star"]`, asked.Question.ID)
+	waitFor(mod, "the approved question in the console's queue", fmt.Sprintf(`document.querySelector(%q) !== null`, star))
+	mod.Do(chromedp.Focus(chromedp.CSS(star)))
+	r = asker.Do(http.MethodPost, fmt.Sprintf("/api/v1/debates/%d/questions", id), map[string]any{"body": "Czy będzie można wynająć salę na jeden wieczór?"})
+	r.JSON(t, &asked)
+	waitFor(mod, "the new question in the console's queue", fmt.Sprintf(`document.getElementById("pytanie-%d") !== null`, asked.Question.ID))
+	waitFor(mod, "the focus kept on the star button", fmt.Sprintf(`document.activeElement === document.querySelector(%q)`, star))
+	CheckA11y(t, mod.Ctx, "the console with a live queue")
+
+	// The phone upvotes without leaving the page: the button turns into "take it back",
+	// with the focus on it.
+	before := location(phone).String()
+	phone.Do(chromedp.Click(chromedp.CSS(`[data-question-list] form button[aria-pressed="false"]`)))
+	waitFor(phone, "the upvote taken in place", `(() => { const b = document.querySelector('[data-question-list] form button');
+		return b && b.getAttribute("aria-pressed") === "true" && document.activeElement === b; })()`)
+	if after := location(phone).String(); after != before {
+		t.Errorf("upvoting moved the phone from %s to %s", before, after)
+	}
+
+	// The console launches the prepared poll (G); the phone votes in it and sees the
+	// result, the projector shows it large; Z closes it.
+	mod.Do(chromedp.KeyEvent("g"))
+	waitFor(phone, "the launched poll on the phone", `(() => { const f = document.querySelector("[data-debate-poll-form]");
+		return f && f.textContent.includes("Tak") && document.querySelector("[data-poll-question]").textContent.includes("weekendy"); })()`)
+	waitFor(projector, "the launched poll on the projector", `document.querySelector(".projector [data-poll-question]") !== null`)
+	waitFor(mod, "the poll on air in the console", `document.querySelector('[data-console-polls-list] button[value="poll_close"]') !== null`)
+	phone.Do(chromedp.Click(chromedp.CSS(`[data-debate-poll-form] input[name="option_ids"]`)),
+		chromedp.Click(chromedp.CSS(`[data-debate-poll-form] [data-poll-vote]`)))
+	waitFor(phone, "the ballot taken", `document.querySelector("[data-poll-voted]").textContent !== ""`)
+	waitFor(phone, "the result on the phone", `(document.querySelector("[data-debate-poll-slot] [data-total]") || {}).textContent === "1"`)
+	waitFor(projector, "the result on the projector", `(document.querySelector("[data-debate-poll-slot] [data-bar-value]") || {}).textContent === "1 (100%)"`)
+	CheckA11y(t, phone.Ctx, "the phone with a live poll")
+	CheckA11y(t, projector.Ctx, "the projector with a poll's result")
+	CheckA11y(t, mod.Ctx, "the console with a poll on air")
+	phone.CheckConsole("the phone view with a poll")
+	projector.CheckConsole("the projector with a poll")
+	mod.Do(chromedp.KeyEvent("z"))
+	waitFor(phone, "the poll closed on the phone", `document.querySelector("[data-debate-poll-slot]").dataset.debatePollSlot.endsWith(":closed") &&
+		document.querySelector("[data-debate-poll-form]") === null`)
+	var ballots int
+	if err := srv.Pool.QueryRow(t.Context(), `SELECT count(*) FROM ballots WHERE poll_id = $1`, prepared.Poll.ID).Scan(&ballots); err != nil || ballots != 1 {
+		t.Errorf("ballots: %d (%v), want 1", ballots, err)
 	}
 }
