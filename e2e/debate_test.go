@@ -26,15 +26,11 @@ func TestJourneyDebateFollowedLive(t *testing.T) {
 		ORDER BY d.event_id LIMIT 1`).Scan(&id, &code); err != nil {
 		t.Fatal(err)
 	}
-	// A poll prepared for the debate in advance: the console lists it and G launches it.
-	pollMaker := srv.API(t)
-	pollMaker.Login("moderator@example.org", seed.DemoPassword)
-	r := pollMaker.Do(http.MethodPost, "/api/v1/polls", map[string]any{"question": "Czy sale mają być otwarte w weekendy?",
-		"kind": "single", "options": []string{"Tak", "Nie"}, "eligibility": "open", "debate_id": id})
-	var prepared struct{ Poll struct{ ID int64 } }
-	r.JSON(t, &prepared)
-	if r.StatusCode != http.StatusCreated {
-		t.Fatalf("preparing a poll: %d %s", r.StatusCode, r.Body)
+	// The first poll prepared for the debate in advance (seeded): G launches it.
+	var prepared int64
+	if err := srv.Pool.QueryRow(t.Context(), `SELECT id FROM polls WHERE debate_id = $1 AND question = $2`, id,
+		seed.DemoDebatePolls[0].Question).Scan(&prepared); err != nil {
+		t.Fatal(err)
 	}
 	b := NewBrowser(t)
 	phone := b.NewPerson("phone")
@@ -83,7 +79,7 @@ func TestJourneyDebateFollowedLive(t *testing.T) {
 	asker, approver := srv.API(t), srv.API(t)
 	asker.Login("resident@example.org", seed.DemoPassword)
 	approver.Login("moderator@example.org", seed.DemoPassword)
-	r = asker.Do(http.MethodPost, fmt.Sprintf("/api/v1/debates/%d/questions", id), map[string]any{"body": "Czy sale w domach kultury będą tańsze dla organizacji?"})
+	r := asker.Do(http.MethodPost, fmt.Sprintf("/api/v1/debates/%d/questions", id), map[string]any{"body": "Czy sale w domach kultury będą tańsze dla organizacji?"})
 	var asked struct{ Question struct{ ID int64 } }
 	r.JSON(t, &asked)
 	if r = approver.Do(http.MethodPost, fmt.Sprintf("/api/v1/debates/%d/questions/%d/moderation", id, asked.Question.ID),
@@ -128,7 +124,7 @@ func TestJourneyDebateFollowedLive(t *testing.T) {
 	// result, the projector shows it large; Z closes it.
 	mod.Do(chromedp.KeyEvent("g"))
 	waitFor(phone, "the launched poll on the phone", `(() => { const f = document.querySelector("[data-debate-poll-form]");
-		return f && f.textContent.includes("Tak") && document.querySelector("[data-poll-question]").textContent.includes("weekendy"); })()`)
+		return f && f.textContent.includes("Nie mam zdania") && document.querySelector("[data-poll-question]").textContent.includes("weekendy"); })()`)
 	waitFor(projector, "the launched poll on the projector", `document.querySelector(".projector [data-poll-question]") !== null`)
 	waitFor(mod, "the poll on air in the console", `document.querySelector('[data-console-polls-list] button[value="poll_close"]') !== null`)
 	phone.Do(chromedp.Click(chromedp.CSS(`[data-debate-poll-form] input[name="option_ids"]`)),
@@ -145,7 +141,7 @@ func TestJourneyDebateFollowedLive(t *testing.T) {
 	waitFor(phone, "the poll closed on the phone", `document.querySelector("[data-debate-poll-slot]").dataset.debatePollSlot.endsWith(":closed") &&
 		document.querySelector("[data-debate-poll-form]") === null`)
 	var ballots int
-	if err := srv.Pool.QueryRow(t.Context(), `SELECT count(*) FROM ballots WHERE poll_id = $1`, prepared.Poll.ID).Scan(&ballots); err != nil || ballots != 1 {
+	if err := srv.Pool.QueryRow(t.Context(), `SELECT count(*) FROM ballots WHERE poll_id = $1`, prepared).Scan(&ballots); err != nil || ballots != 1 {
 		t.Errorf("ballots: %d (%v), want 1", ballots, err)
 	}
 }

@@ -209,7 +209,8 @@ func TestDebatePollOnTheSpot(t *testing.T) {
 	s := servertest.Start(t, servertest.Options{})
 	id := upcomingDebate(t, s)
 	path := fmt.Sprintf("/debaty/%d/konsola", id)
-	count := func() int64 { return authzQuery[int64](t, s, `SELECT count(*) FROM polls WHERE debate_id = $1`, id) }
+	seeded := authzQuery[int64](t, s, `SELECT count(*) FROM polls WHERE debate_id = $1`, id)
+	count := func() int64 { return authzQuery[int64](t, s, `SELECT count(*) FROM polls WHERE debate_id = $1`, id) - seeded }
 	resident := s.Browser(t)
 	resident.SignIn("resident@example.org", seed.DemoPassword)
 	resident.Get("/")
