@@ -267,11 +267,7 @@ func (h *Handlers) Join(c *fiber.Ctx) error {
 
 // Console is the moderators' desk: the state, the actions and the fairness summary.
 func (h *Handlers) Console(c *fiber.Ctx) error {
-	id, err := debateID(c)
-	if err != nil {
-		return err
-	}
-	if err := h.svc.MayRun(c.UserContext(), auth.From(c), id); err != nil {
+	if _, err := h.running(c); err != nil {
 		return err
 	}
 	return h.console(c, fiber.StatusOK, "", render.NewForm("text"))
@@ -316,14 +312,11 @@ func (h *Handlers) consoleWith(c *fiber.Ctx, status int, refused string, form, p
 // Act is the console's form: one action based on the version the page showed. A
 // refused action shows the console again, with the current state and why.
 func (h *Handlers) Act(c *fiber.Ctx) error {
-	id, err := debateID(c)
+	id, err := h.running(c)
 	if err != nil {
 		return err
 	}
 	p := auth.From(c)
-	if err := h.svc.MayRun(c.UserContext(), p, id); err != nil {
-		return err
-	}
 	cmd := Command{Action: strings.Clone(c.FormValue("action")), Text: strings.Clone(c.FormValue("text"))}
 	num := func(name string) *int64 {
 		raw := strings.TrimSpace(c.FormValue(name))

@@ -96,14 +96,11 @@ func (h *Handlers) onAir(c *fiber.Ctx, v *View) error {
 // line); with launch=yes it goes on air at once. Bad input shows the console again with
 // the form's errors, and nothing is stored.
 func (h *Handlers) CreatePoll(c *fiber.Ctx) error {
-	id, err := debateID(c)
+	id, err := h.running(c)
 	if err != nil {
 		return err
 	}
 	ctx, p := c.UserContext(), auth.From(c)
-	if err := h.svc.MayRun(ctx, p, id); err != nil {
-		return err
-	}
 	in, form := poll.FromForm(c)
 	pl, err := h.svc.CreatePoll(ctx, p, id, in)
 	if err != nil {

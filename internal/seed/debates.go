@@ -7,10 +7,10 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"lawka/internal/debate"
-	"lawka/internal/poll"
 	"lawka/internal/event"
 	"lawka/internal/platform/auth"
 	"lawka/internal/platform/i18n"
+	"lawka/internal/poll"
 )
 
 // KrakowDebateSpeakers are the participants of "Kraków obywatelski" exactly as the

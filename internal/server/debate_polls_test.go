@@ -16,6 +16,15 @@ import (
 	"lawka/internal/server/servertest"
 )
 
+// addAccount makes a confirmed account (not verified, no declaration) with roles.
+func addAccount(t *testing.T, s *servertest.Running, email, name string, roles ...string) {
+	t.Helper()
+	if _, err := account.NewService(s.Pool, account.Deps{}).Create(context.Background(), account.NewUser{Email: email,
+		Password: seed.DemoPassword, DisplayName: name, Roles: roles, AcceptTerms: true, EmailConfirmed: true}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // onAirPoll is the state's poll on air, as the tests look at it.
 type onAirPoll struct {
 	Poll *struct {
@@ -69,17 +78,8 @@ func pollStatus(t *testing.T, s *servertest.Running, id int64) string {
 // its websocket, votes in it through the phone view's plain form, and the projector
 // shows its result.
 func TestDebatePollsFromConsole(t *testing.T) {
-	t.Parallel()
-	s := servertest.Start(t, servertest.Options{})
-	ctx := context.Background()
-	id := upcomingDebate(t, s)
-	mod := s.API(t)
-	mod.Login("moderator@example.org", seed.DemoPassword)
-	if _, err := account.NewService(s.Pool, account.Deps{}).Create(ctx, account.NewUser{Email: "inny.moderator@example.org",
-		Password: seed.DemoPassword, DisplayName: "Inny Moderator", Roles: []string{auth.Moderator}, AcceptTerms: true,
-		EmailConfirmed: true}); err != nil {
-		t.Fatal(err)
-	}
+	s, id, mod := moderatedDebate(t)
+	addAccount(t, s, "inny.moderator@example.org", "Inny Moderator", auth.Moderator)
 	pid := debatePoll(t, mod, &id, "Czy przedłużyć debatę o kwadrans?")
 	loose := debatePoll(t, mod, nil, "Ankieta bez debaty")
 	seq := pollOnAir(t, s, id).Seq
@@ -210,7 +210,9 @@ func TestDebatePollOnTheSpot(t *testing.T) {
 	id := upcomingDebate(t, s)
 	path := fmt.Sprintf("/debaty/%d/konsola", id)
 	seeded := authzQuery[int64](t, s, `SELECT count(*) FROM polls WHERE debate_id = $1`, id)
-	count := func() int64 { return authzQuery[int64](t, s, `SELECT count(*) FROM polls WHERE debate_id = $1`, id) - seeded }
+	count := func() int64 {
+		return authzQuery[int64](t, s, `SELECT count(*) FROM polls WHERE debate_id = $1`, id) - seeded
+	}
 	resident := s.Browser(t)
 	resident.SignIn("resident@example.org", seed.DemoPassword)
 	resident.Get("/")
@@ -249,16 +251,8 @@ func TestDebatePollOnTheSpot(t *testing.T) {
 // upvotes questions, with the poll rules; a refusal is a 403 whose code says what is
 // missing, and the phone view says it instead of offering the form.
 func TestDebateEligibility(t *testing.T) {
-	t.Parallel()
-	s := servertest.Start(t, servertest.Options{})
-	ctx := context.Background()
-	id := upcomingDebate(t, s)
-	mod := s.API(t)
-	mod.Login("moderator@example.org", seed.DemoPassword)
-	if _, err := account.NewService(s.Pool, account.Deps{}).Create(ctx, account.NewUser{Email: "niezweryfikowana@example.org",
-		Password: seed.DemoPassword, DisplayName: "Nowa Mieszkanka", AcceptTerms: true, EmailConfirmed: true}); err != nil {
-		t.Fatal(err)
-	}
+	s, id, mod := moderatedDebate(t)
+	addAccount(t, s, "niezweryfikowana@example.org", "Nowa Mieszkanka")
 	fresh := s.API(t)
 	fresh.Login("niezweryfikowana@example.org", seed.DemoPassword)
 	resident := s.API(t)

@@ -332,13 +332,7 @@ if (console_) {
   const problem = console_.querySelector("[data-console-problem]");
   const show = (message) => {
     problem.replaceChildren();
-    if (!message) return;
-    const box = document.createElement("div");
-    box.className = "notice";
-    const p = document.createElement("p");
-    p.textContent = message;
-    box.append(p);
-    problem.append(box);
+    if (message) notice(problem, message);
   };
   console_.addEventListener("submit", async (ev) => {
     const form = ev.target;
