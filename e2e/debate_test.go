@@ -140,6 +140,14 @@ func TestJourneyDebateFollowedLive(t *testing.T) {
 	mod.Do(chromedp.KeyEvent("z"))
 	waitFor(phone, "the poll closed on the phone", `document.querySelector("[data-debate-poll-slot]").dataset.debatePollSlot.endsWith(":closed") &&
 		document.querySelector("[data-debate-poll-form]") === null`)
+
+	// The console lets only accounts ask and upvote: the phone (no account) says so live
+	// instead of offering the forms.
+	mod.Do(chromedp.SetValue(chromedp.ID("debate-eligibility"), "registered"),
+		chromedp.Click(chromedp.CSS(`#pytania form.console-inline button`)))
+	waitFor(phone, "the phone told to sign in", `document.querySelector('[data-debate-need="sign_in_required"]') !== null &&
+		document.querySelector('#pytania textarea[name="body"]') === null && document.querySelector("[data-question-list] form") === null`)
+	CheckA11y(t, phone.Ctx, "the phone of a debate for accounts")
 	var ballots int
 	if err := srv.Pool.QueryRow(t.Context(), `SELECT count(*) FROM ballots WHERE poll_id = $1`, prepared).Scan(&ballots); err != nil || ballots != 1 {
 		t.Errorf("ballots: %d (%v), want 1", ballots, err)

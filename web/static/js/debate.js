@@ -76,6 +76,7 @@ function apply(root, st) {
     else el.removeAttribute("aria-current");
   }
   pollChanged(st);
+  if (before && (before.eligibility !== st.eligibility || before.phase !== st.phase)) askChanged();
   // Screen readers hear what changed that matters (not every tick of the timer).
   const said = root.querySelector("[data-debate-said]");
   if (said && before && (before.phase !== st.phase || before.current_item_id !== st.current_item_id ||
@@ -100,16 +101,17 @@ function redraw(fn) {
   if (fetching) { fetchAgain = true; return; }
   fetching = (async () => {
     do {
+      // What asked before this fetch began is drawn from it; later asks wait for the next.
       fetchAgain = false;
+      const todo = [...redraws];
+      redraws.clear();
       let doc = null;
       try {
         const res = await fetch(location.pathname + location.search, { credentials: "same-origin", headers: { Accept: "text/html" } });
         if (res.ok) doc = new DOMParser().parseFromString(await res.text(), "text/html");
       } catch { /* offline: the next change or reconnection tries again */ }
-      const todo = [...redraws];
-      redraws.clear();
       if (doc) for (const f of todo) f(doc);
-    } while (fetchAgain);
+    } while (fetchAgain && redraws.size);
     fetching = null;
   })();
 }
@@ -200,6 +202,21 @@ function pollChanged(st) {
     syncSeq(drawn);
     for (const el of drawn.querySelectorAll("[data-live-room]")) follow(el);
     restoreFocus(k, null);
+  });
+}
+
+// askChanged redraws the phone's question form (or what is missing to ask) and the
+// upvote buttons when who may take part, or the phase, changed.
+function askChanged() {
+  const root = document.querySelector("[data-live-room^='debate-questions:']");
+  if (!root) return;
+  redraw((doc) => {
+    const area = document.querySelector("[data-ask-area]");
+    const fresh = doc.querySelector("[data-ask-area]");
+    const froot = doc.querySelector("[data-live-room^='debate-questions:']");
+    if (area && fresh && !area.contains(document.activeElement)) area.replaceWith(fresh);
+    if (froot) root.toggleAttribute("data-ended", froot.hasAttribute("data-ended"));
+    if (root._board) renderBoard(root, root._board);
   });
 }
 
