@@ -139,6 +139,15 @@ func TestDebatePollsFromConsole(t *testing.T) {
 		pushed.Poll.Status != "open" || len(pushed.Poll.Options) != 2 {
 		t.Fatalf("the phone after the launch: %+v %s", m, m.Data)
 	}
+	// A phone that joins (or reconnects) now starts from the poll on air.
+	late := mustDial(t, s, "")
+	send(t, late, map[string]any{"type": "subscribe", "rooms": []string{fmt.Sprintf("debate:%d", id)}})
+	if m := readMsg(t, late); m.Type != "subscribed" {
+		t.Fatalf("subscribing late: %+v", m)
+	}
+	if m := readMsg(t, late); m.Type != "debate.state" || !strings.Contains(string(m.Data), `"question":"Czy przedłużyć debatę o kwadrans?"`) {
+		t.Fatalf("the snapshot after the launch: %+v %s", m, m.Data)
+	}
 	if n := authzQuery[int64](t, s, `SELECT count(*) FROM audit_log WHERE action = 'debate.poll_launch' AND target_id = $1`, id); n != 1 {
 		t.Fatalf("audit entries of the launch: %d", n)
 	}
