@@ -330,7 +330,7 @@ func (h *Handlers) Act(c *fiber.Ctx) error {
 		return &n
 	}
 	cmd.ExpectedSeq, cmd.ItemID, cmd.SpeakerID = num("expected_seq"), num("item_id"), num("speaker_id")
-	cmd.QuestionID = num("question_id")
+	cmd.QuestionID, cmd.PollID = num("question_id"), num("poll_id")
 	if _, err := h.svc.Act(c.UserContext(), p, id, cmd); err != nil {
 		form := render.NewForm("text")
 		form.Values["text"] = cmd.Text

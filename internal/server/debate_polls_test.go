@@ -248,10 +248,22 @@ func TestDebatePollOnTheSpot(t *testing.T) {
 	if st.Poll == nil || st.Poll.Question != "Która sprawa jest najpilniejsza?" || st.Poll.Status != "open" || len(st.Poll.Options) != 3 {
 		t.Fatalf("the poll on the spot is not on air: %+v", st.Poll)
 	}
+	// Without JavaScript: the list's buttons close it and launch a prepared one.
+	prepared := authzQuery[int64](t, s, `SELECT id FROM polls WHERE debate_id = $1 AND status = 'draft' ORDER BY id LIMIT 1`, id)
+	for _, form := range []url.Values{{"action": {"poll_close"}}, {"action": {"poll_launch"}, "poll_id": {strconv.FormatInt(prepared, 10)}}} {
+		form.Set("expected_seq", strconv.FormatInt(pollOnAir(t, s, id).Seq, 10))
+		if r = console.Submit(path, path, form); r.StatusCode != http.StatusSeeOther {
+			t.Fatalf("%v through the form: %d", form, r.StatusCode)
+		}
+	}
+	if on := pollOnAir(t, s, id).Poll; on == nil || on.ID != prepared || on.Status != "open" || pollStatus(t, s, st.Poll.ID) != "closed" {
+		t.Fatalf("after closing and launching through the forms: %+v", on)
+	}
+	seq = strconv.FormatInt(pollOnAir(t, s, id).Seq-1, 10)
 	// A stale launch keeps the poll written, as a draft in the list.
 	r = console.Submit(path, path+"/ankiety", url.Values{"question": {"Czy zrobić przerwę?"}, "kind": {"single"},
 		"options": {"Tak\nNie"}, "eligibility": {"open"}, "launch": {"yes"}, "expected_seq": {seq}})
-	if r.StatusCode != http.StatusConflict || count() != 2 || pollOnAir(t, s, id).Poll.ID != st.Poll.ID {
+	if r.StatusCode != http.StatusConflict || count() != 2 || pollOnAir(t, s, id).Poll.ID != prepared {
 		t.Fatalf("a stale launch of a new poll: %d", r.StatusCode)
 	}
 }
