@@ -189,7 +189,7 @@ function pollKey(st) {
 function pollChanged(st) {
   const slot = document.querySelector("[data-debate-poll-slot]");
   if (!slot || slot.dataset.debatePollSlot === pollKey(st)) return;
-  redraw((doc) => {
+  spread(() => redraw((doc) => {
     const k = focusKey();
     const now = document.querySelector("[data-debate-poll-slot]");
     const fresh = doc.querySelector("[data-debate-poll-slot]");
@@ -202,7 +202,14 @@ function pollChanged(st) {
     syncSeq(drawn);
     for (const el of drawn.querySelectorAll("[data-live-room]")) follow(el);
     restoreFocus(k, null);
-  });
+  }));
+}
+
+// spread runs fn at once on the console, and within a second and a half elsewhere: a
+// hall of phones told of a new poll at the same moment does not fetch the page at once.
+function spread(fn) {
+  if (document.querySelector("[data-console]")) fn();
+  else setTimeout(fn, Math.random() * 1500);
 }
 
 // askChanged redraws the phone's question form (or what is missing to ask) and the
@@ -210,14 +217,14 @@ function pollChanged(st) {
 function askChanged() {
   const root = document.querySelector("[data-live-room^='debate-questions:']");
   if (!root) return;
-  redraw((doc) => {
+  spread(() => redraw((doc) => {
     const area = document.querySelector("[data-ask-area]");
     const fresh = doc.querySelector("[data-ask-area]");
     const froot = doc.querySelector("[data-live-room^='debate-questions:']");
     if (area && fresh && !area.contains(document.activeElement)) area.replaceWith(fresh);
     if (froot) root.toggleAttribute("data-ended", froot.hasAttribute("data-ended"));
     if (root._board) renderBoard(root, root._board);
-  });
+  }));
 }
 
 // The phone's ballot: through the API, the answer shown in place (the form posts
