@@ -26,6 +26,7 @@ type Handlers struct {
 	publicURL string
 	ids       *participant.Cookies // who asks and upvotes without an account
 	limits    *ratelimit.Limiter
+	sources   ArchiveSources // polls and promises for the archive (nil: none)
 }
 
 // NewHandlers builds the handlers; publicURL is the site's origin (join links, QR

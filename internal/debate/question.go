@@ -141,7 +141,7 @@ func (s *Service) questionsStep(ctx context.Context, id int64, fn func(tx pgx.Tx
 			return err
 		}
 		if stateChanged {
-			if err := writeRow(ctx, tx, r); err != nil {
+			if err := writeRow(ctx, tx, r, s.Now()); err != nil {
 				return err
 			}
 			if st, err = readState(ctx, tx, id); err != nil {

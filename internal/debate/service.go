@@ -479,7 +479,7 @@ func (s *Service) change(ctx context.Context, p auth.Principal, id int64, action
 		if err := fn(tx, &r); err != nil {
 			return err
 		}
-		if err := writeRow(ctx, tx, r); err != nil {
+		if err := writeRow(ctx, tx, r, s.Now()); err != nil {
 			return err
 		}
 		details["seq"] = r.Seq + 1

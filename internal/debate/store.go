@@ -115,12 +115,18 @@ func stateOf(ctx context.Context, q db.Querier, r row) (State, error) {
 }
 
 // writeRow saves the console's fields of r and moves the version on by one.
-func writeRow(ctx context.Context, tx pgx.Tx, r row) error {
-	_, err := tx.Exec(ctx, `UPDATE debates SET phase = $2, seq = seq + 1, current_item_id = $3, current_speaker_id = $4,
+// writeRow stores the next version of the state and logs it (debate_log) as of at.
+func writeRow(ctx context.Context, tx pgx.Tx, r row, at time.Time) error {
+	_, err := tx.Exec(ctx, `WITH next AS (
+		UPDATE debates SET phase = $2, seq = seq + 1, current_item_id = $3, current_speaker_id = $4,
 		item_since = $5, turn_ms = $6, speaker_since = $7, announcement = $8, started_at = $9, ended_at = $10, post_moderation = $11,
-		on_screen_question_id = $12, poll_id = $13, eligibility = $14, updated_at = now()
-		WHERE event_id = $1`, r.EventID, r.Phase, r.CurrentItemID, r.CurrentSpeakerID, r.ItemSince, r.TurnMS, r.SpeakerSince,
-		r.Announcement, r.StartedAt, r.EndedAt, r.PostModeration, r.OnScreenID, r.PollID, r.Eligibility)
+		on_screen_question_id = $12, poll_id = $14, eligibility = $15, updated_at = now()
+		WHERE event_id = $1
+		RETURNING event_id, seq, phase, current_item_id, current_speaker_id, speaker_since IS NOT NULL AS running, on_screen_question_id)
+		INSERT INTO debate_log (event_id, seq, at, phase, item_id, speaker_id, speaker_running, on_screen_question_id)
+		SELECT event_id, seq, $13, phase, current_item_id, current_speaker_id, running, on_screen_question_id FROM next`,
+		r.EventID, r.Phase, r.CurrentItemID, r.CurrentSpeakerID, r.ItemSince, r.TurnMS, r.SpeakerSince,
+		r.Announcement, r.StartedAt, r.EndedAt, r.PostModeration, r.OnScreenID, at, r.PollID, r.Eligibility)
 	return err
 }
 

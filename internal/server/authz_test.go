@@ -216,6 +216,12 @@ var authzTable = []authzRow{
 	authzAt("GET /debaty/:id<int>/na-zywo", "/debaty/{debate}/na-zywo", Public),
 	authzAt("GET /debaty/:id<int>/rzutnik", "/debaty/{debate}/rzutnik", Public),
 	authzAt("GET /debaty/:id<int>/kod.svg", "/debaty/{debate}/kod.svg", Public),
+	{route: "GET /debaty/:id<int>/archiwum", probes: []authzProbe{
+		{name: "published", path: "/debaty/{debate}/archiwum", want: Public},
+		{name: "draft", path: "/debaty/{draftDebate}/archiwum", want: StaffSees},
+	}},
+	authzAt("GET /debaty/:id<int>/archiwum.json", "/debaty/{debate}/archiwum.json", Public),
+	authzAt("GET /debaty/:id<int>/archiwum.csv", "/debaty/{debate}/archiwum.csv", Public),
 	authzAt("GET /debaty/:id<int>/mowcy/:speaker<int>/zdjecie", "/debaty/{debate}/mowcy/{speaker}/zdjecie", Public),
 	authzRoute("GET /d", Public),
 	authzAt("GET /d/:code", "/d/{debateCode}", Public),                           // 303 to the phone view
@@ -495,6 +501,10 @@ var authzTable = []authzRow{
 	{route: "GET /api/v1/debates/:id", probes: []authzProbe{
 		{name: "published", path: "/api/v1/debates/{debate}", want: Public},
 		{name: "draft", path: "/api/v1/debates/{draftDebate}", want: StaffSees},
+	}},
+	{route: "GET /api/v1/debates/:id/archive", probes: []authzProbe{
+		{name: "published", path: "/api/v1/debates/{debate}/archive", want: Public},
+		{name: "draft", path: "/api/v1/debates/{draftDebate}/archive", want: StaffSees},
 	}},
 	authzAt("GET /api/v1/debates/:id/questions", "/api/v1/debates/{debate}/questions", Public),
 	authzAt("POST /api/v1/debates/:id/questions", "/api/v1/debates/{debate}/questions", Public), // {}: 422

@@ -228,6 +228,7 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 		cfg.Secure())
 	s.pollPages = poll.NewPages(s.polls, r)
 	s.debateService.Polls = polls
+	s.debates.SetArchiveSources(debateArchive{pool: d.Pool, polls: polls})
 
 	s.routes()
 	return s, nil
