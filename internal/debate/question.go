@@ -177,6 +177,35 @@ func (s *Service) questionsStep(ctx context.Context, id int64, fn func(tx pgx.Tx
 	return nil
 }
 
+// mayTakePart says whether a may ask and upvote in debate id: whoever may see it, as
+// far as the debate's eligibility admits them.
+func (s *Service) mayTakePart(ctx context.Context, a Asker, id int64) error {
+	if err := s.CanView(ctx, a.Principal, id); err != nil {
+		return err
+	}
+	r, err := readRow(ctx, s.pool, id, false)
+	if err != nil {
+		return err
+	}
+	return Admits(a.Principal, r.Eligibility)
+}
+
+// Admits applies an eligibility (the poll rules) to p: nil, or a 403 whose code says
+// what is missing (sign_in_required, not_verified, not_member).
+func Admits(p auth.Principal, eligibility string) error {
+	switch {
+	case eligibility == "open":
+		return nil
+	case !p.SignedIn():
+		return &problem.Error{Status: 403, Code: "sign_in_required", Key: "debates.sign_in_required"}
+	case eligibility == "verified" && !p.Verified:
+		return &problem.Error{Status: 403, Code: "not_verified", Key: "debates.not_verified"}
+	case eligibility == "members" && !p.Member:
+		return &problem.Error{Status: 403, Code: "not_member", Key: "debates.not_member"}
+	}
+	return nil
+}
+
 // Ask adds an audience question to debate id: pending, or approved at once when the
 // debate is post-moderated. Refused once the debate has ended. admit (the rate limit;
 // nil: none) counts only questions that pass the checks, so a refused draft costs no turn.
@@ -186,7 +215,7 @@ func (s *Service) Ask(ctx context.Context, a Asker, id int64, in AskInput, admit
 			return Question{}, err
 		}
 	}
-	if err := s.CanView(ctx, a.Principal, id); err != nil {
+	if err := s.mayTakePart(ctx, a, id); err != nil {
 		return Question{}, err
 	}
 	key := a.Key()
@@ -233,7 +262,7 @@ func (s *Service) Vote(ctx context.Context, a Asker, id, qid int64, on bool) (vo
 			return 0, false, err
 		}
 	}
-	if err := s.CanView(ctx, a.Principal, id); err != nil {
+	if err := s.mayTakePart(ctx, a, id); err != nil {
 		return 0, false, err
 	}
 	key := a.Key()

@@ -227,6 +227,7 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	s.polls = poll.NewHandlers(polls, s.limits, func(ctx context.Context) ([]byte, error) { return secret.Get(ctx, d.Pool, "participant") },
 		cfg.Secure())
 	s.pollPages = poll.NewPages(s.polls, r)
+	s.debateService.Polls = polls
 	s.debates.SetArchiveSources(debateArchive{pool: d.Pool, polls: polls})
 
 	s.routes()

@@ -88,3 +88,14 @@ export function politely(el, text, every = 5000) {
   if (now - last >= every) say();
   else el._pending = setTimeout(say, every - (now - last));
 }
+
+// follow starts following the room of an element drawn after start() (a poll launched
+// while the page is open): it gets the room's snapshot, then its messages.
+export function follow(el) {
+  const room = el && el.dataset.liveRoom;
+  if (!room) return;
+  const r = rooms.get(room);
+  rooms.set(room, { el, seq: -1, last: r ? r.last : 0 });
+  if (!socket && "WebSocket" in window) connect();
+  else subscribe([room]);
+}
