@@ -53,6 +53,8 @@ type Service struct {
 	Polls Polls
 	// Now is the clock (tests move it).
 	Now func() time.Time
+
+	visible visibility // whether debates exist and are drafts, for a second
 }
 
 // NewService builds the service; pub and log may be nil.
@@ -236,15 +238,6 @@ func (s *Service) Get(ctx context.Context, p auth.Principal, id int64) (Debate, 
 // State reads a debate's live state (the realtime room has checked who watches).
 func (s *Service) State(ctx context.Context, id int64) (State, error) {
 	return readState(ctx, s.pool, id)
-}
-
-// CanView answers the realtime room: may p watch debate id?
-func (s *Service) CanView(ctx context.Context, p auth.Principal, id int64) error {
-	if _, err := s.events.Get(ctx, p, id); err != nil {
-		return err
-	}
-	_, err := readRow(ctx, s.pool, id, false)
-	return err
 }
 
 // Page is the address of debate id's page, or "" when event id is no debate.
