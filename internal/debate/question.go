@@ -121,11 +121,11 @@ func checkBody(field, body string, bad problem.Fields) string {
 
 // questionsStep is one change of a debate's questions, under the debate row's lock:
 // fn changes them (and, returning true, the debate's state as well: its version moves
-// on). The questions' version moves on by one; after the commit the board, the queue
-// and (when it changed) the state are published.
+// on). The questions' version moves on by one; after the commit the state (when it
+// changed) is published, and the board and queue soon after (see changedQuestions),
+// read outside the lock so the next change need not wait for them.
 func (s *Service) questionsStep(ctx context.Context, id int64, fn func(tx pgx.Tx, r *row) (bool, error)) error {
 	var st State
-	var board, queue Board
 	var epoch time.Time
 	var stateChanged bool
 	err := db.Tx(ctx, s.pool, func(tx pgx.Tx) error {
@@ -148,14 +148,7 @@ func (s *Service) questionsStep(ctx context.Context, id int64, fn func(tx pgx.Tx
 				return err
 			}
 		}
-		if board.Version, err = bumpQuestions(ctx, tx, id); err != nil {
-			return err
-		}
-		queue.Version = board.Version
-		if board.Items, err = approvedQuestions(ctx, tx, id); err != nil {
-			return err
-		}
-		queue.Items, err = allQuestions(ctx, tx, id)
+		_, err = bumpQuestions(ctx, tx, id)
 		return err
 	})
 	if err != nil {
@@ -164,16 +157,7 @@ func (s *Service) questionsStep(ctx context.Context, id int64, fn func(tx pgx.Tx
 	if stateChanged {
 		s.publish(ctx, epoch, st)
 	}
-	if s.pub != nil {
-		for _, m := range []struct {
-			kind, msg string
-			data      Board
-		}{{BoardKind, BoardMessage, board}, {QueueKind, QueueMessage, queue}} {
-			if err := s.pub.PublishLatest(ctx, room(m.kind, id), m.msg, epoch.UnixMicro(), m.data.Version, m.data); err != nil {
-				s.log.Warn("debate: publishing the questions", "debate", id, "error", err)
-			}
-		}
-	}
+	s.changedQuestions(id, epoch)
 	return nil
 }
 

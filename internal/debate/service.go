@@ -55,6 +55,7 @@ type Service struct {
 	Now func() time.Time
 
 	visible visibility // whether debates exist and are drafts, for a second
+	boards  boards     // when each debate's question board last went out
 }
 
 // NewService builds the service; pub and log may be nil.
