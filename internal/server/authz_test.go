@@ -236,6 +236,7 @@ var authzTable = []authzRow{
 	authzAt("POST /debaty/:id<int>/pytania", "/debaty/{debate}/pytania", Public), // empty form: 422
 	// Everyone upvotes marta.sasiadka's question once (303), visitors by their participant cookie.
 	authzAt("POST /debaty/:id<int>/pytania/:question<int>/glos", "/debaty/{debate}/pytania/{debateQuestion}/glos", Public),
+	authzAt("POST /debaty/:id<int>/ankieta", "/debaty/{debate}/ankieta", Public), // no poll on air: 409
 	// The digest's unsubscribe link: no sign-in, a signed token (none here: 400).
 	authzRoute("GET /powiadomienia/wypisz", Public),
 	authzRoute("POST /powiadomienia/wypisz", Public),
@@ -347,6 +348,10 @@ var authzTable = []authzRow{
 	{route: "POST /debaty/:id<int>/konsola", probes: []authzProbe{ // empty form: 422, nothing changes
 		{name: "moderated", path: "/debaty/{debate}/konsola", want: StaffOnly},
 		{name: "other", path: "/debaty/{otherDebate}/konsola", want: AdminOnly},
+	}},
+	{route: "POST /debaty/:id<int>/konsola/ankiety", probes: []authzProbe{ // empty form: 422, no poll stored
+		{name: "moderated", path: "/debaty/{debate}/konsola/ankiety", want: StaffOnly},
+		{name: "other", path: "/debaty/{otherDebate}/konsola/ankiety", want: AdminOnly},
 	}},
 	authzRoute("POST /admin/ankiety", StaffOnly), // empty form: 422
 	authzRoute("GET /propozycje/nowa", SignedIn),

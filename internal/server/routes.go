@@ -84,6 +84,7 @@ func (s *Server) routes() {
 	app.Get("/debaty/:id<int>/mowcy/:speaker<int>/zdjecie", s.debates.Photo)
 	app.Post("/debaty/:id<int>/pytania", s.debates.Ask)
 	app.Post("/debaty/:id<int>/pytania/:question<int>/glos", s.debates.Upvote)
+	app.Post("/debaty/:id<int>/ankieta", s.debates.VotePoll)
 	app.Get("/d", s.debates.Join)
 	app.Get("/d/:code", s.debates.Join)
 	app.Get("/obietnice", s.promises.Tracker)
@@ -215,6 +216,7 @@ func (s *Server) routes() {
 	// The debate's own moderators and admins (the service checks).
 	app.Get("/debaty/:id<int>/konsola", signedIn, s.debates.Console)
 	app.Post("/debaty/:id<int>/konsola", signedIn, s.debates.Act)
+	app.Post("/debaty/:id<int>/konsola/ankiety", signedIn, s.debates.CreatePoll)
 	app.Post("/debaty/:id<int>/mowcy/:speaker<int>/zdjecie", signedIn, s.debates.SetPhoto)
 	app.Post("/debaty/:id<int>/pytania/:question<int>/moderacja", signedIn, s.debates.ModerateQuestion)
 	// Promises: logged by the debate's moderators, admins and advocates; updated by
