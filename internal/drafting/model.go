@@ -78,6 +78,14 @@ type Document struct {
 // Frozen says whether the document can no longer change at all.
 func (d Document) Frozen() bool { return d.Status == Submitted }
 
+// SubmittedOn is when the document was submitted (zero before).
+func (d Document) SubmittedOn() time.Time {
+	if d.SubmittedAt == nil {
+		return time.Time{}
+	}
+	return *d.SubmittedAt
+}
+
 // Section finds a section by id.
 func (d Document) Section(id int64) (Section, bool) {
 	for _, s := range d.Sections {

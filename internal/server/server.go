@@ -25,6 +25,7 @@ import (
 	"lawka/internal/consultation"
 	"lawka/internal/debate"
 	"lawka/internal/devmail"
+	"lawka/internal/drafting"
 	"lawka/internal/event"
 	"lawka/internal/moderation"
 	"lawka/internal/neighbourhood"
@@ -103,6 +104,8 @@ type Server struct {
 	debates             *debate.Handlers
 	consultationService *consultation.Service
 	consultations       *consultation.Handlers
+	draftingService     *drafting.Service
+	responses           *drafting.Handlers
 }
 
 // BodyLimit is the largest request body (uploads included; JSON routes stay far below).
@@ -171,6 +174,13 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 		PublicURL: cfg.PublicURL.String(), Log: d.Log})
 	s.consultations = consultation.NewHandlers(s.consultationService, r)
 	s.hub.Register("consultation", consultation.Room{Svc: s.consultationService})
+	// The coalition's joint responses to consultations, drafted together.
+	s.draftingService = drafting.NewService(d.Pool, wire.ResponseConsultations{Svc: s.consultationService, Pool: d.Pool})
+	s.draftingService.Publisher, s.draftingService.Log = s.hub, d.Log
+	s.responses = drafting.NewHandlers(s.draftingService, r)
+	s.responses.Presence = drafting.NewPresence(d.Redis)
+	s.hub.Register("response", drafting.Room(s.draftingService, s.responses.Presence))
+	s.consultations.Responses = s.responses.ListFor
 
 	s.coalition = coalition.NewHandlers(coalition.NewStore(d.Pool), r)
 	accounts := account.NewService(d.Pool, account.Deps{Sessions: s.sessions, Limits: s.limits, I18n: bundle,
