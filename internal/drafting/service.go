@@ -439,6 +439,12 @@ func (s *Service) Revisions(ctx context.Context, p auth.Principal, docID, sectio
 // Restore saves an old version of a section as its newest (history is never
 // rewritten); baseVersion is the version the person saw as current.
 func (s *Service) Restore(ctx context.Context, p auth.Principal, docID, sectionID int64, version, baseVersion int) (Section, error) {
+	if _, err := s.Get(ctx, p, docID); err != nil {
+		return Section{}, err
+	}
+	if err := requireWriter(ctx, s.pool, p); err != nil {
+		return Section{}, err
+	}
 	var old Revision
 	err := s.pool.QueryRow(ctx, `SELECT title, body FROM response_revisions WHERE document_id = $1 AND section_id = $2 AND version = $3`,
 		docID, sectionID, version).Scan(&old.Title, &old.Body)
@@ -653,12 +659,15 @@ func (s *Service) Cosign(ctx context.Context, p auth.Principal, docID, orgID int
 		if err := auth.RequireActive(p); err != nil {
 			return err
 		}
-		orgs, err := signable(ctx, tx, p.UserID, orgID)
+		orgs, err := signable(ctx, tx, p.UserID, max(orgID, 0))
 		if err != nil {
 			return err
 		}
 		if len(orgs) == 0 {
 			return problem.Forbidden()
+		}
+		if orgID <= 0 {
+			return problem.Invalid(map[string]string{"organisation_id": "drafting.error_organisation"})
 		}
 		switch {
 		case d.Frozen():
