@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"lawka/internal/seed"
@@ -168,5 +169,112 @@ func TestResponseMergeAndCosignReset(t *testing.T) {
 	}
 	if sectionVersion(t, s, sec) != v {
 		t.Fatal("an empty body was saved")
+	}
+}
+
+// Many saves of one section on one base version through the API: exactly one 200, the
+// others 409 stale_version with the saved text and their own.
+func TestResponseConcurrentAPISaves(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	f := seededResponse(t, s)
+	sec := f.sections[0]
+	base := sectionVersion(t, s, sec)
+	path := fmt.Sprintf("/api/v1/responses/%d/sections/%d", f.id, sec)
+	const n = 6
+	clients := make([]*servertest.API, n)
+	for i := range clients {
+		clients[i] = s.API(t)
+		clients[i].Login([]string{"advocate@example.org", "klub.nowahuta@example.org", "moderator@example.org"}[i%3], seed.DemoPassword)
+	}
+	results := make([]servertest.Response, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = clients[i].Do(http.MethodPut, path, map[string]any{"title": "Wprowadzenie",
+				"body": fmt.Sprintf("Tekst numer %d.", i), "base_version": base})
+		}()
+	}
+	wg.Wait()
+	winner := -1
+	for i, r := range results {
+		if r.StatusCode == http.StatusOK {
+			if winner >= 0 {
+				t.Fatalf("two saves won: %d and %d", winner, i)
+			}
+			winner = i
+		}
+	}
+	if winner < 0 {
+		t.Fatalf("no save won: %v", results[0].Body)
+	}
+	for i, r := range results {
+		if i == winner {
+			continue
+		}
+		var e struct {
+			Error struct {
+				Code    string `json:"code"`
+				Current struct {
+					Body    string `json:"body"`
+					Version int    `json:"version"`
+				} `json:"current"`
+				Yours struct {
+					Body string `json:"body"`
+				} `json:"yours"`
+			} `json:"error"`
+		}
+		r.JSON(t, &e)
+		if r.StatusCode != http.StatusConflict || e.Error.Code != "stale_version" || e.Error.Current.Version != base+1 ||
+			e.Error.Current.Body != fmt.Sprintf("Tekst numer %d.", winner) || e.Error.Yours.Body != fmt.Sprintf("Tekst numer %d.", i) {
+			t.Fatalf("save %d: %d %s", i, r.StatusCode, r.Body)
+		}
+	}
+	if got := sectionVersion(t, s, sec); got != base+1 {
+		t.Fatalf("version after the race: %d, want %d", got, base+1)
+	}
+}
+
+// A submitted response is frozen and public: every write answers 409 document_frozen
+// (403 for someone who could never edit), and its public page shows the text, the
+// signatories and the date.
+func TestResponseSubmittedIsFrozenAndPublic(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	f := seededResponse(t, s)
+	ewa := signedInAs(t, s, "advocate@example.org")
+	ewa.Get(f.path)
+	for _, to := range []string{"approved", "submitted"} {
+		if r := ewa.Post(f.path+"/status", url.Values{"status": {to}}); r.StatusCode != http.StatusSeeOther {
+			t.Fatalf("moving to %s: %d %s", to, r.StatusCode, r.Title())
+		}
+	}
+	visitor := s.Browser(t)
+	page := visitor.Get(f.path)
+	if page.StatusCode != http.StatusOK || !strings.Contains(page.Body, "Złożono") || !strings.Contains(page.Body, "Klub Sąsiedzki Osiedle Zgody (demo)") ||
+		!strings.Contains(page.Body, "Stawki i ulgi") || strings.Contains(page.Body, "Kaucja 500 zł</blockquote>") {
+		t.Fatalf("public page: %d", page.StatusCode)
+	}
+	editor := s.API(t)
+	editor.Login("klub.nowahuta@example.org", seed.DemoPassword)
+	sec := fmt.Sprintf("/api/v1/responses/%d/sections/%d", f.id, f.sections[0])
+	if r := editor.Do(http.MethodPut, sec, map[string]any{"title": "Wprowadzenie", "body": "Po terminie.",
+		"base_version": sectionVersion(t, s, f.sections[0])}); r.StatusCode != http.StatusConflict || !strings.Contains(r.Body, "document_frozen") {
+		t.Fatalf("saving a submitted response: %d %s", r.StatusCode, r.Body)
+	}
+	resident := s.API(t)
+	resident.Login("resident@example.org", seed.DemoPassword)
+	if r := resident.Do(http.MethodPut, sec, map[string]any{"title": "Wprowadzenie", "body": "Po terminie.", "base_version": 1}); r.StatusCode != http.StatusForbidden {
+		t.Fatalf("a resident saves a submitted response: %d %s", r.StatusCode, r.Body)
+	}
+	if r := editor.Do(http.MethodPost, fmt.Sprintf("/api/v1/responses/%d/comments", f.id), map[string]any{"section_id": f.sections[0],
+		"quote": "Koalicja", "body": "Za późno."}); r.StatusCode != http.StatusConflict || !strings.Contains(r.Body, "document_frozen") {
+		t.Fatalf("commenting on a submitted response: %d %s", r.StatusCode, r.Body)
+	}
+	if r := ewa.Post(f.path+"/status", url.Values{"status": {"review"}}); r.StatusCode != http.StatusConflict {
+		t.Fatalf("moving a submitted response back: %d", r.StatusCode)
+	}
+	if r := visitor.Get(f.path + "/eksport.md"); r.StatusCode != http.StatusOK || !strings.Contains(r.Body, "Złożono:") {
+		t.Fatalf("public export: %d\n%s", r.StatusCode, r.Body)
 	}
 }
