@@ -1,0 +1,119 @@
+package e2e
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"lawka/internal/seed"
+	"lawka/internal/server/servertest"
+)
+
+// setText replaces a field's value as if typed (the page's input listeners hear it).
+func setText(p *Person, id, text string) {
+	p.t.Helper()
+	Get(p, chromedp.Evaluate[bool](fmt.Sprintf(`(() => { const f = document.getElementById(%s); f.value = %s;
+		f.dispatchEvent(new Event("input", {bubbles: true})); return true; })()`, jsString(id), jsString(text))))
+}
+
+// TestJourneyResponseMergeAndCosign: two advocates open one section of the coalition's
+// response in two browsers (each sees the other on the document, live). The first
+// saves; the second's save is refused with the merge view — the saved text beside
+// hers, hers still in the field; she merges and saves. The edit asks the co-signers to
+// confirm again, and the first advocate's organisation confirms. Every page passes axe.
+// (The PDF download joins this journey once the PDF export is wired in.)
+func TestJourneyResponseMergeAndCosign(t *testing.T) {
+	t.Parallel()
+	srv := servertest.Start(t, servertest.Options{})
+	var docID, secID int64
+	if err := srv.Pool.QueryRow(t.Context(), `SELECT d.id, s.id FROM response_documents d JOIN response_sections s ON s.document_id = d.id
+		WHERE s.title = 'Rezerwacja i godziny' ORDER BY d.id LIMIT 1`).Scan(&docID, &secID); err != nil {
+		t.Fatalf("the seeded response: %v", err)
+	}
+	doc := fmt.Sprintf("%s/stanowiska/%d", srv.URL, docID)
+	edit := fmt.Sprintf("%s/sekcje/%d", doc, secID)
+	b := NewBrowser(t)
+	ewa := b.NewPersonWithin("advocate", 3*Timeout)
+	tomek := b.NewPersonWithin("other advocate", 3*Timeout)
+	signIn(t, ewa, srv, "advocate@example.org", seed.DemoPassword)
+	signIn(t, tomek, srv, "klub.nowahuta@example.org", seed.DemoPassword)
+
+	// Ewa reads the document; Tomek opens the section to edit: she sees him there.
+	if status := ewa.Open(doc); status != 200 {
+		t.Fatalf("the document: %d", status)
+	}
+	CheckA11y(t, ewa.Ctx, "a coalition response in review")
+	if status := tomek.Open(edit); status != 200 {
+		t.Fatalf("the edit form: %d", status)
+	}
+	waitFor(ewa, "Tomek shown editing the section", `(() => { const p = document.querySelector("[data-presence]");
+		return p && !p.hidden && p.textContent.includes("Tomasz Demo") && p.textContent.includes("Rezerwacja i godziny"); })()`)
+	CheckA11y(t, tomek.Ctx, "the section edit form")
+
+	// Ewa opens the same section and saves first.
+	if status := ewa.Open(edit); status != 200 {
+		t.Fatalf("Ewa's edit form: %d", status)
+	}
+	first := "Rezerwacja przez internet i telefonicznie. Sale otwarte do 22:00."
+	setText(ewa, "body", first)
+	if status := clickThrough(ewa, button("Zapisz sekcję")); status != 200 {
+		t.Fatalf("Ewa's save: %d", status)
+	}
+	// Tomek's page hears that the section changed under him.
+	waitFor(tomek, "the notice that someone saved the section", `!document.querySelector("[data-changed]").hidden`)
+
+	// Tomek saves his text, based on the old version: the merge view, nothing lost.
+	mine := "Rezerwacja przez internet. Sale otwarte także w soboty."
+	setText(tomek, "body", mine)
+	if status := clickThrough(tomek, button("Zapisz sekcję")); status != 409 {
+		t.Fatalf("Tomek's stale save: %d, want 409", status)
+	}
+	state := Get(tomek, chromedp.Evaluate[map[string]any](`({
+		saved: document.querySelector("[data-merge-saved]").textContent,
+		yours: document.querySelector("[data-merge-yours]").textContent,
+		field: document.getElementById("body").value,
+		focus: document.activeElement && document.activeElement.hasAttribute("data-error-summary"),
+		title: document.title,
+	})`))
+	if state["saved"] != first || state["yours"] != mine || state["field"] != mine || state["focus"] != true ||
+		!strings.HasPrefix(state["title"].(string), "Błąd:") {
+		t.Fatalf("the merge view: %v", state)
+	}
+	CheckA11y(t, tomek.Ctx, "the merge view after a stale save")
+	tomek.CheckConsole("the merge view")
+	merged := "Rezerwacja przez internet i telefonicznie. Sale otwarte do 22:00 i w soboty."
+	setText(tomek, "body", merged)
+	if status := clickThrough(tomek, button("Zapisz połączony tekst")); status != 200 {
+		t.Fatalf("saving the merged text: %d", status)
+	}
+	waitFor(tomek, "the merged text on the document", fmt.Sprintf(`document.getElementById("sekcja-%d").textContent.includes("do 22:00 i w soboty")`, secID))
+
+	// The edit asks the co-signers to confirm again; Ewa confirms for her organisation.
+	if status := ewa.Open(doc); status != 200 {
+		t.Fatalf("the document again: %d", status)
+	}
+	again := "Potwierdź ponownie w imieniu: Stowarzyszenie Sąsiedzi z Podgórza (demo)"
+	if status := clickThrough(ewa, button(again)); status != 200 {
+		t.Fatalf("confirming again: %d", status)
+	}
+	waitFor(ewa, "the signature confirmed", `document.querySelector("#podpisy").textContent.includes("Organizacja Stowarzyszenie Sąsiedzi z Podgórza (demo) podpisała")`)
+	CheckA11y(t, ewa.Ctx, "the response after co-signing")
+	ewa.CheckConsole("the response after co-signing")
+	var statuses []string
+	rows, err := srv.Pool.Query(t.Context(), `SELECT status FROM response_cosignatures WHERE document_id = $1 ORDER BY signed_at`, docID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var s string
+		_ = rows.Scan(&s)
+		statuses = append(statuses, s)
+	}
+	rows.Close()
+	if strings.Join(statuses, ",") != "to_confirm,signed" {
+		t.Errorf("co-signatures after the edit and one confirmation: %v", statuses)
+	}
+	// TODO(coordinator): download /stanowiska/{id}/eksport.pdf here once pdfdoc is wired in.
+}
