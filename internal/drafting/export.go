@@ -34,6 +34,9 @@ func (e Export) Markdown(l *i18n.Localizer) string {
 		for _, s := range e.Signatories {
 			line := l.T("drafting.signatory_line", "Organisation", oneLine(s.Organisation), "Person", oneLine(s.Person),
 				"When", l.Date(s.Date))
+			if strings.TrimSpace(s.Person) == "" { // the signer erased their account
+				line = oneLine(s.Organisation) + ", " + l.Date(s.Date)
+			}
 			if s.ToConfirm {
 				line += " (" + l.T("drafting.cosign_to_confirm") + ")"
 			}

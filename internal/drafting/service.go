@@ -27,6 +27,13 @@ type Consultations interface {
 	Title(ctx context.Context, id int64) (string, error)
 }
 
+// Notifier asks the representatives of organisations that co-signed to confirm a
+// changed text, inside q (the save's transaction); the returned function announces it
+// after the commit.
+type Notifier interface {
+	ToConfirm(ctx context.Context, q db.Querier, docID int64, title string, actorID int64, users []int64) (func(context.Context), error)
+}
+
 // Publisher pushes live updates (the realtime hub).
 type Publisher interface {
 	Publish(ctx context.Context, room, msgType string, data any) error
@@ -37,6 +44,7 @@ type Service struct {
 	pool          *pgxpool.Pool
 	consultations Consultations
 	Publisher     Publisher // nil: nothing is pushed live
+	Notifier      Notifier  // nil: co-signers see the request on the document only
 	Log           *slog.Logger
 }
 
@@ -269,6 +277,7 @@ func (s *Service) AddSection(ctx context.Context, p auth.Principal, docID int64,
 	bad := problem.Fields{}
 	title = checkTitle(bad, "title", title, 1)
 	var sec Section
+	var announce func(context.Context)
 	err := db.Tx(ctx, s.pool, func(tx pgx.Tx) error {
 		d, err := writable(ctx, tx, p, docID)
 		if err != nil {
@@ -287,7 +296,7 @@ func (s *Service) AddSection(ctx context.Context, p auth.Principal, docID int64,
 		if err := insertSection(ctx, tx, docID, pos, title, p.UserID, p.UserID); err != nil {
 			return err
 		}
-		if err := resetCosignatures(ctx, tx, docID); err != nil {
+		if announce, err = s.resetCosignatures(ctx, tx, d, p.UserID); err != nil {
 			return err
 		}
 		secs, err := readSections(ctx, tx, docID)
@@ -299,6 +308,7 @@ func (s *Service) AddSection(ctx context.Context, p auth.Principal, docID int64,
 			TargetID: docID, Details: map[string]any{"section_id": sec.ID}})
 	})
 	if err == nil {
+		s.after(ctx, announce)
 		s.publish(ctx, docID, sec, p)
 	}
 	return sec, err
@@ -338,6 +348,7 @@ func (s *Service) Save(ctx context.Context, p auth.Principal, docID, sectionID i
 func (s *Service) save(ctx context.Context, p auth.Principal, docID, sectionID int64, in SectionInput, restoredFrom *int) (Section, error) {
 	invalid := checkSection(&in)
 	var sec Section
+	var announce func(context.Context)
 	changed := false
 	err := db.Tx(ctx, s.pool, func(tx pgx.Tx) error {
 		d, err := writable(ctx, tx, p, docID)
@@ -377,7 +388,7 @@ func (s *Service) save(ctx context.Context, p auth.Principal, docID, sectionID i
 		if err := reanchorComments(ctx, tx, sectionID, in.Body); err != nil {
 			return err
 		}
-		if err := resetCosignatures(ctx, tx, docID); err != nil {
+		if announce, err = s.resetCosignatures(ctx, tx, d, p.UserID); err != nil {
 			return err
 		}
 		changed = true
@@ -398,15 +409,35 @@ func (s *Service) save(ctx context.Context, p auth.Principal, docID, sectionID i
 		return nil
 	})
 	if err == nil && changed {
+		s.after(ctx, announce)
 		s.publish(ctx, docID, sec, p)
 	}
 	return sec, err
 }
 
-// resetCosignatures asks every organisation that signed to confirm the changed text.
-func resetCosignatures(ctx context.Context, tx pgx.Tx, docID int64) error {
-	_, err := tx.Exec(ctx, `UPDATE response_cosignatures SET status = 'to_confirm' WHERE document_id = $1 AND status = 'signed'`, docID)
-	return err
+// resetCosignatures asks every organisation that signed to confirm the changed text,
+// and tells their representatives; announce runs after the commit.
+func (s *Service) resetCosignatures(ctx context.Context, tx pgx.Tx, d Document, actorID int64) (announce func(context.Context), err error) {
+	rows, err := tx.Query(ctx, `WITH reset AS (
+			UPDATE response_cosignatures SET status = 'to_confirm' WHERE document_id = $1 AND status = 'signed'
+			RETURNING organisation_id)
+		SELECT DISTINCT m.user_id FROM organisation_members m JOIN reset r ON r.organisation_id = m.organisation_id
+		WHERE m.role = 'representative' ORDER BY 1`, d.ID)
+	if err != nil {
+		return nil, err
+	}
+	users, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil || len(users) == 0 || s.Notifier == nil {
+		return nil, err
+	}
+	return s.Notifier.ToConfirm(ctx, tx, d.ID, d.Title, actorID, users)
+}
+
+// after runs what waits for the commit (nil: nothing).
+func (s *Service) after(ctx context.Context, announce func(context.Context)) {
+	if announce != nil {
+		announce(ctx)
+	}
 }
 
 // publish tells the document's open pages that a section changed. A failure is logged:

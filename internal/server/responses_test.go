@@ -136,6 +136,15 @@ func TestResponseMergeAndCosignReset(t *testing.T) {
 	if got := sectionVersion(t, s, sec); got != base+1 {
 		t.Fatalf("the stale save changed the section: version %d", got)
 	}
+	// The first save asked the other organisation's representative to confirm again.
+	var asked int
+	if err := s.Pool.QueryRow(context.Background(), `SELECT count(*) FROM notifications n JOIN users u ON u.id = n.user_id
+		WHERE n.kind = 'response.confirm' AND n.target_id = $1 AND u.email = 'klub.nowahuta@example.org'`, f.id).Scan(&asked); err != nil || asked != 1 {
+		t.Fatalf("notifications to confirm again: %d (%v)", asked, err)
+	}
+	if r := tomek.Get("/powiadomienia"); !strings.Contains(r.Body, "potwierdź podpis ponownie") || !strings.Contains(r.Body, f.path) {
+		t.Fatal("the notification is not on the representative's list, linked to the document")
+	}
 	merged := "Rezerwacja przez internet i telefonicznie. Sale otwarte do 22:00 i w soboty."
 	if r := tomek.Post(edit, url.Values{"title": {"Rezerwacja i godziny"}, "body": {merged}, "base_version": {strconv.Itoa(base + 1)}}); r.StatusCode != http.StatusSeeOther {
 		t.Fatalf("merged save: %d %s", r.StatusCode, r.Title())

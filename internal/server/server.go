@@ -186,7 +186,7 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	accounts := account.NewService(d.Pool, account.Deps{Sessions: s.sessions, Limits: s.limits, I18n: bundle,
 		PublicURL: cfg.PublicURL.String(), Districts: districtOptions{districts},
 		Parts: []account.PersonalData{coalition.PersonalData{}, poll.PersonalData{}, comment.PersonalData{}, notify.PersonalData{},
-			moderation.PersonalData{}, event.PersonalData{Svc: s.eventService}, debate.PersonalData{}}, RequireStaffTOTP: cfg.RequireStaffTOTP})
+			moderation.PersonalData{}, event.PersonalData{Svc: s.eventService}, debate.PersonalData{}, drafting.PersonalData{}}, RequireStaffTOTP: cfg.RequireStaffTOTP})
 	s.accounts = account.NewHandlers(accounts, r, districtOptions{districts})
 	s.devmail = devmail.NewHandlers(d.Pool, r)
 	s.signatures = coalition.NewSignatureHandlers(
@@ -211,6 +211,8 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	s.moderationService = moderation.NewService(d.Pool, moderation.Deps{Limits: s.limits, Log: d.Log, HideAfter: cfg.ReportsToHide,
 		Notifier: wire.ModerationNotifier{Svc: s.notifyService}})
 	s.notifyService.Register("moderation", wire.ModerationCases{})
+	s.notifyService.Register("response_document", wire.ResponseDocuments{Svc: s.draftingService})
+	s.draftingService.Notifier = wire.ResponseNotifier{Svc: s.notifyService}
 	proposals.Gate = proposalGate{s.moderationService, districts}
 	s.commentService = comment.NewService(d.Pool, comment.Deps{Limits: s.limits, Publisher: s.hub, Log: d.Log,
 		Notifier: commentNotifier{s.notifyService, map[string]func(context.Context, int64) (string, error){

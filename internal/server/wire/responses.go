@@ -4,6 +4,8 @@ import (
 	"context"
 
 	"lawka/internal/consultation"
+	"lawka/internal/drafting"
+	"lawka/internal/notify"
 	"lawka/internal/platform/auth"
 	"lawka/internal/platform/db"
 	"lawka/internal/platform/problem"
@@ -33,3 +35,26 @@ func (r ResponseConsultations) Title(ctx context.Context, id int64) (string, err
 	}
 	return t, nil
 }
+
+// ResponseNotifier asks representatives to confirm a co-signed response whose text
+// changed.
+type ResponseNotifier struct{ Svc *notify.Service }
+
+func (n ResponseNotifier) ToConfirm(ctx context.Context, q db.Querier, docID int64, title string, actorID int64, users []int64) (func(context.Context), error) {
+	sent, err := n.Svc.Notify(ctx, q, notify.Event{Kind: notify.KindCosignConfirm, Target: notify.Target{Type: "response_document", ID: docID},
+		ActorID: actorID, Also: users, Only: true, Data: map[string]any{"title": title}})
+	return func(ctx context.Context) { n.Svc.Announce(ctx, sent) }, err
+}
+
+// ResponseDocuments are the targets of those notifications: nobody follows them; the
+// link leads to the document.
+type ResponseDocuments struct{ Svc *drafting.Service }
+
+func (r ResponseDocuments) CanFollow(ctx context.Context, p auth.Principal, id int64) error {
+	if err := r.Svc.CanView(ctx, p, id); err != nil {
+		return err
+	}
+	return problem.Forbidden()
+}
+
+func (ResponseDocuments) Path(id int64) string { return drafting.Path(id) }
