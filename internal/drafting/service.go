@@ -102,14 +102,7 @@ func requireWriter(ctx context.Context, q db.Querier, p auth.Principal) error {
 	if err := auth.RequireActive(p); err != nil {
 		return err
 	}
-	ok, err := editor(ctx, q, p)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return problem.Forbidden()
-	}
-	return nil
+	return unlessEditor(ctx, q, p, problem.Forbidden())
 }
 
 // canSee: a submitted document is public; before that only editors know it exists.
@@ -117,14 +110,16 @@ func canSee(ctx context.Context, q db.Querier, p auth.Principal, d Document) err
 	if d.Status == Submitted {
 		return nil
 	}
+	return unlessEditor(ctx, q, p, problem.NotFound())
+}
+
+// unlessEditor is nil for an editor, refusal for anyone else.
+func unlessEditor(ctx context.Context, q db.Querier, p auth.Principal, refusal error) error {
 	ok, err := editor(ctx, q, p)
-	if err != nil {
-		return err
+	if err == nil && !ok {
+		err = refusal
 	}
-	if !ok {
-		return problem.NotFound()
-	}
-	return nil
+	return err
 }
 
 // Get reads a document as p may see it.
@@ -253,23 +248,11 @@ func insertSection(ctx context.Context, tx pgx.Tx, docID int64, position int, ti
 // writable locks the document for a change of its text by p: 404 when p may not see
 // it, 403 when p may not edit, 409 when it is frozen or approved.
 func writable(ctx context.Context, tx pgx.Tx, p auth.Principal, docID int64) (Document, error) {
-	d, err := readDocument(ctx, tx, docID, true)
-	if err != nil {
-		return d, err
+	d, err := commentable(ctx, tx, p, docID)
+	if err == nil && !Editable(d.Status) {
+		err = errLocked()
 	}
-	if err := canSee(ctx, tx, p, d); err != nil {
-		return d, err
-	}
-	if err := requireWriter(ctx, tx, p); err != nil {
-		return d, err
-	}
-	switch {
-	case d.Status == Submitted:
-		return d, errFrozen()
-	case !Editable(d.Status):
-		return d, errLocked()
-	}
-	return d, nil
+	return d, err
 }
 
 // AddSection adds a section at the end, owned by p.
@@ -501,22 +484,31 @@ type CommentInput struct {
 	Body      string `json:"body"`
 }
 
+// commentable locks the document for a comment by p: editors, until it is submitted.
+func commentable(ctx context.Context, tx pgx.Tx, p auth.Principal, docID int64) (Document, error) {
+	d, err := readDocument(ctx, tx, docID, true)
+	if err != nil {
+		return d, err
+	}
+	if err := canSee(ctx, tx, p, d); err != nil {
+		return d, err
+	}
+	if err := requireWriter(ctx, tx, p); err != nil {
+		return d, err
+	}
+	if d.Frozen() {
+		return d, errFrozen()
+	}
+	return d, nil
+}
+
 // AddComment anchors a comment to a passage of a section (editors, before submission).
 func (s *Service) AddComment(ctx context.Context, p auth.Principal, docID int64, in CommentInput) (Comment, error) {
 	var c Comment
 	err := db.Tx(ctx, s.pool, func(tx pgx.Tx) error {
-		d, err := readDocument(ctx, tx, docID, true)
+		d, err := commentable(ctx, tx, p, docID)
 		if err != nil {
 			return err
-		}
-		if err := canSee(ctx, tx, p, d); err != nil {
-			return err
-		}
-		if err := requireWriter(ctx, tx, p); err != nil {
-			return err
-		}
-		if d.Frozen() {
-			return errFrozen()
 		}
 		bad := problem.Fields{}
 		sec, ok := d.Section(in.SectionID)
@@ -573,18 +565,8 @@ func (s *Service) Comments(ctx context.Context, p auth.Principal, docID int64) (
 // Resolve marks a comment resolved (editors; it stays in the list, marked).
 func (s *Service) Resolve(ctx context.Context, p auth.Principal, docID, commentID int64) error {
 	return db.Tx(ctx, s.pool, func(tx pgx.Tx) error {
-		d, err := readDocument(ctx, tx, docID, true)
-		if err != nil {
+		if _, err := commentable(ctx, tx, p, docID); err != nil {
 			return err
-		}
-		if err := canSee(ctx, tx, p, d); err != nil {
-			return err
-		}
-		if err := requireWriter(ctx, tx, p); err != nil {
-			return err
-		}
-		if d.Frozen() {
-			return errFrozen()
 		}
 		tag, err := tx.Exec(ctx, `UPDATE response_comments SET resolved_at = coalesce(resolved_at, now()),
 			resolved_by = coalesce(resolved_by, $3) WHERE id = $2 AND document_id = $1`, docID, commentID, p.UserID)
