@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"lawka/internal/seed"
 	"lawka/internal/server/servertest"
@@ -116,4 +117,67 @@ func TestJourneyResponseMergeAndCosign(t *testing.T) {
 		t.Errorf("co-signatures after the edit and one confirmation: %v", statuses)
 	}
 	// TODO(coordinator): download /stanowiska/{id}/eksport.pdf here once pdfdoc is wired in.
+}
+
+// TestJourneyResponseCommentByKeyboard: without a mouse, an advocate comments on a
+// passage (the form is a plain form, with or without JavaScript): Tab to the section list, arrow to the section, type
+// the passage and the comment, Enter. A passage that is not in the text gets a clear
+// error by its field; the comment then stands under its section with the passage.
+func TestJourneyResponseCommentByKeyboard(t *testing.T) {
+	t.Parallel()
+	srv := servertest.Start(t, servertest.Options{})
+	var docID int64
+	if err := srv.Pool.QueryRow(t.Context(), `SELECT min(id) FROM response_documents`).Scan(&docID); err != nil {
+		t.Fatal(err)
+	}
+	b := NewBrowser(t)
+	ewa := b.NewPersonWithin("advocate", 2*Timeout)
+	signIn(t, ewa, srv, "advocate@example.org", seed.DemoPassword)
+	doc := fmt.Sprintf("%s/stanowiska/%d", srv.URL, docID)
+	if status := ewa.Open(doc); status != 200 {
+		t.Fatalf("the document: %d", status)
+	}
+	fill := func(passage, comment string) {
+		tabTo(t, ewa, "the section list", `document.activeElement && document.activeElement.id === "comment_section"`)
+		if Get(ewa, chromedp.Evaluate[string](`document.getElementById("comment_section").selectedOptions[0].text`)) != "Stawki i ulgi" {
+			ewa.Do(chromedp.KeyEvent(kb.ArrowDown))
+		}
+		tabTo(t, ewa, "the passage field", `document.activeElement && document.activeElement.id === "quote"`)
+		ewa.Do(chromedp.KeyEvent(passage))
+		tabTo(t, ewa, "the comment field", `document.activeElement && document.activeElement.id === "comment"`)
+		ewa.Do(chromedp.KeyEvent(comment))
+		tabTo(t, ewa, "the comment button", `document.activeElement && document.activeElement.textContent.trim() === "Dodaj uwagę"`)
+	}
+	fill("kaucja, której nie ma", "Sprawdźmy to.")
+	res, err := chromedp.RunResponse(ewa.Ctx, chromedp.KeyEvent("\r"))
+	if err != nil || res == nil || res.Status != 422 {
+		t.Fatalf("a passage that is not in the text: %v (%v)", res, err)
+	}
+	state := Get(ewa, chromedp.Evaluate[map[string]any](`({
+		summary: document.querySelector(".error-summary a[href='#quote']") !== null,
+		message: (document.getElementById("quote-error") || {}).textContent || "",
+		kept: document.getElementById("comment").value,
+		section: document.getElementById("comment_section").selectedOptions[0].text,
+	})`))
+	if state["summary"] != true || !strings.Contains(state["message"].(string), "Tego fragmentu nie ma") || state["kept"] != "Sprawdźmy to." ||
+		state["section"] != "Stawki i ulgi" {
+		t.Fatalf("the error page: %v", state)
+	}
+	CheckA11y(t, ewa.Ctx, "the response with a comment form error")
+	setText(ewa, "quote", "")
+	setText(ewa, "comment", "")
+	fill("Kaucja 500 zł", "Dodajmy, ile organizacji o tym pisało.")
+	pressEnter(t, ewa, "adding the comment")
+	u := location(ewa)
+	if !strings.HasPrefix(u.Fragment, "uwaga-") {
+		t.Fatalf("after commenting: %s", u)
+	}
+	ok := Get(ewa, chromedp.Evaluate[bool](fmt.Sprintf(`(() => { const li = document.getElementById(%s);
+		return li && li.closest("section").querySelector("h2").textContent === "Stawki i ulgi" &&
+			li.querySelector("blockquote").textContent === "Kaucja 500 zł" && li.textContent.includes("ile organizacji o tym pisało"); })()`,
+		jsString(u.Fragment))))
+	if !ok {
+		t.Fatal("the comment is not under its section with its passage")
+	}
+	CheckA11y(t, ewa.Ctx, "the response with a new comment")
 }
