@@ -63,6 +63,27 @@ on("response.section", (room, data, root) => {
   notice.textContent = (notice.dataset.label || "").replace("{title}", data.title || "");
   notice.hidden = false;
 });
+// Mark each open comment's passage in its section's text (when it sits in one run of
+// text), linked to the comment; the comment list stays the way to reach them.
+for (const li of document.querySelectorAll(".anchored-comment:not(.is-outdated):not(.is-resolved)")) {
+  const quote = li.querySelector("[data-quote]");
+  const text = li.closest("[data-section]")?.querySelector("[data-section-text]");
+  if (!quote || !text) continue;
+  const walker = document.createTreeWalker(text, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const at = node.data.indexOf(quote.dataset.quote);
+    if (at < 0 || node.parentElement.closest("mark")) continue;
+    const range = document.createRange();
+    range.setStart(node, at);
+    range.setEnd(node, at + quote.dataset.quote.length);
+    const mark = document.createElement("mark");
+    mark.className = "passage";
+    mark.id = `fragment-${li.id}`;
+    range.surroundContents(mark);
+    break;
+  }
+}
+
 // Comment on a selection: the button under a section fills the comment form's section
 // and passage fields and moves focus to the comment (the fields also work typed by hand).
 const form = document.querySelector("[data-comment-form]");
