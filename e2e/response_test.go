@@ -181,3 +181,38 @@ func TestJourneyResponseCommentByKeyboard(t *testing.T) {
 	}
 	CheckA11y(t, ewa.Ctx, "the response with a new comment")
 }
+
+// TestJourneyResponseDraftKept: text typed into a section and not saved stays in the
+// browser; opening the section again offers it back, restored with the keyboard.
+func TestJourneyResponseDraftKept(t *testing.T) {
+	t.Parallel()
+	srv := servertest.Start(t, servertest.Options{})
+	var docID, secID int64
+	if err := srv.Pool.QueryRow(t.Context(), `SELECT d.id, s.id FROM response_documents d JOIN response_sections s ON s.document_id = d.id
+		ORDER BY d.id, s.position LIMIT 1`).Scan(&docID, &secID); err != nil {
+		t.Fatal(err)
+	}
+	edit := fmt.Sprintf("%s/stanowiska/%d/sekcje/%d", srv.URL, docID, secID)
+	ewa := NewBrowser(t).NewPersonWithin("advocate", 2*Timeout)
+	signIn(t, ewa, srv, "advocate@example.org", seed.DemoPassword)
+	if status := ewa.Open(edit); status != 200 {
+		t.Fatalf("the edit form: %d", status)
+	}
+	draft := "Szkic, którego nikt jeszcze nie zapisał: ławki w każdym domu kultury."
+	setText(ewa, "body", draft)
+	waitFor(ewa, "the draft kept in the browser", fmt.Sprintf(`Object.keys(localStorage).some(k => k.startsWith("lawka:response:%d:%d") &&
+		localStorage.getItem(k).includes("ławki w każdym"))`, docID, secID))
+	if status := ewa.Open(edit); status != 200 {
+		t.Fatalf("the edit form again: %d", status)
+	}
+	waitFor(ewa, "the offer of the draft", `!document.querySelector("[data-draft-notice]").hidden &&
+		document.querySelector("[data-draft-text]").textContent.startsWith("Masz niezapisany szkic")`)
+	if Get(ewa, chromedp.Evaluate[string](`document.getElementById("body").value`)) == draft {
+		t.Fatal("the draft replaced the saved text before being asked for")
+	}
+	CheckA11y(t, ewa.Ctx, "the edit form offering a draft")
+	tabTo(t, ewa, "the restore button", `document.activeElement && document.activeElement.hasAttribute("data-draft-restore")`)
+	ewa.Do(chromedp.KeyEvent("\r"))
+	waitFor(ewa, "the draft restored", fmt.Sprintf(`document.getElementById("body").value === %s && document.activeElement.id === "body"`, jsString(draft)))
+	ewa.CheckConsole("the edit form with a restored draft")
+}
