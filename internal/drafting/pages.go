@@ -108,7 +108,8 @@ type DocumentPage struct {
 
 var notices = map[string]string{"zapisano": "drafting.notice_saved", "komentarz": "drafting.notice_comment",
 	"rozwiazano": "drafting.notice_resolved", "status": "drafting.notice_status", "podpisano": "drafting.notice_signed",
-	"sekcja": "drafting.notice_section", "przywrocono": "drafting.notice_restored", "utworzono": "drafting.notice_created"}
+	"sekcja": "drafting.notice_section", "przywrocono": "drafting.notice_restored", "utworzono": "drafting.notice_created",
+	"odpowiada": "drafting.notice_owner"}
 
 // Show is a document's page: its sections with their comments, the workflow and the
 // co-signatures; once submitted, the public page.
@@ -232,6 +233,7 @@ type EditPage struct {
 	Form    render.Form // title, body, base_version
 	Stale   *StaleError // set on the merge view
 	Diff    any         // saved → yours, word by word (merge view)
+	Editors []Person    // who may own the section
 }
 
 // Edit shows a section's edit form.
@@ -265,6 +267,11 @@ func (h *Handlers) Edit(c *fiber.Ctx) error {
 
 func (h *Handlers) editPage(c *fiber.Ctx, status int, page EditPage) error {
 	l := httpx.L(c)
+	editors, err := h.svc.Editors(c.UserContext())
+	if err != nil {
+		return err
+	}
+	page.Editors = editors
 	title := l.T("drafting.edit_title", "Section", page.Section.Title)
 	if page.Stale != nil {
 		title = l.T("drafting.merge_title", "Section", page.Section.Title)
@@ -311,6 +318,19 @@ func (h *Handlers) Save(c *fiber.Ctx) error {
 	}
 	sec, _ := d.Section(secID)
 	return h.editPage(c, status, EditPage{Doc: d, Section: sec, Form: form})
+}
+
+// SetOwner gives a section to another editor.
+func (h *Handlers) SetOwner(c *fiber.Ctx) error {
+	docID, secID, err := ids(c, "section")
+	if err != nil {
+		return err
+	}
+	owner, _ := strconv.ParseInt(c.FormValue("owner_id"), 10, 64)
+	if err := h.svc.SetOwner(c.UserContext(), auth.From(c), docID, secID, owner); err != nil {
+		return err
+	}
+	return c.Redirect(fmt.Sprintf("%s?zrobione=odpowiada#sekcja-%d", Path(docID), secID), fiber.StatusSeeOther)
 }
 
 // AddSection adds a section at the end of the document.

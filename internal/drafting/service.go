@@ -297,6 +297,38 @@ func (s *Service) AddSection(ctx context.Context, p auth.Principal, docID int64,
 	return sec, err
 }
 
+// Editors lists the people who may edit response documents (to own a section).
+func (s *Service) Editors(ctx context.Context) ([]Person, error) { return readEditors(ctx, s.pool, 0) }
+
+// SetOwner makes another editor the owner of a section (editors, while it may change).
+func (s *Service) SetOwner(ctx context.Context, p auth.Principal, docID, sectionID, ownerID int64) error {
+	return db.Tx(ctx, s.pool, func(tx pgx.Tx) error {
+		d, err := writable(ctx, tx, p, docID)
+		if err != nil {
+			return err
+		}
+		if _, ok := d.Section(sectionID); !ok {
+			return problem.NotFound()
+		}
+		if ownerID <= 0 {
+			return problem.Invalid(map[string]string{"owner_id": "drafting.error_owner"})
+		}
+		who, err := readEditors(ctx, tx, ownerID)
+		if err != nil {
+			return err
+		}
+		if len(who) == 0 {
+			return problem.Invalid(map[string]string{"owner_id": "drafting.error_owner"})
+		}
+		if _, err := tx.Exec(ctx, `UPDATE response_sections SET owner_id = $3 WHERE id = $1 AND document_id = $2`,
+			sectionID, docID, ownerID); err != nil {
+			return err
+		}
+		return audit.Write(ctx, tx, audit.Entry{ActorID: p.UserID, Action: "response.section_owner", TargetType: "response_document",
+			TargetID: docID, Details: map[string]any{"section_id": sectionID, "owner_id": ownerID}})
+	})
+}
+
 // SectionInput is a save of a section: its text and the version it was based on.
 type SectionInput struct {
 	Title       string `json:"title"`

@@ -60,6 +60,11 @@ func setup(t *testing.T) fixture {
 			VALUES ($1, 'x', $2, now()) RETURNING id`, strings.ToLower(strings.Fields(name)[0])+"@example.org", name).Scan(&id); err != nil {
 			t.Fatal(err)
 		}
+		for _, r := range roles {
+			if _, err := pool.Exec(ctx, `INSERT INTO user_roles (user_id, role) VALUES ($1, $2)`, id, r); err != nil {
+				t.Fatal(err)
+			}
+		}
 		return auth.Principal{UserID: id, DisplayName: name, Roles: roles, Confirmed: true}
 	}
 	org := func(name string, rep auth.Principal, status string) int64 {
@@ -224,6 +229,24 @@ func TestPermissions(t *testing.T) {
 	// the creator move the workflow; only representatives co-sign.
 	if _, err := f.svc.Save(ctx, f.tomek, d.ID, sec.ID, in); err != nil {
 		t.Fatalf("an advocate of another member organisation: %v", err)
+	}
+	// Sections change owner among editors only.
+	if err := f.svc.SetOwner(ctx, f.ewa, d.ID, sec.ID, f.tomek.UserID); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := f.svc.Get(ctx, f.ewa, d.ID); got.Sections[0].Owner == nil || got.Sections[0].Owner.ID != f.tomek.UserID {
+		t.Fatalf("owner after the change: %+v", got.Sections[0].Owner)
+	}
+	for _, who := range []int64{f.resident.UserID, f.unconfirmed.UserID, 0} {
+		if err := f.svc.SetOwner(ctx, f.ewa, d.ID, sec.ID, who); code(err) != "validation_failed" {
+			t.Errorf("owner %d: %v", who, err)
+		}
+	}
+	if err := f.svc.SetOwner(ctx, f.resident, d.ID, sec.ID, f.resident.UserID); code(err) != "not_found" {
+		t.Errorf("a resident gives a section away: %v", err)
+	}
+	if editors, err := f.svc.Editors(ctx); err != nil || len(editors) != 3 {
+		t.Errorf("editors: %+v, %v", editors, err)
 	}
 	if _, err := f.svc.Move(ctx, f.tomek, d.ID, Review); code(err) != "forbidden" {
 		t.Fatalf("a non-creator moves the document: %v", err)

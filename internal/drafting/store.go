@@ -33,6 +33,24 @@ func isEditor(ctx context.Context, q db.Querier, userID int64) (bool, error) {
 	return ok, err
 }
 
+// editorsWhere is who may edit, as SQL over users u: staff, and advocates of a member
+// organisation (the same rule as editor, for people other than the caller).
+const editorsWhere = `u.deleted_at IS NULL AND (
+	EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = u.id AND r.role IN ('moderator', 'admin'))
+	OR EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = u.id AND r.role = 'advocate')
+		AND EXISTS (SELECT 1 FROM organisation_members m JOIN signatures s ON s.organisation_id = m.organisation_id
+			AND s.status = 'confirmed' WHERE m.user_id = u.id))`
+
+// readEditors lists the people who may edit (one of them when id is not 0).
+func readEditors(ctx context.Context, q db.Querier, id int64) ([]Person, error) {
+	rows, err := q.Query(ctx, `SELECT u.id, u.display_name FROM users u WHERE `+editorsWhere+`
+		AND ($1 = 0 OR u.id = $1) ORDER BY u.display_name, u.id`, id)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[Person])
+}
+
 // readDocument reads a document with its sections and co-signatures; lock takes its row
 // lock (saves, transitions and signatures of one document run one at a time).
 func readDocument(ctx context.Context, q db.Querier, id int64, lock bool) (Document, error) {

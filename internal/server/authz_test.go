@@ -377,7 +377,8 @@ var authzTable = []authzRow{
 	authzAt("GET /stanowiska/:id<int>/sekcje/:section<int>", "/stanowiska/{response}/sekcje/{responseSection}", AdvocateOrStaff),
 	authzAt("POST /stanowiska/:id<int>/sekcje/:section<int>", "/stanowiska/{response}/sekcje/{responseSection}", AdvocateOrStaff), // empty: 422
 	authzAt("POST /stanowiska/:id<int>/sekcje/:section<int>/przywroc", "/stanowiska/{response}/sekcje/{responseSection}/przywroc", AdvocateOrStaff),
-	authzAt("POST /stanowiska/:id<int>/komentarze", "/stanowiska/{response}/komentarze", AdvocateOrStaff), // empty: 422
+	authzAt("POST /stanowiska/:id<int>/sekcje/:section<int>/odpowiada", "/stanowiska/{response}/sekcje/{responseSection}/odpowiada", AdvocateOrStaff), // empty: 422
+	authzAt("POST /stanowiska/:id<int>/komentarze", "/stanowiska/{response}/komentarze", AdvocateOrStaff),                                             // empty: 422
 	authzAt("POST /stanowiska/:id<int>/komentarze/:comment<int>/rozwiaz", "/stanowiska/{response}/komentarze/{responseComment}/rozwiaz", AdvocateOrStaff),
 	authzAt("POST /stanowiska/:id<int>/status", "/stanowiska/{response}/status", AdvocateOrStaff), // the creator and staff; no status: 422
 	authzAt("POST /stanowiska/:id<int>/podpisy", "/stanowiska/{response}/podpisy", AdvocateOnly),  // representatives; no organisation: 422

@@ -85,6 +85,18 @@ func TestResponsePagesAndSeed(t *testing.T) {
 			t.Errorf("GET %s: %d %s", p, r.StatusCode, r.Title())
 		}
 	}
+	// The owner of a section changes on its edit page.
+	var tomek int64
+	if err := s.Pool.QueryRow(context.Background(), `SELECT id FROM users WHERE email = 'klub.nowahuta@example.org'`).Scan(&tomek); err != nil {
+		t.Fatal(err)
+	}
+	ewa.Get(fmt.Sprintf("%s/sekcje/%d", f.path, f.sections[0]))
+	if r := ewa.Post(fmt.Sprintf("%s/sekcje/%d/odpowiada", f.path, f.sections[0]), url.Values{"owner_id": {strconv.FormatInt(tomek, 10)}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("changing the owner: %d %s", r.StatusCode, r.Title())
+	}
+	if r := ewa.Get(f.path); !strings.Contains(r.Body, "Odpowiada: Tomasz Demo (demo)") {
+		t.Error("the new owner is not shown")
+	}
 	if r := ewa.Get(f.path + "/historia?od=999"); r.StatusCode != http.StatusUnprocessableEntity {
 		t.Errorf("a bad version to compare: %d", r.StatusCode)
 	}

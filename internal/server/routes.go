@@ -173,6 +173,7 @@ func (s *Server) routes() {
 	app.Get("/stanowiska/:id<int>/sekcje/:section<int>", signedIn, s.responses.Edit)
 	app.Post("/stanowiska/:id<int>/sekcje/:section<int>", signedIn, s.responses.Save)
 	app.Post("/stanowiska/:id<int>/sekcje/:section<int>/przywroc", signedIn, s.responses.Restore)
+	app.Post("/stanowiska/:id<int>/sekcje/:section<int>/odpowiada", signedIn, s.responses.SetOwner)
 	app.Post("/stanowiska/:id<int>/komentarze", signedIn, s.responses.AddComment)
 	app.Post("/stanowiska/:id<int>/komentarze/:comment<int>/rozwiaz", signedIn, s.responses.Resolve)
 	app.Post("/stanowiska/:id<int>/status", signedIn, s.responses.Move)
