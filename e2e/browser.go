@@ -240,10 +240,21 @@ func (p *Person) Open(url string) int {
 }
 
 // DisableJavaScript turns the page's scripts off in this tab, to prove a page works without them.
-func (p *Person) DisableJavaScript() {
+func (p *Person) DisableJavaScript() { p.scripts(false) }
+
+// CheckA11yWithoutJavaScript runs axe on the page as it was drawn without JavaScript:
+// scripts go on only for axe itself (the page's own already did not run), then off again.
+func (p *Person) CheckA11yWithoutJavaScript(pageName string) {
+	p.t.Helper()
+	p.scripts(true)
+	CheckA11y(p.t, p.Ctx, pageName)
+	p.scripts(false)
+}
+
+func (p *Person) scripts(on bool) {
 	p.t.Helper()
 	p.Do(chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		_, err := cdp.Call(ctx, tg, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
+		_, err := cdp.Call(ctx, tg, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: !on})
 		return err
 	}))
 }

@@ -26,6 +26,12 @@ func TestJourneyDebateFollowedLive(t *testing.T) {
 		ORDER BY d.event_id LIMIT 1`).Scan(&id, &code); err != nil {
 		t.Fatal(err)
 	}
+	// The first poll prepared for the debate in advance (seeded): G launches it.
+	var prepared int64
+	if err := srv.Pool.QueryRow(t.Context(), `SELECT id FROM polls WHERE debate_id = $1 AND question = $2`, id,
+		seed.DemoDebatePolls[0].Question).Scan(&prepared); err != nil {
+		t.Fatal(err)
+	}
 	b := NewBrowser(t)
 	phone := b.NewPerson("phone")
 	if status := phone.Open(srv.URL + "/d/" + strings.ToLower(code)); status != 200 {
@@ -90,5 +96,60 @@ func TestJourneyDebateFollowedLive(t *testing.T) {
 	if err := srv.Pool.QueryRow(t.Context(), `SELECT seq, phase FROM debates WHERE event_id = $1`, id).Scan(&seq, &phase); err != nil ||
 		seq != 4 || phase != "live" {
 		t.Errorf("the debate is at version %d, %s (%v), want 4, live", seq, phase, err)
+	}
+
+	// The console's queue redrew itself: the question approved by another moderator is
+	// there. With the focus on its star button, a new question arrives: the list redraws
+	// and the focus stays on that button.
+	star := fmt.Sprintf(`#pytanie-%d button[value="star"]`, asked.Question.ID)
+	waitFor(mod, "the approved question in the console's queue", fmt.Sprintf(`document.querySelector(%q) !== null`, star))
+	mod.Do(chromedp.Focus(chromedp.CSS(star)))
+	r = asker.Do(http.MethodPost, fmt.Sprintf("/api/v1/debates/%d/questions", id), map[string]any{"body": "Czy będzie można wynająć salę na jeden wieczór?"})
+	r.JSON(t, &asked)
+	waitFor(mod, "the new question in the console's queue", fmt.Sprintf(`document.getElementById("pytanie-%d") !== null`, asked.Question.ID))
+	waitFor(mod, "the focus kept on the star button", fmt.Sprintf(`document.activeElement === document.querySelector(%q)`, star))
+	CheckA11y(t, mod.Ctx, "the console with a live queue")
+
+	// The phone upvotes without leaving the page: the button turns into "take it back",
+	// with the focus on it.
+	before := location(phone).String()
+	phone.Do(chromedp.Click(chromedp.CSS(`[data-question-list] form button[aria-pressed="false"]`)))
+	waitFor(phone, "the upvote taken in place", `(() => { const b = document.querySelector('[data-question-list] form button');
+		return b && b.getAttribute("aria-pressed") === "true" && document.activeElement === b; })()`)
+	if after := location(phone).String(); after != before {
+		t.Errorf("upvoting moved the phone from %s to %s", before, after)
+	}
+
+	// The console launches the prepared poll (G); the phone votes in it and sees the
+	// result, the projector shows it large; Z closes it.
+	mod.Do(chromedp.KeyEvent("g"))
+	waitFor(phone, "the launched poll on the phone", `(() => { const f = document.querySelector("[data-debate-poll-form]");
+		return f && f.textContent.includes("Nie mam zdania") && document.querySelector("[data-poll-question]").textContent.includes("weekendy"); })()`)
+	waitFor(projector, "the launched poll on the projector", `document.querySelector(".projector [data-poll-question]") !== null`)
+	waitFor(mod, "the poll on air in the console", `document.querySelector('[data-console-polls-list] button[value="poll_close"]') !== null`)
+	phone.Do(chromedp.Click(chromedp.CSS(`[data-debate-poll-form] input[name="option_ids"]`)),
+		chromedp.Click(chromedp.CSS(`[data-debate-poll-form] [data-poll-vote]`)))
+	waitFor(phone, "the ballot taken", `document.querySelector("[data-poll-voted]").textContent !== ""`)
+	waitFor(phone, "the result on the phone", `(document.querySelector("[data-debate-poll-slot] [data-total]") || {}).textContent === "1"`)
+	waitFor(projector, "the result on the projector", `(document.querySelector("[data-debate-poll-slot] [data-bar-value]") || {}).textContent === "1 (100%)"`)
+	CheckA11y(t, phone.Ctx, "the phone with a live poll")
+	CheckA11y(t, projector.Ctx, "the projector with a poll's result")
+	CheckA11y(t, mod.Ctx, "the console with a poll on air")
+	phone.CheckConsole("the phone view with a poll")
+	projector.CheckConsole("the projector with a poll")
+	mod.Do(chromedp.KeyEvent("z"))
+	waitFor(phone, "the poll closed on the phone", `document.querySelector("[data-debate-poll-slot]").dataset.debatePollSlot.endsWith(":closed") &&
+		document.querySelector("[data-debate-poll-form]") === null`)
+
+	// The console lets only accounts ask and upvote: the phone (no account) says so live
+	// instead of offering the forms.
+	mod.Do(chromedp.SetValue(chromedp.ID("debate-eligibility"), "registered"),
+		chromedp.Click(chromedp.CSS(`#pytania form.console-inline button`)))
+	waitFor(phone, "the phone told to sign in", `document.querySelector('[data-debate-need="sign_in_required"]') !== null &&
+		document.querySelector('#pytania textarea[name="body"]') === null && document.querySelector("[data-question-list] form") === null`)
+	CheckA11y(t, phone.Ctx, "the phone of a debate for accounts")
+	var ballots int
+	if err := srv.Pool.QueryRow(t.Context(), `SELECT count(*) FROM ballots WHERE poll_id = $1`, prepared).Scan(&ballots); err != nil || ballots != 1 {
+		t.Errorf("ballots: %d (%v), want 1", ballots, err)
 	}
 }

@@ -63,10 +63,14 @@ type options struct {
 	s4Rate, s4ReadRate   float64
 	s4Dur                time.Duration
 	s4P99                time.Duration
+
+	s5Clients, s5Reconnects, s5Seeded int
+	s5AskRate, s5VoteRate, s5ModRate  float64
+	s5Dur, s5P99                      time.Duration
 }
 
 // scenarios are the parts of a run, in order.
-var scenarios = []string{"s1", "s2", "s3", "s4"}
+var scenarios = []string{"s1", "s2", "s3", "s4", "s5"}
 
 // runs says whether the run includes scenario name (-only).
 func (o options) runs(name string) bool {
@@ -83,7 +87,7 @@ func parseOptions(args []string) (options, error) {
 	fs.StringVar(&o.out, "out", "BENCHMARKS.md", "where to write the report")
 	fs.StringVar(&o.work, "work", ".data/bench", "directory for logs and the private Redis")
 	fs.StringVar(&o.command, "command", "", "the command to print in the report (default: this command line)")
-	fs.StringVar(&o.only, "only", "", "run only these scenarios, comma-separated: s1,s2,s3,s4 (development)")
+	fs.StringVar(&o.only, "only", "", "run only these scenarios, comma-separated: s1,s2,s3,s4,s5 (development)")
 	fs.StringVar(&o.systems, "systems", "lawka,hub", "S2: which systems to run (development)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write this tool's CPU profile to the file (development)")
 	fs.StringVar(&o.dbName, "db", "", "the benchmark's own database, created for the run and dropped after it (default lawka_bench_<pid>)")
@@ -127,6 +131,14 @@ func parseOptions(args []string) (options, error) {
 	fs.IntVar(&o.s4Clients, "watchers", 200, "S4: websocket clients watching the hot proposal")
 	fs.Float64Var(&o.s4ReadRate, "read-rate", 1000, "S4: hot page views per second meanwhile")
 	fs.DurationVar(&o.s4P99, "post-p99", 100*time.Millisecond, "S4: the p99 post-to-websocket target")
+	fs.IntVar(&o.s5Clients, "audience", 5000, "S5: websocket clients following the live debate")
+	fs.IntVar(&o.s5Reconnects, "reconnects", 10000, "S5: clients connecting at once after the server restarts")
+	fs.IntVar(&o.s5Seeded, "seed-questions", 20, "S5: approved questions the upvotes go to")
+	fs.Float64Var(&o.s5AskRate, "question-rate", 20, "S5: audience questions per second")
+	fs.Float64Var(&o.s5VoteRate, "upvote-rate", 200, "S5: upvotes per second")
+	fs.Float64Var(&o.s5ModRate, "console-rate", 1, "S5: console actions per second of each of the two moderators")
+	fs.DurationVar(&o.s5Dur, "debate-time", 20*time.Second, "S5: how long questions and upvotes arrive")
+	fs.DurationVar(&o.s5P99, "debate-p99", 150*time.Millisecond, "S5: the p99 change-to-audience target")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -150,6 +162,9 @@ func parseOptions(args []string) (options, error) {
 		def("pgbench-time", func() { o.pgbenchTime = 4 * time.Second })
 		def("post-time", func() { o.s4Dur = 6 * time.Second })
 		def("watchers", func() { o.s4Clients = 100 })
+		def("audience", func() { o.s5Clients = 500 })
+		def("reconnects", func() { o.s5Reconnects = 1000 })
+		def("debate-time", func() { o.s5Dur = 6 * time.Second })
 	}
 	for _, f := range strings.Split(*pageRates, ",") {
 		v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
@@ -182,6 +197,9 @@ func parseOptions(args []string) (options, error) {
 			}
 		}
 	}
+	if o.s5Clients < 1 || o.s5Reconnects < 1 || o.s5Seeded < 1 || o.s5AskRate <= 0 || o.s5VoteRate <= 0 || o.s5ModRate <= 0 {
+		return o, fmt.Errorf("-audience, -reconnects, -seed-questions, -question-rate, -upvote-rate, -console-rate: want positive numbers")
+	}
 	if o.dbName == "" {
 		o.dbName = fmt.Sprintf("%s%d", benchDBPrefix, os.Getpid())
 	}
@@ -204,6 +222,8 @@ type bench struct {
 	token     string
 	voters    int64 // voters used so far: each vote is a new participant from a new address
 	report    *Report
+	// freshDB: the database holds nothing but the migrations and the moderator yet.
+	freshDB bool
 	// discussion is the S3/S4 data set, once loaded.
 	discussion *Discussion
 	logf       func(format string, args ...any)
@@ -262,6 +282,9 @@ func runBench(ctx context.Context, args []string) error {
 	if limit < 12000 && opt.runs("s2") {
 		b.logf("warning: only %d open files allowed; S2 needs about 10,100 in this process", limit)
 	}
+	if need := uint64(opt.s5Reconnects + 500); limit < need && opt.runs("s5") {
+		b.logf("warning: only %d open files allowed; S5 needs about %d in this process (and as many in lawka serve)", limit, need)
+	}
 
 	if opt.cpuProfile != "" {
 		f, err := os.Create(opt.cpuProfile)
@@ -278,16 +301,18 @@ func runBench(ctx context.Context, args []string) error {
 	if err := b.setup(ctx); err != nil {
 		return err
 	}
+	b.freshDB = true
 	for _, sc := range []struct {
 		name string
 		run  func(context.Context) error
-	}{{"s1", b.runS1}, {"s2", b.runS2}, {"s3", b.runS3}, {"s4", b.runS4}} {
+	}{{"s1", b.runS1}, {"s2", b.runS2}, {"s3", b.runS3}, {"s4", b.runS4}, {"s5", b.runS5}} {
 		if !opt.runs(sc.name) {
 			continue
 		}
 		if err := sc.run(ctx); err != nil {
 			return fmt.Errorf("%s: %w", strings.ToUpper(sc.name), err)
 		}
+		b.freshDB = false
 	}
 	b.report.Finished = time.Now()
 	if err := os.WriteFile(opt.out, []byte(b.report.Markdown()), 0o644); err != nil {
@@ -560,8 +585,12 @@ func (b *bench) startBaseline(ctx context.Context, kind string, extra ...string)
 	if err != nil {
 		return server{}, err
 	}
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	c, err := startChild(kind, filepath.Join(b.opt.work, kind+".log"), childEnv(), b.self, append([]string{kind, "-addr", addr}, extra...)...)
+	return b.startBaselineAt(ctx, kind, kind, "127.0.0.1:"+strconv.Itoa(port), extra...)
+}
+
+// startBaselineAt starts baseline server kind as name on addr.
+func (b *bench) startBaselineAt(ctx context.Context, name, kind, addr string, extra ...string) (server, error) {
+	c, err := startChild(name, filepath.Join(b.opt.work, name+".log"), childEnv(), b.self, append([]string{kind, "-addr", addr}, extra...)...)
 	if err != nil {
 		return server{}, err
 	}
@@ -695,24 +724,31 @@ func (b *bench) voteBuilder(p poll, n int) func([]byte, int) []byte {
 		var room [40]byte
 		body := strconv.AppendInt(append(room[:0], `{"option_ids":[`...), opt, 10)
 		body = append(body, "]}"...)
-		dst = append(dst, "POST "...)
-		dst = append(dst, path...)
-		dst = append(dst, " HTTP/1.1\r\nHost: localhost:8080\r\nUser-Agent: lawka-bench\r\nAccept: application/json\r\n"+
-			"Content-Type: application/json\r\nX-Forwarded-For: 10."...)
-		dst = strconv.AppendInt(dst, g>>16&255, 10)
-		dst = append(dst, '.')
-		dst = strconv.AppendInt(dst, g>>8&255, 10)
-		dst = append(dst, '.')
-		dst = strconv.AppendInt(dst, g&255, 10)
-		if idem {
-			dst = append(dst, "\r\nIdempotency-Key: bench-"...)
-			dst = strconv.AppendInt(dst, g, 10)
-		}
-		dst = append(dst, "\r\nContent-Length: "...)
-		dst = strconv.AppendInt(dst, int64(len(body)), 10)
-		dst = append(dst, "\r\n\r\n"...)
-		return append(dst, body...)
+		return anonymousPost(dst, path, g, idem, body)
 	}
+}
+
+// anonymousPost appends the raw request of a JSON POST to path by someone without a
+// cookie from address 10.(g>>16).(g>>8).g (X-Forwarded-For from the trusted proxy);
+// idem adds an Idempotency-Key.
+func anonymousPost(dst []byte, path string, g int64, idem bool, body []byte) []byte {
+	dst = append(dst, "POST "...)
+	dst = append(dst, path...)
+	dst = append(dst, " HTTP/1.1\r\nHost: localhost:8080\r\nUser-Agent: lawka-bench\r\nAccept: application/json\r\n"+
+		"Content-Type: application/json\r\nX-Forwarded-For: 10."...)
+	dst = strconv.AppendInt(dst, g>>16&255, 10)
+	dst = append(dst, '.')
+	dst = strconv.AppendInt(dst, g>>8&255, 10)
+	dst = append(dst, '.')
+	dst = strconv.AppendInt(dst, g&255, 10)
+	if idem {
+		dst = append(dst, "\r\nIdempotency-Key: bench-"...)
+		dst = strconv.AppendInt(dst, g, 10)
+	}
+	dst = append(dst, "\r\nContent-Length: "...)
+	dst = strconv.AppendInt(dst, int64(len(body)), 10)
+	dst = append(dst, "\r\n\r\n"...)
+	return append(dst, body...)
 }
 
 // Counts is the exactness check after votes: what the tool saw acknowledged, what the

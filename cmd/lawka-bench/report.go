@@ -21,6 +21,7 @@ type Report struct {
 	S2                *S2Report
 	S3                *S3Report
 	S4                *S4Report
+	S5                *S5Report
 }
 
 // summaryRow is one line of the summary table.
@@ -166,7 +167,8 @@ func (r *Report) summary() []summaryRow {
 			baseline: "—", ratio: "—", target: "0", met: yes(ok), miss: cond(!ok, lostWhy(s.Lawka))})
 	}
 	rows = append(rows, r.s3Rows()...)
-	return append(rows, r.s4Rows()...)
+	rows = append(rows, r.s4Rows()...)
+	return append(rows, r.s5Rows()...)
 }
 
 // capped says whether the search never failed: its figure is only a lower bound.
@@ -368,6 +370,9 @@ func (r *Report) Markdown() string {
 	}
 	if r.S4 != nil {
 		r.writeS4(p)
+	}
+	if r.S5 != nil {
+		r.writeS5(p)
 	}
 	p("## How it is measured")
 	p("")

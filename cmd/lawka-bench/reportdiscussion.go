@@ -323,13 +323,7 @@ func (r *Report) writeS4(p func(string, ...any)) {
 		if run == nil {
 			continue
 		}
-		var notes []string
-		if len(run.ConnectFails) > 0 {
-			notes = append(notes, "connect failures: "+strings.Join(counted(run.ConnectFails), "; "))
-		}
-		if run.Disconnected > 0 {
-			notes = append(notes, fmt.Sprintf("%d clients disconnected: %s", run.Disconnected, run.DisconnectErr))
-		}
+		notes := clientNotes(run.ConnectFails, run.Disconnected, run.DisconnectErr)
 		if run.Unknown > 0 {
 			notes = append(notes, fmt.Sprintf("%d comment messages were not this run's posts", run.Unknown))
 		}
@@ -353,4 +347,16 @@ func (r *Report) writeS4(p func(string, ...any)) {
 		p("")
 		perfTable(p, "state or wait event", l.Waits)
 	}
+}
+
+// clientNotes are a run's websocket clients that could not connect or were disconnected.
+func clientNotes(fails map[string]int, disconnected int, why string) []string {
+	var notes []string
+	if len(fails) > 0 {
+		notes = append(notes, "connect failures: "+strings.Join(counted(fails), "; "))
+	}
+	if disconnected > 0 {
+		notes = append(notes, fmt.Sprintf("%d clients disconnected: %s", disconnected, why))
+	}
+	return notes
 }

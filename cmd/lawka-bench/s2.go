@@ -210,7 +210,7 @@ func (b *bench) fanout(ctx context.Context, system string, n int) (FanoutRun, er
 	closed := false
 	defer func() {
 		if !closed {
-			closeClients(clients)
+			closeAll(clients)
 		}
 	}()
 	if n > 0 {
@@ -282,7 +282,7 @@ func (b *bench) fanout(ctx context.Context, system string, n int) (FanoutRun, er
 	for i, after := range scrape() {
 		run.SlowDrops += metricDelta(before[i], after, "lawka_websocket_slow_drops_total")
 	}
-	closeClients(clients) // after this the clients' counters are ours to read
+	closeAll(clients) // after this the clients' counters are ours to read
 	closed = true
 
 	run.P50, run.P99, run.Max = tr.lat.quantile(0.50), tr.lat.quantile(0.99), tr.lat.quantile(1)

@@ -90,21 +90,11 @@ var (
 
 // dialWatcher connects, subscribes to room and waits for the room's snapshot.
 func dialWatcher(ctx context.Context, url, room string, marker []byte, posts int) (*watcher, error) {
-	h := http.Header{}
-	h.Set("Origin", publicURL)
-	conn, resp, err := dialer.DialContext(ctx, url, h)
+	conn, err := dialSubscribe(ctx, url, publicURL, room)
 	if err != nil {
-		if resp != nil {
-			return nil, fmt.Errorf("%w (HTTP %d)", err, resp.StatusCode)
-		}
 		return nil, err
 	}
 	w := &watcher{conn: conn, marker: marker, recv: make([]int64, posts), done: make(chan struct{})}
-	_ = conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
-	if err := conn.WriteMessage(websocket.TextMessage, []byte(`{"type":"subscribe","rooms":["`+room+`"]}`)); err != nil {
-		conn.Close()
-		return nil, err
-	}
 	_ = conn.SetReadDeadline(time.Now().Add(30 * time.Second))
 	for {
 		_, msg, err := conn.ReadMessage()

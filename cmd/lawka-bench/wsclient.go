@@ -9,6 +9,7 @@ import (
 	"math/bits"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -114,8 +115,8 @@ type wsClient struct {
 
 var dialer = websocket.Dialer{ReadBufferSize: 1024, WriteBufferSize: 256, HandshakeTimeout: 15 * time.Second}
 
-// dialClient connects, subscribes to room and waits for the snapshot.
-func dialClient(ctx context.Context, url, origin, room string, tr *tracker) (*wsClient, error) {
+// dialSubscribe connects as a page of origin does and subscribes to rooms in one message.
+func dialSubscribe(ctx context.Context, url, origin string, rooms ...string) (*websocket.Conn, error) {
 	h := http.Header{}
 	h.Set("Origin", origin)
 	conn, resp, err := dialer.DialContext(ctx, url, h)
@@ -125,13 +126,22 @@ func dialClient(ctx context.Context, url, origin, room string, tr *tracker) (*ws
 		}
 		return nil, err
 	}
-	c := &wsClient{conn: conn, tr: tr, done: make(chan struct{})}
-	c.last.Store(-1)
 	_ = conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
-	if err := conn.WriteMessage(websocket.TextMessage, []byte(`{"type":"subscribe","rooms":["`+room+`"]}`)); err != nil {
+	if err := conn.WriteMessage(websocket.TextMessage, []byte(`{"type":"subscribe","rooms":["`+strings.Join(rooms, `","`)+`"]}`)); err != nil {
 		conn.Close()
 		return nil, err
 	}
+	return conn, nil
+}
+
+// dialClient connects, subscribes to room and waits for the snapshot.
+func dialClient(ctx context.Context, url, origin, room string, tr *tracker) (*wsClient, error) {
+	conn, err := dialSubscribe(ctx, url, origin, room)
+	if err != nil {
+		return nil, err
+	}
+	c := &wsClient{conn: conn, tr: tr, done: make(chan struct{})}
+	c.last.Store(-1)
 	_ = conn.SetReadDeadline(time.Now().Add(30 * time.Second))
 	var buf []byte
 	for c.last.Load() < 0 {
@@ -322,7 +332,8 @@ func dialAll[T any](ctx context.Context, n, parallel int, timeout time.Duration,
 	return out, failures
 }
 
-func closeClients(clients []*wsClient) {
+// closeAll closes clients, 256 at a time.
+func closeAll[T interface{ close() }](clients []T) {
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 256)
 	for _, c := range clients {

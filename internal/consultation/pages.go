@@ -120,7 +120,12 @@ func questionForm(k Consultation, extra ...string) render.Form {
 	for _, q := range k.Questions {
 		order = append(order, q.Field())
 	}
-	return render.NewForm(order...)
+	form := render.NewForm(order...)
+	form.Names = map[string]string{}
+	for i, q := range k.Questions {
+		form.Names[q.Field()] = fmt.Sprintf("%d. %s", i+1, q.Prompt)
+	}
+	return form
 }
 
 // Item is a consultation as a list shows it.

@@ -2,7 +2,6 @@ package consultation
 
 import (
 	"context"
-	"encoding/csv"
 	"errors"
 	"strconv"
 	"strings"
@@ -13,6 +12,7 @@ import (
 
 	"lawka/internal/platform/audit"
 	"lawka/internal/platform/auth"
+	"lawka/internal/platform/csvx"
 	"lawka/internal/platform/db"
 	"lawka/internal/platform/plaintext"
 	"lawka/internal/platform/problem"
@@ -271,12 +271,12 @@ func (s *Service) participation(ctx context.Context, id int64) (Participation, e
 // text question with the number of answers.
 func CSV(r Results) string {
 	var b strings.Builder
-	w := csv.NewWriter(&b)
-	_ = w.Write([]string{"question", "kind", "answer_id", "answer", "total", "online", "paper", "average_rank"})
+	w := csvx.NewWriter(&b)
+	_ = w.Write("question", "kind", "answer_id", "answer", "total", "online", "paper", "average_rank")
 	for _, q := range r.Questions {
 		num := strconv.Itoa(q.Question.Position)
 		if q.Question.Kind == Text {
-			_ = w.Write([]string{num, Text, "", q.Question.Prompt, strconv.Itoa(q.Answered), strconv.Itoa(q.Online), strconv.Itoa(q.Paper), ""})
+			_ = w.Write(num, Text, "", q.Question.Prompt, strconv.Itoa(q.Answered), strconv.Itoa(q.Online), strconv.Itoa(q.Paper), "")
 			continue
 		}
 		for _, row := range q.Rows {
@@ -284,13 +284,13 @@ func CSV(r Results) string {
 			if q.Question.Kind == Ranking {
 				avg = strconv.FormatFloat(row.Average, 'f', 1, 64)
 			}
-			_ = w.Write([]string{num, q.Question.Kind, strconv.Itoa(row.ID), row.Label, strconv.Itoa(row.Total),
-				strconv.Itoa(row.Online), strconv.Itoa(row.Paper), avg})
+			_ = w.Write(num, q.Question.Kind, strconv.Itoa(row.ID), row.Label, strconv.Itoa(row.Total),
+				strconv.Itoa(row.Online), strconv.Itoa(row.Paper), avg)
 		}
 	}
 	p := r.Participation
-	_ = w.Write([]string{"", "responses", "", "", strconv.Itoa(p.Total), strconv.Itoa(p.Online), strconv.Itoa(p.Paper), ""})
-	w.Flush()
+	_ = w.Write("", "responses", "", "", strconv.Itoa(p.Total), strconv.Itoa(p.Online), strconv.Itoa(p.Paper), "")
+	_ = w.Flush()
 	return b.String()
 }
 

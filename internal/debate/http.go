@@ -25,6 +25,15 @@ func param(c *fiber.Ctx, name string) (int64, error) {
 
 func debateID(c *fiber.Ctx) (int64, error) { return param(c, "id") }
 
+// running reads the route's debate when the caller runs its console.
+func (h *Handlers) running(c *fiber.Ctx) (int64, error) {
+	id, err := debateID(c)
+	if err == nil {
+		err = h.svc.MayRun(c.UserContext(), auth.From(c), id)
+	}
+	return id, err
+}
+
 // speaker reads the debate and speaker of a speaker's route.
 func speaker(c *fiber.Ctx) (id, sp int64, err error) {
 	if id, err = debateID(c); err == nil {
@@ -87,15 +96,12 @@ func (h *Handlers) APICreate(c *fiber.Ctx) error {
 // APIAct answers POST /api/v1/debates/{id}/actions {"action","expected_seq",…} (the
 // debate's moderators and admins) with the new state.
 func (h *Handlers) APIAct(c *fiber.Ctx) error {
-	id, err := debateID(c)
+	// Who asks comes before what they sent.
+	id, err := h.running(c)
 	if err != nil {
 		return err
 	}
 	ctx, p := c.UserContext(), auth.From(c)
-	// Who asks comes before what they sent.
-	if err := h.svc.MayRun(ctx, p, id); err != nil {
-		return err
-	}
 	var cmd Command
 	if err := httpx.DecodeJSON(c, &cmd); err != nil {
 		return err

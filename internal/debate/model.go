@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"lawka/internal/event"
+	"lawka/internal/poll"
 )
 
 // Phases of a debate.
@@ -37,11 +38,24 @@ const (
 	// Questions wait for a moderator (pre-moderation, the default) or appear at once.
 	ActPreModeration  = "pre_moderation"
 	ActPostModeration = "post_moderation"
+	// Polls: launch poll_id (a draft of this debate opens; an open or closed one goes on
+	// air), close poll_id (the one on air when none is named; it stays on air with its
+	// final result), or take the poll off the air.
+	ActPollLaunch = "poll_launch"
+	ActPollClose  = "poll_close"
+	ActPollHide   = "poll_hide"
+	// Who may ask and upvote questions: text is one of Eligibilities.
+	ActEligibility = "eligibility"
 )
+
+// Eligibilities are who may take part, as in polls: anyone (with or without an
+// account), accounts, verified residents, members.
+var Eligibilities = []string{"open", "registered", "verified", "members"}
 
 // Actions lists the console's actions.
 var Actions = []string{ActStart, ActPause, ActResume, ActEnd, ActItem, ActNext, ActPrevious, ActSpeaker,
-	ActTimerStart, ActTimerStop, ActAnnounce, ActScreen, ActPreModeration, ActPostModeration}
+	ActTimerStart, ActTimerStop, ActAnnounce, ActScreen, ActPreModeration, ActPostModeration, ActPollLaunch, ActPollClose,
+	ActPollHide, ActEligibility}
 
 // Clock is a stopwatch: MS counted before Since; while it runs (Since set) the time
 // since then adds to it.
@@ -99,6 +113,10 @@ type State struct {
 	Speakers         []Speaker  `json:"speakers"`
 	PostModeration   bool       `json:"post_moderation"` // new questions appear without waiting
 	OnScreen         *Screen    `json:"on_screen"`       // the question on the projector (nil: none)
+	// Poll is the poll on air (nil: none): phones vote in it, the projector shows its
+	// result when no question is on screen. Its tally comes through the room "poll:<id>".
+	Poll        *poll.Poll `json:"poll"`
+	Eligibility string     `json:"eligibility"` // who may ask and upvote questions
 }
 
 // Screen is the question on the projector, as the public sees it.
@@ -210,5 +228,6 @@ type Command struct {
 	ItemID      *int64 `json:"item_id,omitempty"`
 	SpeakerID   *int64 `json:"speaker_id,omitempty"`
 	QuestionID  *int64 `json:"question_id,omitempty"`
+	PollID      *int64 `json:"poll_id,omitempty"`
 	Text        string `json:"text,omitempty"`
 }

@@ -16,6 +16,7 @@ import (
 	"lawka/internal/platform/ratelimit"
 	"lawka/internal/platform/render"
 	"lawka/internal/platform/upload"
+	"lawka/internal/poll"
 )
 
 // Handlers serves the debates' pages, the API and the realtime room.
@@ -25,6 +26,7 @@ type Handlers struct {
 	publicURL string
 	ids       *participant.Cookies // who asks and upvotes without an account
 	limits    *ratelimit.Limiter
+	sources   ArchiveSources // polls and promises for the archive (nil: none)
 }
 
 // NewHandlers builds the handlers; publicURL is the site's origin (join links, QR
@@ -85,6 +87,14 @@ type View struct {
 	Own       map[int64]bool // the viewer's own questions (they take no upvote from them)
 	Order     string         // "glosy" or "czas"
 	Version   int64          // of the questions
+	AskNeed   string         // what the viewer lacks to ask and upvote (see Need)
+	// Polls: the one on air (phones, projector, console), the debate's polls and the
+	// form for a new one (console), a refused ballot (phone).
+	OnAir       *OnAir
+	Polls       []poll.Summary
+	PollForm    render.Form
+	PollProblem string
+	PollNotice  string
 }
 
 func (h *Handlers) view(c *fiber.Ctx, d Debate) View {
@@ -204,7 +214,13 @@ func (h *Handlers) Projector(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.pages.HTML(c, fiber.StatusOK, "debate/projector", render.View{Title: d.Title, Data: h.view(c, d)})
+	v := h.view(c, d)
+	if d.State.OnScreen == nil { // a question on screen comes before the poll's result
+		if err := h.onAir(c, &v); err != nil {
+			return err
+		}
+	}
+	return h.pages.HTML(c, fiber.StatusOK, "debate/projector", render.View{Title: d.Title, Data: v})
 }
 
 // QR is the join address as a QR code (SVG).
@@ -252,23 +268,36 @@ func (h *Handlers) Join(c *fiber.Ctx) error {
 
 // Console is the moderators' desk: the state, the actions and the fairness summary.
 func (h *Handlers) Console(c *fiber.Ctx) error {
-	id, err := debateID(c)
-	if err != nil {
-		return err
-	}
-	if err := h.svc.MayRun(c.UserContext(), auth.From(c), id); err != nil {
+	if _, err := h.running(c); err != nil {
 		return err
 	}
 	return h.console(c, fiber.StatusOK, "", render.NewForm("text"))
 }
 
 func (h *Handlers) console(c *fiber.Ctx, status int, refused string, form render.Form) error {
+	return h.consoleWith(c, status, refused, form, render.Form{})
+}
+
+// consoleWith draws the console; pollForm is the new poll's form as sent (empty: a fresh one).
+func (h *Handlers) consoleWith(c *fiber.Ctx, status int, refused string, form, pollForm render.Form) error {
 	d, err := h.debate(c)
 	if err != nil {
 		return err
 	}
 	v := h.view(c, d)
-	v.Problem, v.Form = refused, form
+	v.Problem, v.Form, v.PollForm = refused, form, pollForm
+	if v.PollForm.Values == nil {
+		v.PollForm = poll.NewForm(d.State.Eligibility)
+	}
+	if err := h.onAir(c, &v); err != nil {
+		return err
+	}
+	if v.OnAir != nil { // the staff's room: the tally even while it is hidden from voters
+		v.OnAir.Room = "pollwatch:" + strconv.FormatInt(v.OnAir.Poll.ID, 10)
+	}
+	if v.Polls, err = h.svc.DebatePolls(c.UserContext(), auth.From(c), d.ID); err != nil {
+		return err
+	}
 	q, err := h.svc.queue(c.UserContext(), d.ID)
 	if err != nil {
 		return err
@@ -278,20 +307,17 @@ func (h *Handlers) console(c *fiber.Ctx, status int, refused string, form render
 		v.Notice = httpx.L(c).T("debates.done")
 	}
 	return h.pages.HTML(c, status, "debate/console", render.View{Title: httpx.L(c).T("debates.console_title"),
-		Section: "nav.events", Error: form.HasErrors(), Data: v})
+		Section: "nav.events", Error: form.HasErrors() || pollForm.HasErrors(), Data: v})
 }
 
 // Act is the console's form: one action based on the version the page showed. A
 // refused action shows the console again, with the current state and why.
 func (h *Handlers) Act(c *fiber.Ctx) error {
-	id, err := debateID(c)
+	id, err := h.running(c)
 	if err != nil {
 		return err
 	}
 	p := auth.From(c)
-	if err := h.svc.MayRun(c.UserContext(), p, id); err != nil {
-		return err
-	}
 	cmd := Command{Action: strings.Clone(c.FormValue("action")), Text: strings.Clone(c.FormValue("text"))}
 	num := func(name string) *int64 {
 		raw := strings.TrimSpace(c.FormValue(name))
@@ -305,7 +331,7 @@ func (h *Handlers) Act(c *fiber.Ctx) error {
 		return &n
 	}
 	cmd.ExpectedSeq, cmd.ItemID, cmd.SpeakerID = num("expected_seq"), num("item_id"), num("speaker_id")
-	cmd.QuestionID = num("question_id")
+	cmd.QuestionID, cmd.PollID = num("question_id"), num("poll_id")
 	if _, err := h.svc.Act(c.UserContext(), p, id, cmd); err != nil {
 		form := render.NewForm("text")
 		form.Values["text"] = cmd.Text
@@ -337,7 +363,7 @@ type FormPage struct {
 }
 
 var formFields = []string{"title", "description", "starts_at", "starts_at_time", "ends_at", "ends_at_time", "address",
-	"stream_url", "accessibility", "organisers", "status", "speakers", "agenda", "district_ids", "moderator_ids"}
+	"stream_url", "accessibility", "organisers", "status", "eligibility", "speakers", "agenda", "district_ids", "moderator_ids"}
 
 func (h *Handlers) form(c *fiber.Ctx, status int, form render.Form, districts, mods map[int64]bool) error {
 	ctx, p := c.UserContext(), auth.From(c)
@@ -361,7 +387,7 @@ func (h *Handlers) New(c *fiber.Ctx) error {
 		return err
 	}
 	form := render.NewForm(formFields...)
-	form.Values["status"] = event.Draft
+	form.Values["status"], form.Values["eligibility"] = event.Draft, "open"
 	return h.form(c, fiber.StatusOK, form, nil, map[int64]bool{auth.From(c).UserID: true})
 }
 
@@ -392,7 +418,7 @@ func (h *Handlers) Create(c *fiber.Ctx) error {
 	at := form.DateTime
 	in := Input{Title: v["title"], Description: v["description"], StartsAt: at("starts_at"), EndsAt: at("ends_at"),
 		Address: v["address"], StreamURL: v["stream_url"], Accessibility: v["accessibility"], Organisers: v["organisers"],
-		Status: v["status"]}
+		Status: v["status"], Eligibility: v["eligibility"]}
 	for _, sp := range lines(v["speakers"]) {
 		in.Speakers = append(in.Speakers, SpeakerInput{Name: sp[0], Role: sp[1]})
 	}

@@ -121,11 +121,11 @@ func checkBody(field, body string, bad problem.Fields) string {
 
 // questionsStep is one change of a debate's questions, under the debate row's lock:
 // fn changes them (and, returning true, the debate's state as well: its version moves
-// on). The questions' version moves on by one; after the commit the board, the queue
-// and (when it changed) the state are published.
+// on). The questions' version moves on by one; after the commit the state (when it
+// changed) is published, and the board and queue soon after (see changedQuestions),
+// read outside the lock so the next change need not wait for them.
 func (s *Service) questionsStep(ctx context.Context, id int64, fn func(tx pgx.Tx, r *row) (bool, error)) error {
 	var st State
-	var board, queue Board
 	var epoch time.Time
 	var stateChanged bool
 	err := db.Tx(ctx, s.pool, func(tx pgx.Tx) error {
@@ -141,21 +141,14 @@ func (s *Service) questionsStep(ctx context.Context, id int64, fn func(tx pgx.Tx
 			return err
 		}
 		if stateChanged {
-			if err := writeRow(ctx, tx, r); err != nil {
+			if err := writeRow(ctx, tx, r, s.Now()); err != nil {
 				return err
 			}
 			if st, err = readState(ctx, tx, id); err != nil {
 				return err
 			}
 		}
-		if board.Version, err = bumpQuestions(ctx, tx, id); err != nil {
-			return err
-		}
-		queue.Version = board.Version
-		if board.Items, err = approvedQuestions(ctx, tx, id); err != nil {
-			return err
-		}
-		queue.Items, err = allQuestions(ctx, tx, id)
+		_, err = bumpQuestions(ctx, tx, id)
 		return err
 	})
 	if err != nil {
@@ -164,15 +157,35 @@ func (s *Service) questionsStep(ctx context.Context, id int64, fn func(tx pgx.Tx
 	if stateChanged {
 		s.publish(ctx, epoch, st)
 	}
-	if s.pub != nil {
-		for _, m := range []struct {
-			kind, msg string
-			data      Board
-		}{{BoardKind, BoardMessage, board}, {QueueKind, QueueMessage, queue}} {
-			if err := s.pub.PublishLatest(ctx, room(m.kind, id), m.msg, epoch.UnixMicro(), m.data.Version, m.data); err != nil {
-				s.log.Warn("debate: publishing the questions", "debate", id, "error", err)
-			}
-		}
+	s.changedQuestions(id, epoch)
+	return nil
+}
+
+// mayTakePart says whether a may ask and upvote in debate id: whoever may see it, as
+// far as the debate's eligibility admits them.
+func (s *Service) mayTakePart(ctx context.Context, a Asker, id int64) error {
+	if err := s.CanView(ctx, a.Principal, id); err != nil {
+		return err
+	}
+	r, err := readRow(ctx, s.pool, id, false)
+	if err != nil {
+		return err
+	}
+	return Admits(a.Principal, r.Eligibility)
+}
+
+// Admits applies an eligibility (the poll rules) to p: nil, or a 403 whose code says
+// what is missing (sign_in_required, not_verified, not_member).
+func Admits(p auth.Principal, eligibility string) error {
+	switch {
+	case eligibility == "open":
+		return nil
+	case !p.SignedIn():
+		return &problem.Error{Status: 403, Code: "sign_in_required", Key: "debates.sign_in_required"}
+	case eligibility == "verified" && !p.Verified:
+		return &problem.Error{Status: 403, Code: "not_verified", Key: "debates.not_verified"}
+	case eligibility == "members" && !p.Member:
+		return &problem.Error{Status: 403, Code: "not_member", Key: "debates.not_member"}
 	}
 	return nil
 }
@@ -186,7 +199,7 @@ func (s *Service) Ask(ctx context.Context, a Asker, id int64, in AskInput, admit
 			return Question{}, err
 		}
 	}
-	if err := s.CanView(ctx, a.Principal, id); err != nil {
+	if err := s.mayTakePart(ctx, a, id); err != nil {
 		return Question{}, err
 	}
 	key := a.Key()
@@ -233,7 +246,7 @@ func (s *Service) Vote(ctx context.Context, a Asker, id, qid int64, on bool) (vo
 			return 0, false, err
 		}
 	}
-	if err := s.CanView(ctx, a.Principal, id); err != nil {
+	if err := s.mayTakePart(ctx, a, id); err != nil {
 		return 0, false, err
 	}
 	key := a.Key()

@@ -27,6 +27,8 @@ var (
 	questionsPerIP          = ratelimit.Rule{Name: "debate-question:ip", Limit: 30, Window: time.Minute}
 	upvotesPerParticipant   = ratelimit.Rule{Name: "debate-upvote:participant", Limit: 60, Window: time.Minute}
 	newAskersPerIP          = ratelimit.Rule{Name: "participant:ip", Limit: 1000, Window: 10 * time.Minute}
+	// the polls' own rule (the same bucket): a phone votes here or on the poll's page
+	pollVotesPerParticipant = ratelimit.Rule{Name: "vote:participant", Limit: 30, Window: time.Minute}
 )
 
 // asker is who acts with this request: the account, or this browser's participant id,
@@ -198,7 +200,8 @@ func byTime(list []Question) {
 // refused turns a refusal the page explains into its message; other errors go on.
 func refused(c *fiber.Ctx, err error) (int, string, error) {
 	pe, ok := problem.As(err)
-	if !ok || pe.Status == fiber.StatusNotFound || pe.Status == fiber.StatusForbidden || pe.Status == fiber.StatusUnauthorized {
+	eligibility := ok && slices.Contains([]string{"sign_in_required", "not_verified", "not_member"}, pe.Code)
+	if !ok || !eligibility && (pe.Status == fiber.StatusNotFound || pe.Status == fiber.StatusForbidden || pe.Status == fiber.StatusUnauthorized) {
 		return 0, "", err
 	}
 	msg := httpx.L(c).T(pe.Key, pe.Args...)
@@ -211,6 +214,11 @@ func refused(c *fiber.Ctx, err error) (int, string, error) {
 // audience draws the phone view: the live state, the approved questions (by votes, or
 // by time with ?kolejnosc=czas) and the question form.
 func (h *Handlers) audience(c *fiber.Ctx, status int, form render.Form, problemText string) error {
+	return h.audienceWith(c, status, form, problemText, "")
+}
+
+// audienceWith draws the phone view with a refused ballot explained (pollProblem).
+func (h *Handlers) audienceWith(c *fiber.Ctx, status int, form render.Form, problemText, pollProblem string) error {
 	d, err := h.debate(c)
 	if err != nil {
 		return err
@@ -234,6 +242,10 @@ func (h *Handlers) audience(c *fiber.Ctx, status int, form render.Form, problemT
 		byTime(b.Items)
 	}
 	v.Questions, v.Voted, v.Own, v.Form, v.Problem, v.Version = b.Items, voted, own, form, problemText, b.Version
+	v.AskNeed, v.PollProblem = Need(a.Principal, d.State.Eligibility), pollProblem
+	if err := h.onAir(c, &v); err != nil {
+		return err
+	}
 	switch c.Query("zrobione") {
 	case "pytanie":
 		v.Notice = httpx.L(c).T("debates.question_sent")
@@ -242,6 +254,8 @@ func (h *Handlers) audience(c *fiber.Ctx, status int, form render.Form, problemT
 		}
 	case "glos":
 		v.Notice = httpx.L(c).T("debates.vote_saved")
+	case "ankieta":
+		v.PollNotice = httpx.L(c).T("debates.ballot_saved")
 	}
 	return h.pages.HTML(c, status, "debate/audience", render.View{Title: d.Title, Section: "nav.events",
 		Error: status >= 400, Data: v})

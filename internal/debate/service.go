@@ -19,6 +19,7 @@ import (
 	"lawka/internal/platform/plaintext"
 	"lawka/internal/platform/problem"
 	"lawka/internal/platform/upload"
+	"lawka/internal/poll"
 )
 
 // Events is the event feature as debates need it: a debate is an event of kind
@@ -48,8 +49,13 @@ type Service struct {
 	log    *slog.Logger
 	// Places lists districts for the form (nil: none offered).
 	Places Places
+	// Polls runs the debate's polls (nil: the console offers none).
+	Polls Polls
 	// Now is the clock (tests move it).
 	Now func() time.Time
+
+	visible visibility // whether debates exist and are drafts, for a second
+	boards  boards     // when each debate's question board last went out
 }
 
 // NewService builds the service; pub and log may be nil.
@@ -94,6 +100,7 @@ type Input struct {
 	Speakers      []SpeakerInput `json:"speakers"`
 	Agenda        []ItemInput    `json:"agenda"`
 	ModeratorIDs  []int64        `json:"moderator_ids"` // empty: the person creating it
+	Eligibility   string         `json:"eligibility"`   // who may ask and upvote ("": open)
 }
 
 // Limits of a debate's lists.
@@ -150,6 +157,12 @@ func (s *Service) check(ctx context.Context, in *Input) (problem.Fields, error) 
 			bad.Add("agenda", "debates.minutes_invalid")
 		}
 	}
+	if in.Eligibility == "" {
+		in.Eligibility = "open"
+	}
+	if !slices.Contains(Eligibilities, in.Eligibility) {
+		bad.Add("eligibility", "debates.eligibility_unknown")
+	}
 	if unknown, err := unknownIDs(ctx, s.pool, staffIDs, in.ModeratorIDs); err != nil {
 		return nil, err
 	} else if len(unknown) > 0 {
@@ -196,7 +209,7 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, in Input) (Debat
 			return err
 		}
 		if _, err := insert(ctx, tx, created{EventID: id, Districts: in.DistrictIDs, Speakers: in.Speakers, Items: in.Agenda,
-			Moderators: in.ModeratorIDs}); err != nil {
+			Moderators: in.ModeratorIDs, Eligibility: in.Eligibility}); err != nil {
 			return err
 		}
 		return audit.Write(ctx, tx, audit.Entry{ActorID: p.UserID, Action: "debate.create", TargetType: "event", TargetID: id})
@@ -226,15 +239,6 @@ func (s *Service) Get(ctx context.Context, p auth.Principal, id int64) (Debate, 
 // State reads a debate's live state (the realtime room has checked who watches).
 func (s *Service) State(ctx context.Context, id int64) (State, error) {
 	return readState(ctx, s.pool, id)
-}
-
-// CanView answers the realtime room: may p watch debate id?
-func (s *Service) CanView(ctx context.Context, p auth.Principal, id int64) error {
-	if _, err := s.events.Get(ctx, p, id); err != nil {
-		return err
-	}
-	_, err := readRow(ctx, s.pool, id, false)
-	return err
 }
 
 // Page is the address of debate id's page, or "" when event id is no debate.
@@ -355,6 +359,17 @@ func (s *Service) Act(ctx context.Context, p auth.Principal, id int64, cmd Comma
 		if utf8.RuneCountInString(cmd.Text) > 500 || !plaintext.Valid(cmd.Text) {
 			bad.Add("text", "debates.announcement_too_long")
 		}
+	case ActPollLaunch:
+		if cmd.PollID == nil {
+			bad.Add("poll_id", "debates.poll_unknown")
+		}
+	case ActEligibility:
+		if !slices.Contains(Eligibilities, cmd.Text) {
+			bad.Add("text", "debates.eligibility_unknown")
+		}
+	}
+	if (cmd.Action == ActPollLaunch || cmd.Action == ActPollClose) && s.Polls == nil {
+		bad.Add("action", "debates.action_unknown")
 	}
 	if err := bad.Err(); err != nil {
 		return State{}, err
@@ -369,12 +384,24 @@ func (s *Service) Act(ctx context.Context, p auth.Principal, id int64, cmd Comma
 	if cmd.QuestionID != nil {
 		details["question_id"] = *cmd.QuestionID
 	}
-	return s.change(ctx, p, id, cmd.Action, details, func(tx pgx.Tx, r *row) error {
+	if cmd.PollID != nil {
+		details["poll_id"] = *cmd.PollID
+	}
+	if cmd.Action == ActEligibility {
+		details["eligibility"] = cmd.Text
+	}
+	var switched *int64 // a poll opened or closed: its cache and tally follow after the commit
+	st, err := s.change(ctx, p, id, cmd.Action, details, func(tx pgx.Tx, r *row) error {
 		if r.Phase == Ended {
 			return errEnded()
 		}
 		if *cmd.ExpectedSeq != r.Seq {
 			return errStale()
+		}
+		if cmd.Action == ActPollLaunch || cmd.Action == ActPollClose {
+			var err error
+			switched, err = s.switchPoll(ctx, tx, p, r, cmd)
+			return err
 		}
 		cur, err := stateOf(ctx, tx, *r)
 		if err != nil {
@@ -382,6 +409,52 @@ func (s *Service) Act(ctx context.Context, p auth.Principal, id int64, cmd Comma
 		}
 		return s.apply(ctx, tx, r, cur, cmd)
 	})
+	if err == nil && switched != nil {
+		s.Polls.Switched(ctx, *switched)
+	}
+	return st, err
+}
+
+// switchPoll launches or closes one of the debate's polls (under the debate's lock): a
+// launched draft opens and any launched poll goes on air; a closed poll stays on air
+// with its final result. It returns the poll whose status it changed.
+func (s *Service) switchPoll(ctx context.Context, tx pgx.Tx, p auth.Principal, r *row, cmd Command) (*int64, error) {
+	id := cmd.PollID
+	if id == nil {
+		if id = r.PollID; id == nil {
+			return nil, conflict("no_poll")
+		}
+	}
+	pl, err := poll.Read(ctx, tx, *id)
+	if pe, ok := problem.As(err); (ok && pe.Status == 404) || (err == nil && (pl.DebateID == nil || *pl.DebateID != r.EventID)) {
+		return nil, problem.Invalid(map[string]string{"poll_id": "debates.poll_unknown"})
+	} else if err != nil {
+		return nil, err
+	}
+	open := cmd.Action == ActPollLaunch
+	if !open && pl.Status != "open" {
+		return nil, conflict("poll_not_open")
+	}
+	if open {
+		r.PollID = id
+		if pl.Status != "draft" {
+			return nil, nil
+		}
+	}
+	return id, s.Polls.SwitchIn(ctx, tx, p, *id, open)
+}
+
+// CreatePoll makes a draft poll for debate id (its moderators and admins), to launch
+// now or later from the console.
+func (s *Service) CreatePoll(ctx context.Context, p auth.Principal, id int64, in poll.New) (poll.Poll, error) {
+	if err := s.MayRun(ctx, p, id); err != nil {
+		return poll.Poll{}, err
+	}
+	if s.Polls == nil {
+		return poll.Poll{}, problem.NotFound()
+	}
+	in.DebateID = &id
+	return s.Polls.Create(ctx, p, in)
 }
 
 // change is one step of a debate's state: under the debate row's lock, fn changes r
@@ -400,7 +473,7 @@ func (s *Service) change(ctx context.Context, p auth.Principal, id int64, action
 		if err := fn(tx, &r); err != nil {
 			return err
 		}
-		if err := writeRow(ctx, tx, r); err != nil {
+		if err := writeRow(ctx, tx, r, s.Now()); err != nil {
 			return err
 		}
 		details["seq"] = r.Seq + 1
@@ -601,6 +674,10 @@ func (s *Service) apply(ctx context.Context, tx pgx.Tx, r *row, cur State, cmd C
 		r.OnScreenID = cmd.QuestionID
 	case ActPreModeration, ActPostModeration:
 		r.PostModeration = cmd.Action == ActPostModeration
+	case ActPollHide:
+		r.PollID = nil
+	case ActEligibility:
+		r.Eligibility = cmd.Text
 	}
 	return nil
 }

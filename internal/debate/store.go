@@ -1,6 +1,7 @@
 package debate
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -11,6 +12,7 @@ import (
 
 	"lawka/internal/platform/db"
 	"lawka/internal/platform/problem"
+	"lawka/internal/poll"
 )
 
 // row is the debates row as the console rules read and write it.
@@ -31,11 +33,13 @@ type row struct {
 	PostModeration   bool
 	QuestionsSeq     int64
 	OnScreenID       *int64
+	PollID           *int64
+	Eligibility      string
 }
 
 const rowSelect = `SELECT event_id, code, phase, seq, current_item_id, current_speaker_id, item_since, turn_ms,
-	speaker_since, announcement, started_at, ended_at, created_at, post_moderation, questions_seq, on_screen_question_id
-	FROM debates WHERE event_id = $1`
+	speaker_since, announcement, started_at, ended_at, created_at, post_moderation, questions_seq, on_screen_question_id,
+	poll_id, eligibility FROM debates WHERE event_id = $1`
 
 func readRow(ctx context.Context, q db.Querier, id int64, lock bool) (row, error) {
 	sql := rowSelect
@@ -66,7 +70,15 @@ func readState(ctx context.Context, q db.Querier, id int64) (State, error) {
 func stateOf(ctx context.Context, q db.Querier, r row) (State, error) {
 	st := State{DebateID: r.EventID, Seq: r.Seq, Phase: r.Phase, CurrentItemID: r.CurrentItemID,
 		CurrentSpeakerID: r.CurrentSpeakerID, Timer: Clock{MS: r.TurnMS, Since: r.SpeakerSince},
-		Announcement: r.Announcement, StartedAt: r.StartedAt, EndedAt: r.EndedAt, PostModeration: r.PostModeration}
+		Announcement: r.Announcement, StartedAt: r.StartedAt, EndedAt: r.EndedAt, PostModeration: r.PostModeration,
+		Eligibility: r.Eligibility}
+	if r.PollID != nil {
+		pl, err := poll.Read(ctx, q, *r.PollID)
+		if err != nil {
+			return State{}, err
+		}
+		st.Poll = &pl
+	}
 	if r.OnScreenID != nil {
 		sc, err := onScreen(ctx, q, r.EventID, *r.OnScreenID)
 		if err != nil {
@@ -103,12 +115,18 @@ func stateOf(ctx context.Context, q db.Querier, r row) (State, error) {
 }
 
 // writeRow saves the console's fields of r and moves the version on by one.
-func writeRow(ctx context.Context, tx pgx.Tx, r row) error {
-	_, err := tx.Exec(ctx, `UPDATE debates SET phase = $2, seq = seq + 1, current_item_id = $3, current_speaker_id = $4,
+// writeRow stores the next version of the state and logs it (debate_log) as of at.
+func writeRow(ctx context.Context, tx pgx.Tx, r row, at time.Time) error {
+	_, err := tx.Exec(ctx, `WITH next AS (
+		UPDATE debates SET phase = $2, seq = seq + 1, current_item_id = $3, current_speaker_id = $4,
 		item_since = $5, turn_ms = $6, speaker_since = $7, announcement = $8, started_at = $9, ended_at = $10, post_moderation = $11,
-		on_screen_question_id = $12, updated_at = now()
-		WHERE event_id = $1`, r.EventID, r.Phase, r.CurrentItemID, r.CurrentSpeakerID, r.ItemSince, r.TurnMS, r.SpeakerSince,
-		r.Announcement, r.StartedAt, r.EndedAt, r.PostModeration, r.OnScreenID)
+		on_screen_question_id = $12, poll_id = $14, eligibility = $15, updated_at = now()
+		WHERE event_id = $1
+		RETURNING event_id, seq, phase, current_item_id, current_speaker_id, speaker_since IS NOT NULL AS running, on_screen_question_id)
+		INSERT INTO debate_log (event_id, seq, at, phase, item_id, speaker_id, speaker_running, on_screen_question_id)
+		SELECT event_id, seq, $13, phase, current_item_id, current_speaker_id, running, on_screen_question_id FROM next`,
+		r.EventID, r.Phase, r.CurrentItemID, r.CurrentSpeakerID, r.ItemSince, r.TurnMS, r.SpeakerSince,
+		r.Announcement, r.StartedAt, r.EndedAt, r.PostModeration, r.OnScreenID, at, r.PollID, r.Eligibility)
 	return err
 }
 
@@ -183,11 +201,12 @@ func newCode() string {
 
 // created is a new debate's parts.
 type created struct {
-	EventID    int64
-	Districts  []int64
-	Speakers   []SpeakerInput
-	Items      []ItemInput
-	Moderators []int64
+	EventID     int64
+	Districts   []int64
+	Speakers    []SpeakerInput
+	Items       []ItemInput
+	Moderators  []int64
+	Eligibility string
 }
 
 // insert saves a new debate's row, districts, speakers, agenda and moderators, with a
@@ -197,7 +216,8 @@ func insert(ctx context.Context, tx pgx.Tx, c created) (string, error) {
 	for try := 0; ; try++ {
 		code = newCode()
 		err := pgx.BeginFunc(ctx, tx, func(sp pgx.Tx) error {
-			_, err := sp.Exec(ctx, `INSERT INTO debates (event_id, code) VALUES ($1, $2)`, c.EventID, code)
+			_, err := sp.Exec(ctx, `INSERT INTO debates (event_id, code, eligibility) VALUES ($1, $2, $3)`, c.EventID, code,
+				cmp.Or(c.Eligibility, "open"))
 			return err
 		})
 		var pg *pgconn.PgError

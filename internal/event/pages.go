@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -319,7 +320,11 @@ func (h *Handlers) form(c *fiber.Ctx, status int, page FormPage) error {
 			return err
 		}
 	}
-	page.Kinds = Kinds
+	// A debate stays a debate, and other events never become one (see Debate).
+	page.Kinds = slices.DeleteFunc(slices.Clone(Kinds), func(k string) bool { return k == Debate })
+	if page.Event != nil && page.Event.Kind == Debate {
+		page.Kinds = []string{Debate}
+	}
 	if page.CancelForm.Values == nil {
 		page.CancelForm = render.NewForm("reason")
 	}

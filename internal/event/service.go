@@ -177,8 +177,20 @@ func (s *Service) check(ctx context.Context, in Input) (checked, error) {
 	return c, bad.Err()
 }
 
-// Create adds an event (moderators and admins).
+// Debate is the kind of event the debates feature makes: with a join code, speakers,
+// agenda and console, so never through the plain events form or API.
+const Debate = "debate"
+
+// errDebateKind refuses making a debate, or changing a debate's kind, here.
+func errDebateKind() error {
+	return problem.Invalid(map[string]string{"kind": "events.kind_debate_elsewhere"})
+}
+
+// Create adds an event (moderators and admins); debates are made by the debates feature.
 func (s *Service) Create(ctx context.Context, p auth.Principal, in Input) (Event, error) {
+	if in.Kind == Debate && auth.RequireStaff(p) == nil {
+		return Event{}, errDebateKind()
+	}
 	var id int64
 	err := db.Tx(ctx, s.pool, func(tx pgx.Tx) error {
 		var err error
@@ -231,6 +243,9 @@ func (s *Service) Edit(ctx context.Context, p auth.Principal, id int64, in Input
 		}
 		if cur.Status == Cancelled {
 			return problem.Conflict("event_cancelled", "events.is_cancelled")
+		}
+		if (cur.Kind == Debate) != (c.Kind == Debate) {
+			return errDebateKind()
 		}
 		if cur.Status == Published && c.Status == Draft {
 			var n int

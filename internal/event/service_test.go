@@ -355,6 +355,7 @@ func TestBadInputNamesTheFieldAndSavesNothing(t *testing.T) {
 		{"unknown district", "neighbourhood_id", func(in *Input) { in.NeighbourhoodID = ptr(int64(999999)) }},
 		{"no place at all", "address", func(in *Input) { in.Address = "" }},
 		{"unknown kind", "kind", func(in *Input) { in.Kind = "picnic" }},
+		{"a debate (made by the debate form)", "kind", func(in *Input) { in.Kind = Debate }},
 		{"short title", "title", func(in *Input) { in.Title = "Ab" }},
 		{"NUL in the title", "title", func(in *Input) { in.Title = "Gala\x00" }},
 		{"unknown status", "status", func(in *Input) { in.Status = "cancelled" }},
@@ -386,6 +387,13 @@ func TestBadInputNamesTheFieldAndSavesNothing(t *testing.T) {
 	if err != nil || e.OnlineURL != "https://meet.example.org/gala" || *e.NeighbourhoodID != district ||
 		!strings.Contains(string(e.DescriptionHTML), "<strong>sojuszników</strong>") {
 		t.Errorf("the good input: %+v %v", e, err)
+	}
+	// …and stays what it is: it cannot become a debate afterwards.
+	good.Kind = Debate
+	if _, err := svc.Edit(ctx, staff, e.ID, good); err == nil {
+		t.Error("an event edited into a debate")
+	} else if p, _ := problem.As(err); p.Fields["kind"] == "" {
+		t.Errorf("editing into a debate: %v, want a kind error", err)
 	}
 }
 

@@ -68,6 +68,7 @@ type locked struct {
 	RegistrationClosesAt *time.Time
 	Title                string
 	Address, OnlineURL   string
+	Kind                 string
 }
 
 func (l locked) event() Event {
@@ -80,9 +81,9 @@ func (l locked) event() Event {
 func lockEvent(ctx context.Context, tx pgx.Tx, id int64) (locked, error) {
 	var l locked
 	err := tx.QueryRow(ctx, `SELECT id, status, registration, capacity, starts_at, ends_at, registration_closes_at, title,
-		coalesce(address, ''), coalesce(online_url, '') FROM events WHERE id = $1 FOR UPDATE`, id).
+		coalesce(address, ''), coalesce(online_url, ''), kind FROM events WHERE id = $1 FOR UPDATE`, id).
 		Scan(&l.ID, &l.Status, &l.Registration, &l.Capacity, &l.StartsAt, &l.EndsAt, &l.RegistrationClosesAt, &l.Title,
-			&l.Address, &l.OnlineURL)
+			&l.Address, &l.OnlineURL, &l.Kind)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return l, problem.NotFound()
 	}

@@ -32,10 +32,20 @@ func (s *Service) List(ctx context.Context, p auth.Principal) ([]Summary, error)
 	if err := auth.RequireStaff(p); err != nil {
 		return nil, err
 	}
+	return s.summaries(ctx, `ORDER BY p.id DESC LIMIT 100`)
+}
+
+// ForDebate lists the polls made for a debate, oldest first (the caller has checked
+// that the console is theirs).
+func (s *Service) ForDebate(ctx context.Context, debateID int64) ([]Summary, error) {
+	return s.summaries(ctx, `WHERE p.debate_id = $1 ORDER BY p.id`, debateID)
+}
+
+func (s *Service) summaries(ctx context.Context, where string, args ...any) ([]Summary, error) {
 	rows, err := s.pool.Query(ctx, `SELECT p.id, p.question,
 		CASE WHEN p.status = 'open' AND p.closes_at <= now() THEN 'closed' ELSE p.status END,
 		(SELECT count(*) FROM ballots b WHERE b.poll_id = p.id)::int + (SELECT coalesce(sum(ballots), 0) FROM paper_counts c WHERE c.poll_id = p.id)::int,
-		p.created_at FROM polls p ORDER BY p.id DESC LIMIT 100`)
+		p.created_at FROM polls p `+where, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -61,13 +71,12 @@ func (pg *Pages) console(c *fiber.Ctx, status int, form render.Form) error {
 
 // Console lists polls and offers the form for a new one.
 func (pg *Pages) Console(c *fiber.Ctx) error {
-	form := render.NewForm(createFields...)
-	form.Values["kind"], form.Values["eligibility"], form.Values["results_visibility"] = "single", "registered", "live"
-	return pg.console(c, fiber.StatusOK, form)
+	return pg.console(c, fiber.StatusOK, NewForm("registered"))
 }
 
-// Create makes a poll from the form (options one per line) and opens its page.
-func (pg *Pages) Create(c *fiber.Ctx) error {
+// FromForm reads the new-poll form (the "poll-fields" partial: options one per line)
+// as sent, and what it asks for.
+func FromForm(c *fiber.Ctx) (New, render.Form) {
 	form := render.NewForm(createFields...)
 	httpx.FormValues(c, &form, createFields...)
 	in := New{Question: form.Values["question"], Kind: form.Values["kind"], Eligibility: form.Values["eligibility"],
@@ -87,6 +96,22 @@ func (pg *Pages) Create(c *fiber.Ctx) error {
 	}
 	allow := c.FormValue("allow_change") == "yes"
 	in.AllowChange = &allow
+	if !allow {
+		form.Values["allow_change"] = "no"
+	}
+	return in, form
+}
+
+// NewForm is the empty new-poll form with its defaults.
+func NewForm(eligibility string) render.Form {
+	form := render.NewForm(createFields...)
+	form.Values["kind"], form.Values["eligibility"], form.Values["results_visibility"] = "single", eligibility, "live"
+	return form
+}
+
+// Create makes a poll from the form and opens its page.
+func (pg *Pages) Create(c *fiber.Ctx) error {
+	in, form := FromForm(c)
 	p, err := pg.svc.Create(c.UserContext(), auth.From(c), in)
 	if err != nil {
 		status, ok := httpx.FormProblem(c, err, &form)

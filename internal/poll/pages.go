@@ -61,6 +61,9 @@ type Bar struct {
 // long answers never run into the bars.
 const chartRow = 56
 
+// Bars draws the results as the chart and table show them (a debate's phones and projector too).
+func Bars(r *Results) []Bar { return bars(r) }
+
 func bars(r *Results) []Bar {
 	if r == nil {
 		return nil

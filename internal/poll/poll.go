@@ -237,37 +237,57 @@ func (s *Service) transition(ctx context.Context, p auth.Principal, id int64, fr
 	if err := auth.RequireStaff(p); err != nil {
 		return Poll{}, err
 	}
-	err := db.Tx(ctx, s.pool, func(tx pgx.Tx) error {
-		var status string
-		err := tx.QueryRow(ctx, `SELECT status FROM polls WHERE id = $1 FOR UPDATE`, id).Scan(&status)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return problem.NotFound()
-		}
-		if err != nil {
-			return err
-		}
-		if status == to {
-			return nil // idempotent
-		}
-		if status != from {
-			return problem.Conflict("poll_"+status, "polls.wrong_state")
-		}
-		// clock_timestamp, not now(): the moment the change takes effect (after the lock
-		// every vote shares was won), not when this transaction began.
-		// A new tally version too, so viewers take the new status as news.
-		if _, err := tx.Exec(ctx, `UPDATE polls SET status = $2, `+stamp+` = clock_timestamp(), tally_seq = tally_seq + 1
-			WHERE id = $1`, id, to); err != nil {
-			return err
-		}
-		return audit.Write(ctx, tx, audit.Entry{ActorID: p.UserID, Action: "poll." + map[string]string{"open": "open", "closed": "close"}[to],
-			TargetType: "poll", TargetID: id})
-	})
+	err := db.Tx(ctx, s.pool, func(tx pgx.Tx) error { return switchIn(ctx, tx, p, id, from, to, stamp) })
 	if err != nil {
 		return Poll{}, err
 	}
+	s.Switched(ctx, id)
+	return s.Get(ctx, id)
+}
+
+// SwitchIn opens (open) or closes poll id inside tx, as one step of another feature's
+// change (a debate's console launches its polls under the debate's lock); the caller
+// has checked who acts. After the commit, Switched must follow.
+func (s *Service) SwitchIn(ctx context.Context, tx pgx.Tx, p auth.Principal, id int64, open bool) error {
+	if open {
+		return switchIn(ctx, tx, p, id, "draft", "open", "opened_at")
+	}
+	return switchIn(ctx, tx, p, id, "open", "closed", "closed_at")
+}
+
+// Switched lets the cache and the live tally follow a committed opening or close.
+func (s *Service) Switched(ctx context.Context, id int64) {
 	s.defs.Delete(id)
 	s.refresh(ctx, id)
-	return s.Get(ctx, id)
+}
+
+// Read reads a poll with its options through q (a transaction of another feature).
+func Read(ctx context.Context, q db.Querier, id int64) (Poll, error) { return get(ctx, q, id) }
+
+func switchIn(ctx context.Context, tx pgx.Tx, p auth.Principal, id int64, from, to, stamp string) error {
+	var status string
+	err := tx.QueryRow(ctx, `SELECT status FROM polls WHERE id = $1 FOR UPDATE`, id).Scan(&status)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return problem.NotFound()
+	}
+	if err != nil {
+		return err
+	}
+	if status == to {
+		return nil // idempotent
+	}
+	if status != from {
+		return problem.Conflict("poll_"+status, "polls.wrong_state")
+	}
+	// clock_timestamp, not now(): the moment the change takes effect (after the lock
+	// every vote shares was won), not when this transaction began.
+	// A new tally version too, so viewers take the new status as news.
+	if _, err := tx.Exec(ctx, `UPDATE polls SET status = $2, `+stamp+` = clock_timestamp(), tally_seq = tally_seq + 1
+		WHERE id = $1`, id, to); err != nil {
+		return err
+	}
+	return audit.Write(ctx, tx, audit.Entry{ActorID: p.UserID, Action: "poll." + map[string]string{"open": "open", "closed": "close"}[to],
+		TargetType: "poll", TargetID: id})
 }
 
 // Participant is who votes: an account, or an anonymous participant of an open poll

@@ -3,7 +3,6 @@ package poll
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/csv"
 	"encoding/hex"
 	"fmt"
 	"net/http"
@@ -15,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"lawka/internal/platform/auth"
+	"lawka/internal/platform/csvx"
 	"lawka/internal/platform/problem"
 )
 
@@ -116,13 +116,13 @@ func (h *Handlers) ResultsCSV(c *fiber.Ctx) error {
 		return err
 	}
 	var b strings.Builder
-	w := csv.NewWriter(&b)
-	_ = w.Write([]string{"option_id", "label", "online", "paper", "votes"})
+	w := csvx.NewWriter(&b)
+	_ = w.Write("option_id", "label", "online", "paper", "votes")
 	for _, o := range r.Options {
-		_ = w.Write([]string{strconv.FormatInt(o.ID, 10), o.Label, strconv.Itoa(o.Online), strconv.Itoa(o.Paper), strconv.Itoa(o.Votes)})
+		_ = w.Write(strconv.FormatInt(o.ID, 10), o.Label, strconv.Itoa(o.Online), strconv.Itoa(o.Paper), strconv.Itoa(o.Votes))
 	}
-	_ = w.Write([]string{"", "ballots", strconv.Itoa(r.ByChannel["online"]), strconv.Itoa(r.ByChannel["paper"]), strconv.Itoa(r.Total)})
-	w.Flush()
+	_ = w.Write("", "ballots", strconv.Itoa(r.ByChannel["online"]), strconv.Itoa(r.ByChannel["paper"]), strconv.Itoa(r.Total))
+	_ = w.Flush()
 	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
 	c.Set(fiber.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="ankieta-%d-wyniki.csv"`, id))
 	return c.Status(http.StatusOK).SendString(b.String())

@@ -10,6 +10,7 @@ import (
 	"lawka/internal/event"
 	"lawka/internal/platform/auth"
 	"lawka/internal/platform/i18n"
+	"lawka/internal/poll"
 )
 
 // KrakowDebateSpeakers are the participants of "Kraków obywatelski" exactly as the
@@ -39,6 +40,7 @@ func seedDebates(ctx context.Context, pool *pgxpool.Pool) error {
 	}
 	mod := auth.Principal{UserID: modID, Roles: []string{auth.Moderator}}
 	svc := debate.NewService(pool, event.NewService(pool, event.Deps{Places: seedEventPlaces{pool}}), nil, nil)
+	svc.Polls = poll.NewService(pool, nil, nil, nil)
 	district := func(slug string) int64 {
 		var id int64
 		_ = pool.QueryRow(ctx, `SELECT id FROM neighbourhoods WHERE slug = $1`, slug).Scan(&id)
@@ -94,7 +96,21 @@ func seedDebates(ctx context.Context, pool *pgxpool.Pool) error {
 	if err != nil {
 		return err
 	}
+	for _, p := range DemoDebatePolls {
+		if _, err := svc.CreatePoll(ctx, mod, upcoming.ID, p); err != nil {
+			return err
+		}
+	}
 	return seedDebateQuestions(ctx, pool, upcoming.ID)
+}
+
+// DemoDebatePolls are prepared in advance for the demo debate: drafts its console
+// launches (the first with G).
+var DemoDebatePolls = []poll.New{
+	{Question: "Czy lokale sąsiedzkie mają być otwarte także w weekendy? (demo)", Kind: "single",
+		Options: []string{"Tak", "Nie", "Nie mam zdania"}, Eligibility: "open"},
+	{Question: "Co jest najważniejsze w lokalu na spotkania? (demo)", Kind: "multiple",
+		Options: []string{"Dostępność bez barier", "Niska opłata", "Bliskość domu", "Godziny otwarcia"}, Eligibility: "open"},
 }
 
 // demoQuestions are audience questions asked ahead of the demo debate: the asker, the

@@ -233,12 +233,19 @@ var authzTable = []authzRow{
 	authzAt("GET /debaty/:id<int>/na-zywo", "/debaty/{debate}/na-zywo", Public),
 	authzAt("GET /debaty/:id<int>/rzutnik", "/debaty/{debate}/rzutnik", Public),
 	authzAt("GET /debaty/:id<int>/kod.svg", "/debaty/{debate}/kod.svg", Public),
+	{route: "GET /debaty/:id<int>/archiwum", probes: []authzProbe{
+		{name: "published", path: "/debaty/{debate}/archiwum", want: Public},
+		{name: "draft", path: "/debaty/{draftDebate}/archiwum", want: StaffSees},
+	}},
+	authzAt("GET /debaty/:id<int>/archiwum.json", "/debaty/{debate}/archiwum.json", Public),
+	authzAt("GET /debaty/:id<int>/archiwum.csv", "/debaty/{debate}/archiwum.csv", Public),
 	authzAt("GET /debaty/:id<int>/mowcy/:speaker<int>/zdjecie", "/debaty/{debate}/mowcy/{speaker}/zdjecie", Public),
 	authzRoute("GET /d", Public),
 	authzAt("GET /d/:code", "/d/{debateCode}", Public),                           // 303 to the phone view
 	authzAt("POST /debaty/:id<int>/pytania", "/debaty/{debate}/pytania", Public), // empty form: 422
 	// Everyone upvotes marta.sasiadka's question once (303), visitors by their participant cookie.
 	authzAt("POST /debaty/:id<int>/pytania/:question<int>/glos", "/debaty/{debate}/pytania/{debateQuestion}/glos", Public),
+	authzAt("POST /debaty/:id<int>/ankieta", "/debaty/{debate}/ankieta", Public), // no poll on air: 409
 	// The digest's unsubscribe link: no sign-in, a signed token (none here: 400).
 	authzRoute("GET /powiadomienia/wypisz", Public),
 	authzRoute("POST /powiadomienia/wypisz", Public),
@@ -350,6 +357,10 @@ var authzTable = []authzRow{
 	{route: "POST /debaty/:id<int>/konsola", probes: []authzProbe{ // empty form: 422, nothing changes
 		{name: "moderated", path: "/debaty/{debate}/konsola", want: StaffOnly},
 		{name: "other", path: "/debaty/{otherDebate}/konsola", want: AdminOnly},
+	}},
+	{route: "POST /debaty/:id<int>/konsola/ankiety", probes: []authzProbe{ // empty form: 422, no poll stored
+		{name: "moderated", path: "/debaty/{debate}/konsola/ankiety", want: StaffOnly},
+		{name: "other", path: "/debaty/{otherDebate}/konsola/ankiety", want: AdminOnly},
 	}},
 	authzRoute("POST /admin/ankiety", StaffOnly), // empty form: 422
 	authzRoute("GET /propozycje/nowa", SignedIn),
@@ -518,6 +529,10 @@ var authzTable = []authzRow{
 	{route: "GET /api/v1/debates/:id", probes: []authzProbe{
 		{name: "published", path: "/api/v1/debates/{debate}", want: Public},
 		{name: "draft", path: "/api/v1/debates/{draftDebate}", want: StaffSees},
+	}},
+	{route: "GET /api/v1/debates/:id/archive", probes: []authzProbe{
+		{name: "published", path: "/api/v1/debates/{debate}/archive", want: Public},
+		{name: "draft", path: "/api/v1/debates/{draftDebate}/archive", want: StaffSees},
 	}},
 	authzAt("GET /api/v1/debates/:id/questions", "/api/v1/debates/{debate}/questions", Public),
 	authzAt("POST /api/v1/debates/:id/questions", "/api/v1/debates/{debate}/questions", Public), // {}: 422

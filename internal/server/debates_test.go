@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -11,7 +10,6 @@ import (
 	"sync"
 	"testing"
 
-	"lawka/internal/account"
 	"lawka/internal/platform/auth"
 	"lawka/internal/seed"
 	"lawka/internal/server/servertest"
@@ -38,6 +36,17 @@ type debateState struct {
 		Role   string `json:"role"`
 		UsedMS int64  `json:"used_ms"`
 	} `json:"speakers"`
+}
+
+// moderatedDebate starts a server (in parallel with other tests) and returns the seeded
+// upcoming debate with an API client signed in as its moderator.
+func moderatedDebate(t *testing.T) (*servertest.Running, int64, *servertest.API) {
+	t.Helper()
+	t.Parallel()
+	s := servertest.Start(t, servertest.Options{})
+	mod := s.API(t)
+	mod.Login("moderator@example.org", seed.DemoPassword)
+	return s, upcomingDebate(t, s), mod
 }
 
 // upcomingDebate is the seeded upcoming demo debate (moderated by moderator@example.org).
@@ -118,19 +127,10 @@ func sameJSON(t *testing.T, a, b []byte) bool {
 // the state exactly as it was; the console is its moderators' and the admins' alone;
 // an ended debate takes nothing more; every applied command is in the audit log.
 func TestDebateConsoleCommands(t *testing.T) {
-	t.Parallel()
-	s := servertest.Start(t, servertest.Options{})
-	ctx := context.Background()
-	id := upcomingDebate(t, s)
-	mod := s.API(t)
-	mod.Login("moderator@example.org", seed.DemoPassword)
+	s, id, mod := moderatedDebate(t)
 
 	// Someone who is not a moderator of this debate: a resident, and a moderator not assigned to it.
-	if _, err := account.NewService(s.Pool, account.Deps{}).Create(ctx, account.NewUser{Email: "inny.moderator@example.org",
-		Password: seed.DemoPassword, DisplayName: "Inny Moderator", Roles: []string{auth.Moderator}, AcceptTerms: true,
-		EmailConfirmed: true}); err != nil {
-		t.Fatal(err)
-	}
+	addAccount(t, s, "inny.moderator@example.org", "Inny Moderator", auth.Moderator)
 	for _, who := range []string{"resident@example.org", "inny.moderator@example.org"} {
 		a := s.API(t)
 		a.Login(who, seed.DemoPassword)

@@ -152,7 +152,8 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	s.csrf = csrf.New(func(ctx context.Context) ([]byte, error) { return secret.Get(ctx, d.Pool, "csrf") }, cfg.Secure())
 	s.limits = ratelimit.New(d.Redis, d.Log)
 	s.sessions = account.NewSessions(d.Pool, d.Redis, bundle, cfg.Secure())
-	s.hub = realtime.New(d.Redis, d.Log, realtime.Metrics{Connections: s.metrics.Websockets, SlowDrops: s.metrics.SlowDrops}, "poll.tally", "proposal.supports", "notify.unread")
+	s.hub = realtime.New(d.Redis, d.Log, realtime.Metrics{Connections: s.metrics.Websockets, SlowDrops: s.metrics.SlowDrops}, "poll.tally", "proposal.supports", "notify.unread",
+		debate.StateMessage, debate.BoardMessage, debate.QueueMessage)
 	s.sessions.Ended = s.hub.EndSessions
 	s.sessions.Changed = s.hub.Recheck
 
@@ -239,6 +240,8 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	s.polls = poll.NewHandlers(polls, s.limits, func(ctx context.Context) ([]byte, error) { return secret.Get(ctx, d.Pool, "participant") },
 		cfg.Secure())
 	s.pollPages = poll.NewPages(s.polls, r)
+	s.debateService.Polls = polls
+	s.debates.SetArchiveSources(debateArchive{pool: d.Pool, polls: polls})
 
 	s.routes()
 	return s, nil

@@ -15,6 +15,9 @@ type Form struct {
 	Errors  map[string]string // field → translated message
 	Order   []string          // fields in page order, for the summary
 	General string            // a problem that belongs to no single field
+	// Names say in the summary which field a message is about, where the message
+	// alone does not (the same "answer this question" for every question of a form).
+	Names map[string]string
 }
 
 // FieldError is one line of the error summary.
@@ -48,6 +51,9 @@ func (f Form) Summary() []FieldError {
 	}
 	for _, name := range f.Order {
 		if msg, ok := f.Errors[name]; ok {
+			if label := f.Names[name]; label != "" {
+				msg = label + ": " + msg
+			}
 			out = append(out, FieldError{Field: name, Message: msg})
 		}
 	}

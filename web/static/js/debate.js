@@ -2,7 +2,7 @@
 // speaker, timers, announcement) with its version; an older one is ignored. Timers tick
 // locally from the state's clocks. On the console, forms go to the JSON API with the
 // version they were based on, and keyboard shortcuts press the page's own buttons.
-import { on, politely } from "./live.js";
+import { on, politely, follow } from "./live.js";
 
 const icons = { scheduled: "○", live: "●", paused: "‖", ended: "■" };
 const clock = (c, now) => c.ms + (c.since ? Math.max(0, now - Date.parse(c.since)) : 0);
@@ -75,6 +75,8 @@ function apply(root, st) {
     if (Number(el.dataset.speaker) === st.current_speaker_id) el.setAttribute("aria-current", "true");
     else el.removeAttribute("aria-current");
   }
+  pollChanged(st);
+  if (before && (before.eligibility !== st.eligibility || before.phase !== st.phase)) askChanged();
   // Screen readers hear what changed that matters (not every tick of the timer).
   const said = root.querySelector("[data-debate-said]");
   if (said && before && (before.phase !== st.phase || before.current_item_id !== st.current_item_id ||
@@ -88,15 +90,212 @@ function apply(root, st) {
 
 on("debate.state", (room, st, root) => { if (root) apply(root, st); }, { state: true });
 
-// The questions (the phone's board, the console's queue): a newer version than the page
-// shows offers a fresh look (the page itself stays as the server drew it).
-const questionsChanged = (room, data, root) => {
-  if (!root || data.version <= Number(root.dataset.version ?? 0)) return;
-  for (const el of root.querySelectorAll("[data-questions-changed]")) el.hidden = false;
-};
+// Parts of a page redrawn from the server's own rendering of it (the same page fetched
+// again): the console's question queue and polls, the poll on air on the phone and the
+// projector. One fetch at a time; changes meanwhile fetch once more after it.
+let fetching = null;
+let fetchAgain = false;
+const redraws = new Set();
+function redraw(fn) {
+  redraws.add(fn);
+  if (fetching) { fetchAgain = true; return; }
+  fetching = (async () => {
+    do {
+      // What asked before this fetch began is drawn from it; later asks wait for the next.
+      fetchAgain = false;
+      const todo = [...redraws];
+      redraws.clear();
+      let doc = null;
+      try {
+        const res = await fetch(location.pathname + location.search, { credentials: "same-origin", headers: { Accept: "text/html" } });
+        if (res.ok) doc = new DOMParser().parseFromString(await res.text(), "text/html");
+      } catch { /* offline: the next change or reconnection tries again */ }
+      if (doc) for (const f of todo) f(doc);
+    } while (fetchAgain && redraws.size);
+    fetching = null;
+  })();
+}
+
+// syncSeq gives forms drawn from a fetched page the version the page now follows.
+function syncSeq(el) {
+  const root = document.querySelector('[data-live-room^="debate:"]');
+  if (!root || !root._state) return;
+  for (const input of el.querySelectorAll("[data-expected-seq]")) input.value = String(root._state.seq);
+}
+
+// Focus stays where it was across a redraw: the element is found again by the id of
+// its nearest holder and its name and value (an approve button of question 7, say).
+function focusKey() {
+  const el = document.activeElement;
+  if (!el || el === document.body) return null;
+  const holder = el.closest("[id]");
+  let sel = el.tagName.toLowerCase();
+  if (el.name) sel += `[name="${CSS.escape(el.name)}"]`;
+  if (el.tagName === "BUTTON" && el.value) sel += `[value="${CSS.escape(el.value)}"]`;
+  else if (el.type === "radio" || el.type === "checkbox") sel += `[value="${CSS.escape(el.value)}"]`;
+  return { el, id: holder ? holder.id : "", sel };
+}
+function restoreFocus(k, fallback) {
+  if (!k || document.activeElement === k.el) return;
+  if (k.el.isConnected) { k.el.focus({ preventScroll: true }); return; }
+  const holder = k.id ? document.getElementById(k.id) : null;
+  const el = holder && (holder.matches(k.sel) ? holder : holder.querySelector(k.sel));
+  if (el) el.focus({ preventScroll: true });
+  else if (fallback) fallback.focus({ preventScroll: true });
+}
+
+// swapQueue redraws the console's question lists from doc: unchanged questions keep
+// their nodes; one being worked on (focus or an open "more" inside) keeps its forms and
+// gets the new text, as long as its status is the same.
+function swapQueue(doc) {
+  const root = document.querySelector("[data-live-room^='debate-queue:']");
+  const fresh = doc.querySelector("[data-live-room^='debate-queue:']");
+  if (!root || !fresh) return;
+  const k = focusKey();
+  const lists = root.querySelectorAll("ol.console-questions");
+  const freshLists = fresh.querySelectorAll("ol.console-questions");
+  lists.forEach((list, i) => {
+    const next = freshLists[i];
+    if (!next) return;
+    const old = new Map([...list.children].map((li) => [li.id, li]));
+    const kids = [...next.children].map((li) => {
+      const was = old.get(li.id);
+      if (!was) return li;
+      if (was.outerHTML === li.outerHTML) return was;
+      if (was.contains(document.activeElement) || was.querySelector("details[open]")) {
+        const ps = was.querySelectorAll(":scope > p");
+        li.querySelectorAll(":scope > p").forEach((p, j) => { if (ps[j]) ps[j].replaceWith(p); });
+        return was;
+      }
+      return li;
+    });
+    list.replaceChildren(...kids);
+  });
+  root.dataset.version = fresh.dataset.version;
+  syncSeq(root);
+  restoreFocus(k, root.querySelector("h2"));
+}
+on("debate.queue", (room, data, root) => {
+  if (root && data.version > Number(root.dataset.version ?? 0)) redraw(swapQueue);
+}, { state: true });
+
+// The poll on air: its slot says which poll it draws and in which status ("id:status");
+// a state naming another is drawn again from the server, and its tally followed. The
+// projector shows no poll while a question is on screen (the question comes first).
+function pollKey(st) {
+  if (!st.poll || (st.on_screen && document.body.classList.contains("projector"))) return "";
+  return `${st.poll.id}:${st.poll.status}`;
+}
+function pollChanged(st) {
+  const slot = document.querySelector("[data-debate-poll-slot]");
+  if (!slot || slot.dataset.debatePollSlot === pollKey(st)) return;
+  spread(() => redraw((doc) => {
+    const k = focusKey();
+    const now = document.querySelector("[data-debate-poll-slot]");
+    const fresh = doc.querySelector("[data-debate-poll-slot]");
+    const list = doc.querySelector("[data-console-polls-list]");
+    const mine = document.querySelector("[data-console-polls-list]");
+    let drawn = null;
+    if (list && mine) mine.replaceWith(drawn = list); // the console: the poll with its list
+    else if (now && fresh) now.replaceWith(drawn = fresh);
+    if (!drawn) return;
+    syncSeq(drawn);
+    for (const el of drawn.querySelectorAll("[data-live-room]")) follow(el);
+    restoreFocus(k, null);
+  }));
+}
+
+// spread runs fn at once on the console, and within a second and a half elsewhere: a
+// hall of phones told of a new poll at the same moment does not fetch the page at once.
+function spread(fn) {
+  if (document.querySelector("[data-console]")) fn();
+  else setTimeout(fn, Math.random() * 1500);
+}
+
+// askChanged redraws the phone's question form (or what is missing to ask) and the
+// upvote buttons when who may take part, or the phase, changed.
+function askChanged() {
+  const root = document.querySelector("[data-live-room^='debate-questions:']");
+  if (!root) return;
+  spread(() => redraw((doc) => {
+    const area = document.querySelector("[data-ask-area]");
+    const fresh = doc.querySelector("[data-ask-area]");
+    const froot = doc.querySelector("[data-live-room^='debate-questions:']");
+    if (area && fresh && !area.contains(document.activeElement)) area.replaceWith(fresh);
+    if (froot) root.toggleAttribute("data-ended", froot.hasAttribute("data-ended"));
+    if (root._board) renderBoard(root, root._board);
+  }));
+}
+
+// The phone's ballot: through the API, the answer shown in place (the form posts
+// plainly without JavaScript or when the network fails).
+document.addEventListener("submit", async (ev) => {
+  const form = ev.target.closest && ev.target.closest("[data-debate-poll-form]");
+  if (!form) return;
+  ev.preventDefault();
+  const data = new FormData(form);
+  const said = form.querySelector("[data-poll-voted]");
+  const problem = document.querySelector("[data-poll-problem]");
+  const body = await send(form.dataset.api, "POST", data, { option_ids: data.getAll("option_ids").map(Number) });
+  if (!body) { form.submit(); return; }
+  problem.replaceChildren();
+  if (body.ok) said.textContent = said.dataset.text;
+  else { said.textContent = ""; notice(problem, body.message); }
+});
+
+// send posts JSON with the form's CSRF token; null when the network failed.
+async function send(url, method, data, payload) {
+  try {
+    const res = await fetch(url, {
+      method, credentials: "same-origin",
+      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": String(data.get("_csrf")) },
+      body: JSON.stringify(payload),
+    });
+    const body = await res.json().catch(() => ({}));
+    return { ok: res.ok, body, message: body.error ? body.error.message : String(res.status) };
+  } catch {
+    return null;
+  }
+}
+
+function notice(box, message) {
+  const div = document.createElement("div");
+  div.className = "notice";
+  const p = document.createElement("p");
+  p.textContent = message;
+  div.append(p);
+  box.append(div);
+}
+
 on("debate.questions", (room, data, root) => {
   if (root && data.version > Number(root.dataset.version ?? 0)) renderBoard(root, data);
 }, { state: true });
+
+// The phone's upvotes: through the API, the board redrawn in place with focus kept on
+// the question's button.
+document.addEventListener("submit", async (ev) => {
+  const root = ev.target.closest && ev.target.closest("[data-live-room^='debate-questions:']");
+  const li = ev.target.closest && ev.target.closest("[data-question]");
+  if (!root || !li || !root._board) return;
+  ev.preventDefault();
+  const form = ev.target;
+  const data = new FormData(form);
+  if (ev.submitter && ev.submitter.name) data.set(ev.submitter.name, ev.submitter.value);
+  const id = Number(li.dataset.question);
+  const undo = data.get("undo") === "yes";
+  const res = await send(`${root.dataset.api}/${id}/vote`, undo ? "DELETE" : "POST", data, {});
+  if (!res) { form.submit(); return; }
+  const problem = root.querySelector("[data-questions-problem]");
+  problem.replaceChildren();
+  if (!res.ok) { notice(problem, res.message); return; }
+  const voted = new Set((root.dataset.voted || "").split(/\s+/).filter(Boolean));
+  if (res.body.voted) voted.add(String(id)); else voted.delete(String(id));
+  root.dataset.voted = [...voted].join(" ");
+  const q = root._board.items.find((x) => x.id === id);
+  if (q) q.votes = res.body.votes;
+  renderBoard(root, root._board);
+  root.querySelector(`#pytanie-${id} form button`)?.focus({ preventScroll: true });
+});
 
 // renderBoard redraws the phone's approved questions from the template the server drew
 // in the page's language; user text goes in as text. Upvotes stay plain forms.
@@ -138,10 +337,14 @@ function renderBoard(root, data) {
     li.textContent = root.dataset.empty;
     out.push(li);
   }
+  const k = focusKey();
   list.replaceChildren(...out);
   root.dataset.version = String(data.version);
+  root._board = data;
+  if (k && k.el !== document.activeElement && k.id.startsWith("pytanie-")) {
+    root.querySelector(`#${CSS.escape(k.id)} form button`)?.focus({ preventScroll: true });
+  }
 }
-on("debate.queue", questionsChanged, { state: true });
 
 setInterval(() => {
   for (const root of document.querySelectorAll('[data-live-room^="debate:"]')) tick(root);
@@ -153,13 +356,7 @@ if (console_) {
   const problem = console_.querySelector("[data-console-problem]");
   const show = (message) => {
     problem.replaceChildren();
-    if (!message) return;
-    const box = document.createElement("div");
-    box.className = "notice";
-    const p = document.createElement("p");
-    p.textContent = message;
-    box.append(p);
-    problem.append(box);
+    if (message) notice(problem, message);
   };
   console_.addEventListener("submit", async (ev) => {
     const form = ev.target;
@@ -173,7 +370,8 @@ if (console_) {
     if (data.get("item_id")) cmd.item_id = Number(data.get("item_id"));
     if (data.get("speaker_id")) cmd.speaker_id = Number(data.get("speaker_id"));
     if (data.get("question_id")) cmd.question_id = Number(data.get("question_id"));
-    if (cmd.action === "announce") cmd.text = String(data.get("text") || "");
+    if (data.get("poll_id")) cmd.poll_id = Number(data.get("poll_id"));
+    if (data.has("text")) cmd.text = String(data.get("text") || "");
     let res;
     try {
       res = await fetch(console_.dataset.console, {
@@ -206,6 +404,13 @@ if (console_) {
     if (key === "a") {
       ev.preventDefault();
       console_.querySelector("#text")?.focus();
+      return;
+    }
+    if (key === "w") {
+      ev.preventDefault();
+      const more = console_.querySelector(".console-new-poll");
+      if (more) more.open = true;
+      console_.querySelector("#question")?.focus();
       return;
     }
     const button = console_.querySelector(`button[data-key="${CSS.escape(key)}"]`);

@@ -34,6 +34,8 @@ function connect() {
     let msg;
     try { msg = JSON.parse(ev.data); } catch { return; }
     const r = rooms.get(msg.room);
+    if (r && msg.type === "error" && msg.code === "unavailable") { retry(msg.room, r); return; }
+    if (r && msg.type === "subscribed") r.retries = 0;
     if (!r || !msg.type || msg.type === "subscribed" || msg.type === "error") return;
     if (r.seq >= 0 && msg.seq && msg.seq <= r.seq) return; // already seen
     if (r.seq >= 0 && msg.seq && msg.seq > r.seq + 1 && !states.has(msg.type)) { // missed some: resync
@@ -56,6 +58,15 @@ function connect() {
     attempt++;
     setTimeout(connect, wait);
   });
+}
+
+// retry subscribes again after the server could not check or read the room (a busy
+// database after a restart, when every tab subscribes at once): later each time, and
+// spread, so the tabs do not come back together.
+function retry(name, r) {
+  r.retries = (r.retries || 0) + 1;
+  const wait = Math.min(30000, 1000 * 2 ** Math.min(r.retries, 5)) * (0.5 + Math.random());
+  setTimeout(() => { if (rooms.get(name) === r) subscribe([name]); }, wait);
 }
 
 // watch subscribes to a room without marking an element: a feature that shares a room
@@ -87,4 +98,15 @@ export function politely(el, text, every = 5000) {
   const say = () => { el.textContent = text; el.dataset.lastSaid = String(Date.now()); };
   if (now - last >= every) say();
   else el._pending = setTimeout(say, every - (now - last));
+}
+
+// follow starts following the room of an element drawn after start() (a poll launched
+// while the page is open): it gets the room's snapshot, then its messages.
+export function follow(el) {
+  const room = el && el.dataset.liveRoom;
+  if (!room) return;
+  const r = rooms.get(room);
+  rooms.set(room, { el, seq: -1, last: r ? r.last : 0 });
+  if (!socket && "WebSocket" in window) connect();
+  else subscribe([room]);
 }
