@@ -267,6 +267,8 @@ func Text(l *i18n.Localizer, n Notification) string {
 		return l.T("notifications.text_reply", "Name", who, "Title", title)
 	case KindComment:
 		return l.T("notifications.text_comment", "Name", who, "Title", title)
+	case KindCosignConfirm:
+		return l.T("notifications.text_cosign_confirm", "Name", who, "Title", title)
 	case KindModeration:
 		text := l.T("notifications.text_moderation_"+dataString(n.Data, "outcome"), "Title", title,
 			"Item", l.T("moderation.type_"+dataString(n.Data, "item_type")))

@@ -37,6 +37,9 @@ const (
 	// title, item_type, outcome (hidden, hidden_reports, restored, approved,
 	// appeal_refused), reason.
 	KindModeration = "content.moderated"
+	// KindCosignConfirm: the text of a coalition response the person's organisation
+	// co-signed changed; they are asked to confirm again. Data: title.
+	KindCosignConfirm = "response.confirm"
 )
 
 // PageSize is how many notifications a page holds.

@@ -6,6 +6,7 @@ import "./comments.js";
 import "./notify.js";
 import "./debate.js";
 import "./consultation.js";
+import "./drafting.js";
 
 document.documentElement.classList.add("js");
 
