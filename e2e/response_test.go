@@ -23,8 +23,8 @@ func setText(p *Person, id, text string) {
 // response in two browsers (each sees the other on the document, live). The first
 // saves; the second's save is refused with the merge view — the saved text beside
 // hers, hers still in the field; she merges and saves. The edit asks the co-signers to
-// confirm again, and the first advocate's organisation confirms. Every page passes axe.
-// (The PDF download joins this journey once the PDF export is wired in.)
+// confirm again, and the first advocate's organisation confirms; the PDF downloads.
+// Every page passes axe.
 func TestJourneyResponseMergeAndCosign(t *testing.T) {
 	t.Parallel()
 	srv := servertest.Start(t, servertest.Options{})
@@ -116,7 +116,18 @@ func TestJourneyResponseMergeAndCosign(t *testing.T) {
 	if strings.Join(statuses, ",") != "to_confirm,signed" {
 		t.Errorf("co-signatures after the edit and one confirmation: %v", statuses)
 	}
-	// TODO(coordinator): download /stanowiska/{id}/eksport.pdf here once pdfdoc is wired in.
+	// The PDF downloads: the page's link, fetched with Ewa's session as the browser
+	// would, brings a PDF with the text and the signatories.
+	pdf := Get(ewa, chromedp.Evaluate[string](`(async () => {
+  const a = [...document.querySelectorAll("a[download]")].find(a => a.textContent.trim() === "Pobierz jako PDF");
+  if (!a) return "no link";
+  const r = await fetch(a.href);
+  const head = new TextDecoder().decode((await r.arrayBuffer()).slice(0, 5));
+  return r.status + " " + r.headers.get("content-type") + " " + head + " " + (r.headers.get("content-disposition") || "");
+})()`, chromedp.EvalAwaitPromise))
+	if !strings.HasPrefix(pdf, "200 application/pdf %PDF-") || !strings.Contains(pdf, "stanowisko-") {
+		t.Errorf("the PDF link: %s", pdf)
+	}
 }
 
 // TestJourneyResponseCommentByKeyboard: without a mouse, an advocate comments on a

@@ -1,10 +1,12 @@
 package drafting
 
-// Exports: Markdown, and a clean page to print. The PDF export (internal/platform/pdfdoc)
-// takes the same Export; see PDF below.
+// Exports: Markdown, a clean page to print, and PDF (internal/platform/pdfdoc, in Go,
+// without a browser), all from the same Export.
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -13,6 +15,7 @@ import (
 	"lawka/internal/platform/auth"
 	"lawka/internal/platform/httpx"
 	"lawka/internal/platform/i18n"
+	"lawka/internal/platform/pdfdoc"
 	"lawka/internal/platform/render"
 )
 
@@ -86,17 +89,48 @@ func (h *Handlers) Print(c *fiber.Ctx) error {
 		Data: PrintPage{ID: d.ID, On: d.SubmittedOn(), Export: ExportOf(d), Sections: d.Sections}})
 }
 
-// PDF is where the PDF export goes (GET /stanowiska/{id}/eksport.pdf): the coordinator
-// wires internal/platform/pdfdoc in here, from h.svc.Export (title, consultation,
-// sections as Markdown, signatories with dates). It is not mounted until then.
-func (h *Handlers) PDF(c *fiber.Ctx) error {
+// PDF writes the export as a PDF (A4, the text's Polish letters embedded with the font),
+// its labels in l's language.
+func (e Export) PDF(w io.Writer, l *i18n.Localizer) error {
+	d := pdfdoc.Document{Title: oneLine(e.Title), Author: l.T("site.name"), Lang: l.Lang,
+		Meta:               []string{l.T("drafting.export_consultation", "Title", oneLine(e.Consultation))},
+		SignatoriesHeading: l.T("drafting.signatories_heading"),
+		SignatoryColumns: [3]string{l.T("drafting.pdf_col_organisation"), l.T("drafting.pdf_col_person"),
+			l.T("drafting.pdf_col_date")},
+		Footer: l.T("drafting.pdf_footer")}
+	if e.SubmittedAt != nil {
+		d.Meta = append(d.Meta, l.T("drafting.export_submitted", "When", l.DateTime(*e.SubmittedAt)))
+	} else {
+		d.Meta = append(d.Meta, l.T("drafting.export_status", "Status", l.T("drafting.status_"+e.Status)))
+	}
+	for _, s := range e.Sections {
+		d.Sections = append(d.Sections, pdfdoc.Section{Title: oneLine(s.Title), Markdown: s.Markdown})
+	}
+	for _, s := range e.Signatories {
+		date := l.Date(s.Date)
+		if s.ToConfirm {
+			date += " (" + l.T("drafting.cosign_to_confirm") + ")"
+		}
+		d.Signatories = append(d.Signatories, pdfdoc.Signatory{Organisation: oneLine(s.Organisation), Person: oneLine(s.Person), Date: date})
+	}
+	return pdfdoc.Write(w, d)
+}
+
+// ExportPDF answers GET /stanowiska/{id}/eksport.pdf.
+func (h *Handlers) ExportPDF(c *fiber.Ctx) error {
 	docID, _, err := ids(c, "")
 	if err != nil {
 		return err
 	}
-	if _, err := h.svc.Export(c.UserContext(), auth.From(c), docID); err != nil {
+	e, err := h.svc.Export(c.UserContext(), auth.From(c), docID)
+	if err != nil {
 		return err
 	}
-	// TODO(coordinator): render the export with pdfdoc and send it as application/pdf.
-	return fiber.ErrNotFound
+	var b bytes.Buffer
+	if err := e.PDF(&b, httpx.L(c)); err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, "application/pdf")
+	c.Set(fiber.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="stanowisko-%d.pdf"`, docID))
+	return c.Send(b.Bytes())
 }

@@ -212,6 +212,10 @@ var authzTable = []authzRow{
 		{name: "in review", path: "/stanowiska/{response}/eksport.md", want: EditorsSee},
 		{name: "submitted", path: "/stanowiska/{submittedResponse}/eksport.md", want: Public},
 	}},
+	{route: "GET /stanowiska/:id<int>/eksport.pdf", probes: []authzProbe{
+		{name: "in review", path: "/stanowiska/{response}/eksport.pdf", want: EditorsSee},
+		{name: "submitted", path: "/stanowiska/{submittedResponse}/eksport.pdf", want: Public},
+	}},
 	authzAt("GET /stanowiska/:id<int>/historia", "/stanowiska/{response}/historia", EditorsSee),
 	authzAt("GET /stanowiska/:id<int>/sekcje/:section<int>/historia", "/stanowiska/{response}/sekcje/{responseSection}/historia", EditorsSee),
 	authzAt("GET /stanowiska/:id<int>/druk", "/stanowiska/{response}/druk", EditorsSee),

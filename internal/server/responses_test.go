@@ -298,4 +298,11 @@ func TestResponseSubmittedIsFrozenAndPublic(t *testing.T) {
 	if r := visitor.Get(f.path + "/eksport.md"); r.StatusCode != http.StatusOK || !strings.Contains(r.Body, "Złożono:") {
 		t.Fatalf("public export: %d\n%s", r.StatusCode, r.Body)
 	}
+	// The PDF, made in Go with its font embedded (pdfdoc's tests read the letters back).
+	pdf := visitor.Get(f.path + "/eksport.pdf")
+	if pdf.StatusCode != http.StatusOK || pdf.Header.Get("Content-Type") != "application/pdf" ||
+		!strings.HasPrefix(pdf.Body, "%PDF-") || !strings.HasSuffix(strings.TrimSpace(pdf.Body), "%%EOF") ||
+		!strings.Contains(pdf.Body, "/FontFile2") || !strings.Contains(pdf.Header.Get("Content-Disposition"), ".pdf") {
+		t.Fatalf("public PDF: %d %s %q, %d bytes", pdf.StatusCode, pdf.Header.Get("Content-Type"), pdf.Header.Get("Content-Disposition"), len(pdf.Body))
+	}
 }

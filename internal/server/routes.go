@@ -99,7 +99,7 @@ func (s *Server) routes() {
 	app.Get("/stanowiska/:id<int>/sekcje/:section<int>/historia", s.responses.SectionHistory)
 	app.Get("/stanowiska/:id<int>/druk", s.responses.Print)
 	app.Get("/stanowiska/:id<int>/eksport.md", s.responses.ExportMarkdown)
-	// TODO(coordinator): app.Get("/stanowiska/:id<int>/eksport.pdf", s.responses.PDF) once pdfdoc is merged.
+	app.Get("/stanowiska/:id<int>/eksport.pdf", s.responses.ExportPDF)
 	app.Get("/ankiety/:id", s.pollPages.Show)
 	app.Post("/ankiety/:id/glos", s.pollPages.Vote)
 	app.Get("/ankiety/:id/wyniki.csv", s.polls.ResultsCSV)
