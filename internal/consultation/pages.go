@@ -24,6 +24,8 @@ type Handlers struct {
 	pages *render.Renderer
 	// Comments renders the comment section of a consultation's page (nil: none).
 	Comments func(c *fiber.Ctx, id int64) (any, error)
+	// Responses renders the list of the coalition's response documents (nil: none).
+	Responses func(c *fiber.Ctx, id int64) (any, error)
 }
 
 // NewHandlers builds the handlers.
@@ -179,6 +181,7 @@ type ShowPage struct {
 	Mine        *Response
 	ResultsOpen bool
 	Comments    any
+	Coalition   any // the coalition's response documents
 	Notice      string
 }
 
@@ -219,6 +222,11 @@ func (h *Handlers) Show(c *fiber.Ctx) error {
 	}
 	if h.Comments != nil && k.Status == Published {
 		if page.Comments, err = h.Comments(c, id); err != nil {
+			return err
+		}
+	}
+	if h.Responses != nil && k.Status == Published {
+		if page.Coalition, err = h.Responses(c, id); err != nil {
 			return err
 		}
 	}

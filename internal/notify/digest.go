@@ -272,6 +272,8 @@ func Text(l *i18n.Localizer, n Notification) string {
 			return l.T("notifications.text_promise_status", "Title", title, "Status", l.T("promises.status_"+to))
 		}
 		return l.T("notifications.text_promise_update", "Title", title)
+	case KindCosignConfirm:
+		return l.T("notifications.text_cosign_confirm", "Name", who, "Title", title)
 	case KindModeration:
 		text := l.T("notifications.text_moderation_"+dataString(n.Data, "outcome"), "Title", title,
 			"Item", l.T("moderation.type_"+dataString(n.Data, "item_type")))

@@ -40,6 +40,9 @@ const (
 	// KindPromise: a promise the person follows has a new update. Data: title, from,
 	// to (the statuses before and after; equal when the status stayed).
 	KindPromise = "promise.update"
+	// KindCosignConfirm: the text of a coalition response the person's organisation
+	// co-signed changed; they are asked to confirm again. Data: title.
+	KindCosignConfirm = "response.confirm"
 )
 
 // PageSize is how many notifications a page holds.

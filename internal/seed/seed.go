@@ -112,6 +112,9 @@ func run(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, demo bool) e
 	if err := seedConsultations(ctx, pool, accounts); err != nil {
 		return fmt.Errorf("seed consultations: %w", err)
 	}
+	if err := seedResponses(ctx, pool); err != nil {
+		return fmt.Errorf("seed coalition responses: %w", err)
+	}
 	if err := seedInvitations(ctx, pool, accounts); err != nil {
 		return fmt.Errorf("seed invitation codes: %w", err)
 	}

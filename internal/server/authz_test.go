@@ -92,6 +92,9 @@ var (
 	PromiseLoggers = authzWants{SignIn, Deny, Deny, Deny, Allow, Allow, Allow}
 	// Seen only by the staff (and its owner), not even offered to visitors: a draft.
 	StaffSees = authzWants{Deny, Deny, Deny, Deny, Deny, Allow, Allow}
+	// A coalition response before submission: advocates of member organisations and
+	// the staff; everyone else gets 404.
+	EditorsSee = authzWants{Deny, Deny, Deny, Deny, Allow, Allow, Allow}
 )
 
 // ownOrStaff is a route on an object its owner and the staff may change: the caller's
@@ -140,6 +143,9 @@ type authzProbe struct {
 	//   {draftConsultation} a draft consultation
 	//   {consultationFile} a PDF attached to {consultation}
 	//   {paperResponse} a paper response to {consultation} typed in by the moderator, with a scan
+	//   {response}      the seeded coalition response (in review, started by the advocate)
+	//   {responseSection} its first section; {responseComment} its seeded comment
+	//   {submittedResponse} a submitted (public, frozen) coalition response
 	//   {textAnswer}    the free-text answer of {paperResponse}
 	//   {promise}       a seeded promise of the 2024 debate; {draftPromise} a promise of {draftDebate}
 	path string
@@ -206,6 +212,21 @@ var authzTable = []authzRow{
 	authzAt("GET /konsultacje/:id<int>/raport", "/konsultacje/{consultation}/raport", Public),
 	authzAt("GET /konsultacje/:id<int>/wyniki.csv", "/konsultacje/{consultation}/wyniki.csv", Public),
 	authzAt("GET /konsultacje/:id<int>/odpowiedzi", "/konsultacje/{consultation}/odpowiedzi", Public),
+	{route: "GET /stanowiska/:id<int>", probes: []authzProbe{
+		{name: "in review", path: "/stanowiska/{response}", want: EditorsSee},
+		{name: "submitted", path: "/stanowiska/{submittedResponse}", want: Public},
+	}},
+	{route: "GET /stanowiska/:id<int>/eksport.md", probes: []authzProbe{
+		{name: "in review", path: "/stanowiska/{response}/eksport.md", want: EditorsSee},
+		{name: "submitted", path: "/stanowiska/{submittedResponse}/eksport.md", want: Public},
+	}},
+	{route: "GET /stanowiska/:id<int>/eksport.pdf", probes: []authzProbe{
+		{name: "in review", path: "/stanowiska/{response}/eksport.pdf", want: EditorsSee},
+		{name: "submitted", path: "/stanowiska/{submittedResponse}/eksport.pdf", want: Public},
+	}},
+	authzAt("GET /stanowiska/:id<int>/historia", "/stanowiska/{response}/historia", EditorsSee),
+	authzAt("GET /stanowiska/:id<int>/sekcje/:section<int>/historia", "/stanowiska/{response}/sekcje/{responseSection}/historia", EditorsSee),
+	authzAt("GET /stanowiska/:id<int>/druk", "/stanowiska/{response}/druk", EditorsSee),
 	authzRoute("GET /wydarzenia", Public),
 	authzRoute("GET /wydarzenia.ics", Public),
 	{route: "GET /wydarzenia/:id<int>", probes: []authzProbe{
@@ -380,6 +401,17 @@ var authzTable = []authzRow{
 	authzRoute("GET /admin/propozycje/papier", StaffOnly),
 	authzRoute("POST /admin/propozycje/papier", StaffOnly), // empty form: 422
 	authzRoute("POST /komentarze", SignedIn),               // empty form: 400 nothing to comment on
+	authzAt("GET /konsultacje/:id<int>/stanowiska/nowe", "/konsultacje/{consultation}/stanowiska/nowe", AdvocateOrStaff),
+	authzAt("POST /konsultacje/:id<int>/stanowiska", "/konsultacje/{consultation}/stanowiska", AdvocateOrStaff), // empty form: 422
+	authzAt("POST /stanowiska/:id<int>/sekcje", "/stanowiska/{response}/sekcje", AdvocateOrStaff),               // empty title: 422
+	authzAt("GET /stanowiska/:id<int>/sekcje/:section<int>", "/stanowiska/{response}/sekcje/{responseSection}", AdvocateOrStaff),
+	authzAt("POST /stanowiska/:id<int>/sekcje/:section<int>", "/stanowiska/{response}/sekcje/{responseSection}", AdvocateOrStaff), // empty: 422
+	authzAt("POST /stanowiska/:id<int>/sekcje/:section<int>/przywroc", "/stanowiska/{response}/sekcje/{responseSection}/przywroc", AdvocateOrStaff),
+	authzAt("POST /stanowiska/:id<int>/sekcje/:section<int>/odpowiada", "/stanowiska/{response}/sekcje/{responseSection}/odpowiada", AdvocateOrStaff), // empty: 422
+	authzAt("POST /stanowiska/:id<int>/komentarze", "/stanowiska/{response}/komentarze", AdvocateOrStaff),                                             // empty: 422
+	authzAt("POST /stanowiska/:id<int>/komentarze/:comment<int>/rozwiaz", "/stanowiska/{response}/komentarze/{responseComment}/rozwiaz", AdvocateOrStaff),
+	authzAt("POST /stanowiska/:id<int>/status", "/stanowiska/{response}/status", AdvocateOrStaff), // the creator and staff; no status: 422
+	authzAt("POST /stanowiska/:id<int>/podpisy", "/stanowiska/{response}/podpisy", AdvocateOnly),  // representatives; no organisation: 422
 	authzAt("GET /konsultacje/:id<int>/odpowiedz", "/konsultacje/{consultation}/odpowiedz", SignedIn),
 	authzAt("POST /konsultacje/:id<int>/odpowiedz", "/konsultacje/{consultation}/odpowiedz", SignedIn),        // empty form: 422 required
 	authzAt("GET /konsultacje/:id<int>/potwierdzenie", "/konsultacje/{consultation}/potwierdzenie", SignedIn), // none: back to the form
@@ -571,6 +603,11 @@ var authzTable = []authzRow{
 	authzAt("DELETE /api/v1/promises/:id/follow", "/api/v1/promises/{promise}/follow", SignedIn),
 	authzAt("GET /api/v1/promises/:id/comments", "/api/v1/promises/{promise}/comments", Public),
 	authzAt("POST /api/v1/promises/:id/comments", "/api/v1/promises/{promise}/comments", SignedIn), // {}: 422
+	authzAt("GET /api/v1/responses/:id", "/api/v1/responses/{response}", EditorsSee),
+	authzAt("PUT /api/v1/responses/:id/sections/:section", "/api/v1/responses/{response}/sections/{responseSection}", AdvocateOrStaff), // {}: 422
+	authzAt("GET /api/v1/responses/:id/revisions", "/api/v1/responses/{response}/revisions", EditorsSee),
+	authzAt("POST /api/v1/responses/:id/comments", "/api/v1/responses/{response}/comments", AdvocateOrStaff), // {}: 422
+	authzAt("POST /api/v1/responses/:id/presence", "/api/v1/responses/{response}/presence", AdvocateOrStaff),
 	// Polls ({poll}: the seeded open poll anyone may vote in).
 	authzRoute("POST /api/v1/polls", StaffOnly),
 	authzAt("GET /api/v1/polls/:id", "/api/v1/polls/{poll}", Public),
@@ -852,6 +889,13 @@ func authzSetup(t *testing.T, s *servertest.Running) *authzFixture {
 		FROM f RETURNING id`, fx.ids["consultation"])
 	q("promise", `SELECT min(id) FROM promises`)
 	q("draftPromise", `INSERT INTO promises (event_id, text) VALUES ($1, 'Obietnica w szkicu debaty') RETURNING id`, fx.ids["draftDebate"])
+	q("response", `SELECT min(id) FROM response_documents`)
+	q("responseSection", `SELECT id FROM response_sections WHERE document_id = $1 ORDER BY position LIMIT 1`, fx.ids["response"])
+	q("responseComment", `SELECT min(id) FROM response_comments WHERE document_id = $1`, fx.ids["response"])
+	q("submittedResponse", `WITH d AS (INSERT INTO response_documents (consultation_id, title, status, revision, submitted_at)
+			VALUES ($1, 'Złożone stanowisko', 'submitted', 1, now()) RETURNING id),
+		s AS (INSERT INTO response_sections (document_id, position, title, body) SELECT id, 1, 'Uwagi', 'Tekst złożony.' FROM d)
+		SELECT id FROM d`, fx.ids["consultation"])
 	q("textAnswer", `INSERT INTO consultation_answers (response_id, question_id, body) VALUES ($1, $2, 'Tańsze sale dla NGO.')
 		RETURNING id`, fx.ids["paperResponse"], fx.ids["consultationQuestion"])
 	return fx

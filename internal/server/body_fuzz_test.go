@@ -30,6 +30,8 @@ var apiBodySamples = map[string]string{
 	"debates:question":    `SELECT coalesce((SELECT id::text FROM debate_questions ORDER BY id LIMIT 1), '1')`,
 	"consultations:id":    `SELECT id::text FROM consultations ORDER BY id LIMIT 1`,
 	"promises:id":         `SELECT id::text FROM promises ORDER BY id LIMIT 1`,
+	"responses:id":        `SELECT id::text FROM response_documents ORDER BY id LIMIT 1`,
+	"responses:section":   `SELECT s.id::text FROM response_sections s JOIN response_documents d ON d.id = s.document_id ORDER BY d.id, s.position LIMIT 1`,
 }
 
 // apiBodyUnfuzzed are the JSON routes the fuzzer leaves alone, and why.

@@ -1117,16 +1117,43 @@ func TestOpenAPIAnswersMatchTheDocument(t *testing.T) {
 	c.call("GET", "/api/v1/promises", "/api/v1/promises?cursor=!!", "", nil, 400)
 	c.call("GET", promOp, prom, "", nil, 200)
 	c.call("GET", promOp, "/api/v1/promises/"+fx.vals["draftPromise"], "", nil, 404)
-	version := authzQuery[int64](t, s, `SELECT version FROM promises WHERE id = $1`, fx.ids["promise"])
-	c.call("POST", updOp, prom+"/updates", advocateToken, map[string]any{"version": version, "status": "in_progress",
+	promiseVersion := authzQuery[int64](t, s, `SELECT version FROM promises WHERE id = $1`, fx.ids["promise"])
+	c.call("POST", updOp, prom+"/updates", advocateToken, map[string]any{"version": promiseVersion, "status": "in_progress",
 		"note": "Urząd ogłosił konsultacje.", "links": []string{"https://www.krakow.pl/"}, "date": "2025-01-15"}, 201)
-	c.call("POST", updOp, prom+"/updates", moderator, map[string]any{"version": version, "status": "kept"}, 409)
-	c.call("POST", updOp, prom+"/updates", moderator, map[string]any{"version": version + 1, "status": "forgotten"}, 422)
-	c.call("POST", updOp, prom+"/updates", plain, map[string]any{"version": version + 1, "status": "kept"}, 403)
+	c.call("POST", updOp, prom+"/updates", moderator, map[string]any{"version": promiseVersion, "status": "kept"}, 409)
+	c.call("POST", updOp, prom+"/updates", moderator, map[string]any{"version": promiseVersion + 1, "status": "forgotten"}, 422)
+	c.call("POST", updOp, prom+"/updates", plain, map[string]any{"version": promiseVersion + 1, "status": "kept"}, 403)
 	c.call("PUT", "/api/v1/promises/{id}/follow", prom+"/follow", plain, nil, 200)
 	c.call("DELETE", "/api/v1/promises/{id}/follow", prom+"/follow", plain, nil, 200)
 	c.call("GET", "/api/v1/promises/{id}/comments", prom+"/comments", "", nil, 200)
 	c.call("POST", "/api/v1/promises/{id}/comments", prom+"/comments", plain, map[string]any{"body": "Kiedy to się stanie?", "stance": "neutral"}, 201)
+	// Coalition responses: {response} is the seeded one in review, {submittedResponse} a
+	// submitted one.
+	resp := "/api/v1/responses/" + fx.vals["response"]
+	advocate := login("advocate@example.org")
+	const respDoc, respSec = "/api/v1/responses/{id}", "/api/v1/responses/{id}/sections/{section}"
+	c.call("GET", respDoc, resp, advocate, nil, 200)
+	c.call("GET", respDoc, resp, plain, nil, 404)
+	c.call("GET", respDoc, "/api/v1/responses/"+fx.vals["submittedResponse"], "", nil, 200)
+	c.call("GET", "/api/v1/responses/{id}/revisions", resp+"/revisions", advocate, nil, 200)
+	c.call("GET", "/api/v1/responses/{id}/revisions", resp+"/revisions?section_id="+fx.vals["responseSection"], "", nil, 404)
+	c.call("GET", "/api/v1/responses/{id}/revisions", resp+"/revisions?section_id=x", advocate, nil, 422)
+	sec := resp + "/sections/" + fx.vals["responseSection"]
+	version := authzQuery[int](t, s, `SELECT version FROM response_sections WHERE id = $1`, fx.ids["responseSection"])
+	respText := map[string]any{"title": "Wprowadzenie", "body": "Koalicja popiera wspólne zasady.", "base_version": version}
+	c.call("PUT", respSec, sec, advocate, respText, 200)
+	c.call("PUT", respSec, sec, admin, map[string]any{"title": "Wprowadzenie", "body": "Inny tekst.", "base_version": version}, 409)
+	c.call("PUT", respSec, sec, advocate, map[string]any{"title": "Wprowadzenie", "body": " ", "base_version": version + 1}, 422)
+	c.call("PUT", respSec, sec, plain, respText, 404)
+	c.call("PUT", respSec, sec, "", respText, 401)
+	const respComments = "/api/v1/responses/{id}/comments"
+	c.call("POST", respComments, resp+"/comments", advocate, map[string]any{"section_id": fx.ids["responseSection"], "quote": "wspólne zasady",
+		"body": "Dopiszmy, które domy kultury."}, 201)
+	c.call("POST", respComments, resp+"/comments", advocate, map[string]any{"section_id": fx.ids["responseSection"], "quote": "tego nie ma",
+		"body": "?"}, 422)
+	c.call("POST", respComments, resp+"/comments", plain, map[string]any{"section_id": fx.ids["responseSection"], "quote": "x", "body": "?"}, 404)
+	c.call("POST", "/api/v1/responses/{id}/presence", resp+"/presence", advocate, map[string]any{"section_id": fx.ids["responseSection"]}, 200)
+	c.call("POST", "/api/v1/responses/{id}/presence", resp+"/presence", plain, map[string]any{}, 404)
 
 	// The end of a session and of an account.
 	c.call("DELETE", "/api/v1/me", "/api/v1/me", fresh, map[string]any{"password": "wrong-password", "confirm": true}, 422)

@@ -25,6 +25,7 @@ import (
 	"lawka/internal/consultation"
 	"lawka/internal/debate"
 	"lawka/internal/devmail"
+	"lawka/internal/drafting"
 	"lawka/internal/event"
 	"lawka/internal/moderation"
 	"lawka/internal/neighbourhood"
@@ -106,6 +107,8 @@ type Server struct {
 	consultations       *consultation.Handlers
 	promiseService      *promise.Service
 	promises            *promise.Handlers
+	draftingService     *drafting.Service
+	responses           *drafting.Handlers
 }
 
 // BodyLimit is the largest request body (uploads included; JSON routes stay far below).
@@ -180,12 +183,19 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 		PublicURL: cfg.PublicURL.String(), Log: d.Log})
 	s.consultations = consultation.NewHandlers(s.consultationService, r)
 	s.hub.Register("consultation", consultation.Room{Svc: s.consultationService})
+	// The coalition's joint responses to consultations, drafted together.
+	s.draftingService = drafting.NewService(d.Pool, wire.ResponseConsultations{Svc: s.consultationService, Pool: d.Pool})
+	s.draftingService.Publisher, s.draftingService.Log = s.hub, d.Log
+	s.responses = drafting.NewHandlers(s.draftingService, r)
+	s.responses.Presence = drafting.NewPresence(d.Redis)
+	s.hub.Register("response", drafting.Room(s.draftingService, s.responses.Presence))
+	s.consultations.Responses = s.responses.ListFor
 
 	s.coalition = coalition.NewHandlers(coalition.NewStore(d.Pool), r)
 	accounts := account.NewService(d.Pool, account.Deps{Sessions: s.sessions, Limits: s.limits, I18n: bundle,
 		PublicURL: cfg.PublicURL.String(), Districts: districtOptions{districts},
 		Parts: []account.PersonalData{coalition.PersonalData{}, poll.PersonalData{}, comment.PersonalData{}, notify.PersonalData{},
-			moderation.PersonalData{}, event.PersonalData{Svc: s.eventService}, debate.PersonalData{},
+			moderation.PersonalData{}, event.PersonalData{Svc: s.eventService}, debate.PersonalData{}, drafting.PersonalData{},
 			promise.PersonalData{}}, RequireStaffTOTP: cfg.RequireStaffTOTP})
 	s.accounts = account.NewHandlers(accounts, r, districtOptions{districts})
 	s.devmail = devmail.NewHandlers(d.Pool, r)
@@ -211,6 +221,8 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	s.moderationService = moderation.NewService(d.Pool, moderation.Deps{Limits: s.limits, Log: d.Log, HideAfter: cfg.ReportsToHide,
 		Notifier: wire.ModerationNotifier{Svc: s.notifyService}})
 	s.notifyService.Register("moderation", wire.ModerationCases{})
+	s.notifyService.Register("response_document", wire.ResponseDocuments{Svc: s.draftingService})
+	s.draftingService.Notifier = wire.ResponseNotifier{Svc: s.notifyService}
 	proposals.Gate = proposalGate{s.moderationService, districts}
 	s.commentService = comment.NewService(d.Pool, comment.Deps{Limits: s.limits, Publisher: s.hub, Log: d.Log,
 		Notifier: commentNotifier{s.notifyService, map[string]func(context.Context, int64) (string, error){

@@ -7,6 +7,7 @@ import "./notify.js";
 import "./debate.js";
 import "./consultation.js";
 import "./promise.js";
+import "./drafting.js";
 
 document.documentElement.classList.add("js");
 
