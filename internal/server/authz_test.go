@@ -88,8 +88,6 @@ var (
 	AdvocateOrStaff = authzWants{SignIn, Deny, Deny, Deny, Allow, Allow, Allow}
 	// The sample is an organisation the advocate represents: its representatives only.
 	AdvocateOnly = authzWants{SignIn, Deny, Deny, Deny, Allow, Deny, Deny}
-	// Promises are logged and followed up by advocates and the staff.
-	PromiseLoggers = authzWants{SignIn, Deny, Deny, Deny, Allow, Allow, Allow}
 	// Seen only by the staff (and its owner), not even offered to visitors: a draft.
 	StaffSees = authzWants{Deny, Deny, Deny, Deny, Deny, Allow, Allow}
 	// A coalition response before submission: advocates of member organisations and
@@ -383,10 +381,10 @@ var authzTable = []authzRow{
 	authzAt("POST /obietnice/:id<int>/obserwuj", "/obietnice/{promise}/obserwuj", SignedIn),
 	// Promises: logged by the debate's moderators, admins and advocates (empty form: 422).
 	{route: "POST /debaty/:id<int>/obietnice", probes: []authzProbe{
-		{name: "moderated", path: "/debaty/{debate}/obietnice", want: PromiseLoggers},
+		{name: "moderated", path: "/debaty/{debate}/obietnice", want: AdvocateOrStaff},
 		{name: "other", path: "/debaty/{otherDebate}/obietnice", want: authzWants{SignIn, Deny, Deny, Deny, Allow, Deny, Allow}},
 	}},
-	authzAt("POST /obietnice/:id<int>/aktualizacje", "/obietnice/{promise}/aktualizacje", PromiseLoggers), // empty form: 422
+	authzAt("POST /obietnice/:id<int>/aktualizacje", "/obietnice/{promise}/aktualizacje", AdvocateOrStaff), // empty form: 422
 	{route: "POST /propozycje/:id<int>/obserwuj", probes: []authzProbe{
 		{name: "published", path: "/propozycje/{proposal}/obserwuj", want: SignedIn},
 		{name: "draft", path: "/propozycje/{draftProposal}/obserwuj", want: StaffOnly}, // drafts: their author and the staff
@@ -590,7 +588,7 @@ var authzTable = []authzRow{
 	// draft debate). Logging: the debate's moderators, admins and every advocate;
 	// updates: advocates, moderators and admins. {}: 422, nothing stored.
 	{route: "POST /api/v1/debates/:id/promises", probes: []authzProbe{
-		{name: "moderated", path: "/api/v1/debates/{debate}/promises", want: PromiseLoggers},
+		{name: "moderated", path: "/api/v1/debates/{debate}/promises", want: AdvocateOrStaff},
 		{name: "other", path: "/api/v1/debates/{otherDebate}/promises", want: authzWants{SignIn, Deny, Deny, Deny, Allow, Deny, Allow}},
 	}},
 	authzRoute("GET /api/v1/promises", Public),
@@ -598,7 +596,7 @@ var authzTable = []authzRow{
 		{name: "published", path: "/api/v1/promises/{promise}", want: Public},
 		{name: "draft", path: "/api/v1/promises/{draftPromise}", want: StaffSees},
 	}},
-	authzAt("POST /api/v1/promises/:id/updates", "/api/v1/promises/{promise}/updates", PromiseLoggers),
+	authzAt("POST /api/v1/promises/:id/updates", "/api/v1/promises/{promise}/updates", AdvocateOrStaff),
 	authzAt("PUT /api/v1/promises/:id/follow", "/api/v1/promises/{promise}/follow", SignedIn),
 	authzAt("DELETE /api/v1/promises/:id/follow", "/api/v1/promises/{promise}/follow", SignedIn),
 	authzAt("GET /api/v1/promises/:id/comments", "/api/v1/promises/{promise}/comments", Public),

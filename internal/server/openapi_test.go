@@ -140,8 +140,8 @@ func openAPIAccess(row authzRow) string {
 		return "owner" // others' objects: nobody but their owner, staff included
 	case wants[SignedIn] && wants[StaffOnly]:
 		return "owner_or_staff" // the own object for anyone signed in, another's for the staff
-	case wants[PromiseLoggers]:
-		return "advocate_or_staff" // advocates, and moderators and admins (a debate's own, for logging)
+	case wants[AdvocateOrStaff]:
+		return "advocate_or_staff" // advocates, moderators and admins (for logging promises: a debate's own moderators)
 	case len(wants) != 1:
 		return ""
 	}
