@@ -65,6 +65,7 @@ function apply(root, st) {
   text(root, "[data-debate-announcement-text]", st.announcement);
   for (const el of root.querySelectorAll("[data-expected-seq]")) el.value = String(st.seq);
   for (const el of root.querySelectorAll("[data-debate-onscreen]")) el.hidden = !st.on_screen;
+  for (const el of document.querySelectorAll("[data-clear-screen]")) el.hidden = !st.on_screen; // the console's
   text(root, "[data-debate-onscreen-body]", st.on_screen ? st.on_screen.body : "");
   text(root, "[data-debate-onscreen-author]", st.on_screen ? (st.on_screen.author || root.dataset.anonymous) : "");
   for (const el of root.querySelectorAll("[data-item]")) {
