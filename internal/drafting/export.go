@@ -52,13 +52,19 @@ func (e Export) Markdown(l *i18n.Localizer) string {
 // oneLine keeps a title on its heading's line.
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
-// ExportMarkdown answers GET /stanowiska/{id}/eksport.md.
-func (h *Handlers) ExportMarkdown(c *fiber.Ctx) error {
+// export reads the export of the document a route names, for its caller.
+func (h *Handlers) export(c *fiber.Ctx) (int64, Export, error) {
 	docID, _, err := ids(c, "")
 	if err != nil {
-		return err
+		return 0, Export{}, err
 	}
 	e, err := h.svc.Export(c.UserContext(), auth.From(c), docID)
+	return docID, e, err
+}
+
+// ExportMarkdown answers GET /stanowiska/{id}/eksport.md.
+func (h *Handlers) ExportMarkdown(c *fiber.Ctx) error {
+	docID, e, err := h.export(c)
 	if err != nil {
 		return err
 	}
@@ -118,11 +124,7 @@ func (e Export) PDF(w io.Writer, l *i18n.Localizer) error {
 
 // ExportPDF answers GET /stanowiska/{id}/eksport.pdf.
 func (h *Handlers) ExportPDF(c *fiber.Ctx) error {
-	docID, _, err := ids(c, "")
-	if err != nil {
-		return err
-	}
-	e, err := h.svc.Export(c.UserContext(), auth.From(c), docID)
+	docID, e, err := h.export(c)
 	if err != nil {
 		return err
 	}
