@@ -12,6 +12,7 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
+	"lawka/internal/seed"
 	"lawka/internal/server/servertest"
 )
 
@@ -221,4 +222,15 @@ func TestScreenshots(t *testing.T) {
 	shoot("events.png", "/wydarzenia?lang=pl", 1280, 1000, false)
 	shoot("event-mobile.png", fmt.Sprintf("/wydarzenia/%d?lang=pl", workshop), 390, 844, false, chromedp.EmulatePortrait, chromedp.EmulateMobile, chromedp.EmulateTouch)
 	shoot("promises.png", "/obietnice?lang=pl", 1280, 1000, false)
+	var krakow, response, report int64
+	if err := srv.Pool.QueryRow(context.Background(), `SELECT (SELECT d.event_id FROM debates d JOIN events e ON e.id = d.event_id
+		WHERE e.starts_at::date = '2024-04-27'), (SELECT min(id) FROM response_documents),
+		(SELECT id FROM consultations WHERE report_at < now() ORDER BY id LIMIT 1)`).Scan(&krakow, &response, &report); err != nil {
+		t.Fatal(err)
+	}
+	shoot("debate-archive.png", fmt.Sprintf("/debaty/%d/archiwum?lang=pl", krakow), 1280, 1000, false)
+	shoot("consultation-report.png", fmt.Sprintf("/konsultacje/%d/raport?lang=pl", report), 1280, 1000, false)
+	// The coalition's response in review is its editors' until submitted.
+	signIn(t, p, srv, "advocate@example.org", seed.DemoPassword)
+	shoot("response.png", fmt.Sprintf("/stanowiska/%d?lang=pl", response), 1280, 1000, false)
 }

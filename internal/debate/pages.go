@@ -379,17 +379,26 @@ type FormPage struct {
 var formFields = []string{"title", "description", "starts_at", "starts_at_time", "ends_at", "ends_at_time", "address",
 	"stream_url", "accessibility", "organisers", "status", "eligibility", "speakers", "agenda", "district_ids", "moderator_ids"}
 
-func (h *Handlers) form(c *fiber.Ctx, status int, form render.Form, districts, mods map[int64]bool) error {
+// formPage gathers what a debate's forms offer: the districts and the staff.
+func (h *Handlers) formPage(c *fiber.Ctx, form render.Form, districts, mods map[int64]bool) (FormPage, error) {
 	ctx, p := c.UserContext(), auth.From(c)
 	staff, err := h.svc.StaffAccounts(ctx, p)
 	if err != nil {
-		return err
+		return FormPage{}, err
 	}
 	page := FormPage{Form: form, Moderators: staff, ChosenDistricts: districts, ChosenModerators: mods}
 	if h.svc.Places != nil {
 		if page.Districts, err = h.svc.Places.DistrictChoices(ctx); err != nil {
-			return err
+			return FormPage{}, err
 		}
+	}
+	return page, nil
+}
+
+func (h *Handlers) form(c *fiber.Ctx, status int, form render.Form, districts, mods map[int64]bool) error {
+	page, err := h.formPage(c, form, districts, mods)
+	if err != nil {
+		return err
 	}
 	return h.pages.HTML(c, status, "debate/form", render.View{Title: httpx.L(c).T("debates.new_title"), Section: "nav.admin",
 		Error: form.HasErrors(), Data: page})
@@ -419,6 +428,28 @@ func lines(s string) [][2]string {
 	return out
 }
 
+// speakerLines reads "name | role" lines.
+func speakerLines(s string) []SpeakerInput {
+	var out []SpeakerInput
+	for _, sp := range lines(s) {
+		out = append(out, SpeakerInput{Name: sp[0], Role: sp[1]})
+	}
+	return out
+}
+
+// agendaLines reads "topic | minutes" lines.
+func agendaLines(s string) []ItemInput {
+	var out []ItemInput
+	for _, it := range lines(s) {
+		n, err := strconv.Atoi(it[1])
+		if err != nil {
+			n = -1 // the service names the field
+		}
+		out = append(out, ItemInput{Topic: it[0], PlannedMinutes: n})
+	}
+	return out
+}
+
 // Create saves the form (speakers as "name | role" lines, the agenda as "topic |
 // minutes" lines) and opens the new debate.
 func (h *Handlers) Create(c *fiber.Ctx) error {
@@ -433,16 +464,7 @@ func (h *Handlers) Create(c *fiber.Ctx) error {
 	in := Input{Title: v["title"], Description: v["description"], StartsAt: at("starts_at"), EndsAt: at("ends_at"),
 		Address: v["address"], StreamURL: v["stream_url"], Accessibility: v["accessibility"], Organisers: v["organisers"],
 		Status: v["status"], Eligibility: v["eligibility"]}
-	for _, sp := range lines(v["speakers"]) {
-		in.Speakers = append(in.Speakers, SpeakerInput{Name: sp[0], Role: sp[1]})
-	}
-	for _, it := range lines(v["agenda"]) {
-		n, err := strconv.Atoi(it[1])
-		if err != nil {
-			n = -1 // the service names the field
-		}
-		in.Agenda = append(in.Agenda, ItemInput{Topic: it[0], PlannedMinutes: n})
-	}
+	in.Speakers, in.Agenda = speakerLines(v["speakers"]), agendaLines(v["agenda"])
 	in.DistrictIDs, in.ModeratorIDs = httpx.FormIDs(c, "district_ids"), httpx.FormIDs(c, "moderator_ids")
 	districts, mods := map[int64]bool{}, map[int64]bool{}
 	for _, id := range in.DistrictIDs {

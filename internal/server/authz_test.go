@@ -358,6 +358,14 @@ var authzTable = []authzRow{
 		{name: "moderated", path: "/debaty/{debate}/konsola", want: StaffOnly},
 		{name: "other", path: "/debaty/{otherDebate}/konsola", want: AdminOnly},
 	}},
+	{route: "GET /debaty/:id<int>/edycja", probes: []authzProbe{
+		{name: "moderated", path: "/debaty/{debate}/edycja", want: StaffOnly},
+		{name: "other", path: "/debaty/{otherDebate}/edycja", want: AdminOnly},
+	}},
+	{route: "POST /debaty/:id<int>/edycja", probes: []authzProbe{ // empty form: 422, nothing changes
+		{name: "moderated", path: "/debaty/{debate}/edycja", want: StaffOnly},
+		{name: "other", path: "/debaty/{otherDebate}/edycja", want: AdminOnly},
+	}},
 	// A speaker's photo (empty form: 422 choose a file; nothing changes).
 	authzAt("POST /debaty/:id<int>/mowcy/:speaker<int>/zdjecie", "/debaty/{debate}/mowcy/{speaker}/zdjecie", StaffOnly),
 	{route: "POST /debaty/:id<int>/pytania/:question<int>/moderacja", probes: []authzProbe{ // no action: 422, nothing changes

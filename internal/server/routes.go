@@ -236,6 +236,8 @@ func (s *Server) routes() {
 	app.Post("/admin/debaty", signedIn, s.debates.Create)
 	// The debate's own moderators and admins (the service checks).
 	app.Get("/debaty/:id<int>/konsola", signedIn, s.debates.Console)
+	app.Get("/debaty/:id<int>/edycja", signedIn, s.debates.EditPartsForm)
+	app.Post("/debaty/:id<int>/edycja", signedIn, s.debates.EditParts)
 	app.Post("/debaty/:id<int>/konsola", signedIn, s.debates.Act)
 	app.Post("/debaty/:id<int>/konsola/ankiety", signedIn, s.debates.CreatePoll)
 	app.Post("/debaty/:id<int>/mowcy/:speaker<int>/zdjecie", signedIn, s.debates.SetPhoto)
