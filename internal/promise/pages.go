@@ -215,13 +215,15 @@ func (h *Handlers) Tracker(c *fiber.Ctx) error {
 // ShowPage is a promise's page.
 type ShowPage struct {
 	Detail
-	CanTrack  bool
-	CanFollow bool
-	Following bool
-	Form      render.Form
-	Statuses  []string
-	Comments  any
-	Notice    string
+	Correction render.Form      // the correction form (advocates, staff)
+	Speakers   []debate.Speaker // whom the correction form offers
+	CanTrack   bool
+	CanFollow  bool
+	Following  bool
+	Form       render.Form
+	Statuses   []string
+	Comments   any
+	Notice     string
 }
 
 var updateFields = []string{"date", "status", "note", "links"}
@@ -234,19 +236,42 @@ func (h *Handlers) Show(c *fiber.Ctx) error {
 		return err
 	}
 	form := render.NewForm(updateFields...)
-	if c.Query("zrobione") == "aktualizacja" {
+	switch c.Query("zrobione") {
+	case "aktualizacja":
 		return h.show(c, id, fiber.StatusOK, form, httpx.L(c).T("promises.update_saved"))
+	case "poprawka":
+		return h.show(c, id, fiber.StatusOK, form, httpx.L(c).T("promises.correction_saved"))
 	}
 	return h.show(c, id, fiber.StatusOK, form, "")
 }
 
 func (h *Handlers) show(c *fiber.Ctx, id int64, status int, form render.Form, notice string) error {
+	return h.showWith(c, id, status, form, render.NewForm(correctFields...), notice)
+}
+
+// showWith draws the promise page with the update form and the correction form as sent.
+func (h *Handlers) showWith(c *fiber.Ctx, id int64, status int, form, correction render.Form, notice string) error {
 	ctx, p := c.UserContext(), auth.From(c)
 	d, err := h.svc.Get(ctx, p, id)
 	if err != nil {
 		return err
 	}
-	page := ShowPage{Detail: d, CanTrack: h.svc.CanTrack(p), Form: form, Statuses: Statuses, Notice: notice}
+	page := ShowPage{Detail: d, CanTrack: h.svc.CanTrack(p), Form: form, Statuses: Statuses, Notice: notice, Correction: correction}
+	if page.CanTrack {
+		if _, sent := correction.Values["text"]; !sent {
+			correction.Values["text"], correction.Values["topic"] = d.Text, d.Topic
+			correction.Values["speaker_id"] = "none"
+			if d.SpeakerID != nil {
+				correction.Values["speaker_id"] = strconv.FormatInt(*d.SpeakerID, 10)
+			}
+		}
+		correction.Values["version"] = strconv.FormatInt(d.Version, 10)
+		st, err := h.svc.debates.State(ctx, d.DebateID)
+		if err != nil {
+			return err
+		}
+		page.Speakers = st.Speakers
+	}
 	if _, ok := form.Values["version"]; !ok || status == fiber.StatusConflict {
 		form.Values["version"] = strconv.FormatInt(d.Version, 10)
 	}
@@ -265,7 +290,7 @@ func (h *Handlers) show(c *fiber.Ctx, id int64, status int, form render.Form, no
 		}
 	}
 	return h.pages.HTML(c, status, "promise/show", render.View{Title: d.Short(), Section: "nav.promises",
-		Error: form.HasErrors(), Data: page})
+		Error: form.HasErrors() || correction.HasErrors(), Data: page})
 }
 
 // Update is the promise page's update form: a date, perhaps a new status, a note and

@@ -393,6 +393,7 @@ var authzTable = []authzRow{
 		{name: "other", path: "/debaty/{otherDebate}/obietnice", want: authzWants{SignIn, Deny, Deny, Deny, Allow, Deny, Allow}},
 	}},
 	authzAt("POST /obietnice/:id<int>/aktualizacje", "/obietnice/{promise}/aktualizacje", AdvocateOrStaff), // empty form: 422
+	authzAt("POST /obietnice/:id<int>/poprawka", "/obietnice/{promise}/poprawka", AdvocateOrStaff),         // empty form: 422
 	{route: "POST /propozycje/:id<int>/obserwuj", probes: []authzProbe{
 		{name: "published", path: "/propozycje/{proposal}/obserwuj", want: SignedIn},
 		{name: "draft", path: "/propozycje/{draftProposal}/obserwuj", want: StaffOnly}, // drafts: their author and the staff
@@ -605,6 +606,7 @@ var authzTable = []authzRow{
 		{name: "draft", path: "/api/v1/promises/{draftPromise}", want: StaffSees},
 	}},
 	authzAt("POST /api/v1/promises/:id/updates", "/api/v1/promises/{promise}/updates", AdvocateOrStaff),
+	authzAt("PATCH /api/v1/promises/:id", "/api/v1/promises/{promise}", AdvocateOrStaff), // {}: 422
 	authzAt("PUT /api/v1/promises/:id/follow", "/api/v1/promises/{promise}/follow", SignedIn),
 	authzAt("DELETE /api/v1/promises/:id/follow", "/api/v1/promises/{promise}/follow", SignedIn),
 	authzAt("GET /api/v1/promises/:id/comments", "/api/v1/promises/{promise}/comments", Public),

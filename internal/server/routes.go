@@ -246,6 +246,7 @@ func (s *Server) routes() {
 	// advocates, moderators and admins (the service checks).
 	app.Post("/debaty/:id<int>/obietnice", signedIn, s.promises.Log)
 	app.Post("/obietnice/:id<int>/aktualizacje", signedIn, s.promises.Update)
+	app.Post("/obietnice/:id<int>/poprawka", signedIn, s.promises.Correct)
 	app.Get("/admin/konsultacje", signedIn, s.consultations.Admin)
 	app.Get("/admin/konsultacje/nowa", signedIn, s.consultations.New)
 	app.Post("/admin/konsultacje", signedIn, s.consultations.Create)
@@ -354,6 +355,7 @@ func (s *Server) routes() {
 	api.Post("/debates/:id/promises", signedIn, s.promises.APILog)
 	api.Get("/promises", s.promises.APIList)
 	api.Get("/promises/:id", s.promises.APIGet)
+	api.Patch("/promises/:id", signedIn, s.promises.APICorrect)
 	api.Post("/promises/:id/updates", signedIn, s.promises.APIUpdate)
 	api.Put("/promises/:id/follow", signedIn, s.notifications.APIFollow(promise.Kind))
 	api.Delete("/promises/:id/follow", signedIn, s.notifications.APIFollow(promise.Kind))
