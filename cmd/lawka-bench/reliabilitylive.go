@@ -230,7 +230,7 @@ func (r *reliability) instanceKilled(ctx context.Context, _ int) relRow {
 		after.quantile(0.99) <= 2*before.quantile(0.99)+50*time.Millisecond
 	back := "—"
 	if !restartedAt.IsZero() && !lastBack.IsZero() {
-		back = secs(lastBack.Sub(restartedAt))
+		back = secs(max(lastBack.Sub(restartedAt), 0)) // tabs may be back the moment it listens, before start returns
 	}
 	row.Measured = fmt.Sprintf("%d votes acknowledged, %d ballots in PostgreSQL. Tabs on the surviving server: disconnected %d times; tally latency p99 %s before the kill, %s after it (p50 %s, %s). Tabs of the killed server: %d of %d reconnected (the last %s after it was started again, %s after the kill). Tabs ending on a total other than PostgreSQL's: %d of %d.",
 		acked, db, survivorsDropped, ms(before.quantile(0.99)), ms(after.quantile(0.99)), ms(before.quantile(0.5)), ms(after.quantile(0.5)),
