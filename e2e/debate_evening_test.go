@@ -91,7 +91,10 @@ func TestJourneyDebateEvening(t *testing.T) {
 	waitFor(mod, "the console offering to clear the screen", `!document.querySelector("[data-clear-screen]").hidden`)
 	mod.Do(chromedp.Click(chromedp.CSS(`[data-clear-screen] button`)))
 	waitFor(projector, "the screen cleared", `document.querySelector("[data-debate-onscreen]").hidden`)
+	// The console launches from the version it shows: wait until it has the cleared state.
+	waitFor(mod, "the console at the cleared state", `document.querySelector("[data-clear-screen]").hidden`)
 	mod.Do(chromedp.KeyEvent("g"))
+	waitFor(mod, "the poll on air in the console", `document.querySelector('[data-console-polls-list] button[value="poll_close"]') !== null`)
 	waitFor(phone, "the poll on the phone", `document.querySelector("[data-debate-poll-form]") !== null`)
 	phone.Do(chromedp.Click(chromedp.CSS(`[data-debate-poll-form] input[name="option_ids"]`)),
 		chromedp.Click(chromedp.CSS(`[data-debate-poll-form] [data-poll-vote]`)))

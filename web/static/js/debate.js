@@ -222,7 +222,12 @@ function askChanged() {
     const area = document.querySelector("[data-ask-area]");
     const fresh = doc.querySelector("[data-ask-area]");
     const froot = doc.querySelector("[data-live-room^='debate-questions:']");
-    if (area && fresh && !area.contains(document.activeElement)) area.replaceWith(fresh);
+    if (area && fresh && !area.contains(document.activeElement)) {
+      // A question typed and left unsent survives the redraw.
+      const typed = area.querySelector("textarea[name=body]"), box = fresh.querySelector("textarea[name=body]");
+      if (typed && box && typed.value) box.value = typed.value;
+      area.replaceWith(fresh);
+    }
     if (froot) root.toggleAttribute("data-ended", froot.hasAttribute("data-ended"));
     if (root._board) renderBoard(root, root._board);
   }));
